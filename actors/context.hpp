@@ -1,0 +1,29 @@
+#pragma once
+// What every dynchat actor is spawned with: the database for reads, settings,
+// metrics, and the handles of the singleton actors.
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+
+#include "dynchat/core/metrics.hpp"
+#include "dynchat/core/settings.hpp"
+#include "dynchat/protocol/error_code.hpp"
+#include "dynchat/store/lmdb.hpp"
+
+namespace dynchat {
+
+struct actor_context {
+  std::shared_ptr<store::database> db;
+  const settings* cfg = nullptr;
+  metrics* stats = nullptr;
+  caf::actor writer;
+  caf::actor router;
+  caf::actor directory;
+};
+
+/// Domain errors travel between actors as caf::error in the "dynchat" category.
+caf::error to_caf_error(protocol::error_code code);
+protocol::error_code from_caf_error(const caf::error& err);
+
+} // namespace dynchat

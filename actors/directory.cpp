@@ -1,0 +1,164 @@
+#include "actors/directory.hpp"
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/agent.hpp"
+#include "actors/messages.hpp"
+#include "actors/visitor_session.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat {
+namespace {
+
+using protocol::error_code;
+
+struct directory_state {
+  actor_context ctx;
+  std::unordered_map<std::string, caf::actor> sessions;
+  std::unordered_map<std::string, caf::actor> agents;
+  std::unordered_map<caf::actor_addr, std::string> session_ids;
+  std::unordered_map<caf::actor_addr, std::string> agent_ids;
+  bool stopping = false;
+  static inline const char* name = "directory";
+};
+
+using directory_actor = caf::stateful_actor<directory_state>;
+
+void refuse(directory_actor* self, const net::sink_ptr& sink, error_code code, const char* text) {
+  sink->send(protocol::make_error(code, text));
+  sink->close(net::close_code::policy, std::string{protocol::to_string(code)});
+  self->state.ctx.stats->errors_sent++;
+}
+
+caf::actor track_session(directory_actor* self, const std::string& id, caf::actor a) {
+  self->monitor(a);
+  self->state.session_ids[a.address()] = id;
+  self->state.sessions[id] = a;
+  return a;
+}
+
+// The session of a stored conversation, spawned from the store if not alive.
+caf::actor session_for(directory_actor* self, const std::string& conversation_id) {
+  auto& st = self->state;
+  if (auto it = st.sessions.find(conversation_id); it != st.sessions.end()) return it->second;
+  auto txn = st.ctx.db->read();
+  auto conv = store::load_conversation(txn, conversation_id);
+  if (!conv) return nullptr;
+  session_seed seed{std::move(*conv), store::last_seq(txn, conversation_id), false, {}, {}};
+  return track_session(self, conversation_id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
+}
+
+caf::actor agent_for(directory_actor* self, const std::string& agent_id) {
+  auto& st = self->state;
+  if (auto it = st.agents.find(agent_id); it != st.agents.end()) return it->second;
+  auto txn = st.ctx.db->read();
+  auto record = store::load_agent(txn, agent_id);
+  if (!record) return nullptr;
+  auto a = spawn_agent(self->system(), st.ctx, std::move(*record));
+  self->monitor(a);
+  st.agent_ids[a.address()] = agent_id;
+  st.agents[agent_id] = a;
+  return a;
+}
+
+caf::actor new_conversation(directory_actor* self, const protocol::visitor_hello& hello) {
+  auto& st = self->state;
+  const auto now = now_ms();
+  store::conversation_record conv;
+  conv.id = new_id();
+  conv.visitor_id = is_id(hello.visitor_id) ? hello.visitor_id : new_id();
+  conv.created_ms = conv.updated_ms = now;
+  conv.page_url = hello.page_url;
+  conv.referrer = hello.referrer;
+  conv.email = hello.email;
+  session_seed seed{std::move(conv), 0, true, new_secret(16), {}};
+  // The token itself is never stored: only its hash, to find the conversation again.
+  // Both go into the session's first batch, whose commit precedes the welcome.
+  seed.initial_ops = {
+    {store::table::resume_tokens, sha256_hex(seed.fresh_token), seed.conv.id, false},
+    {store::table::visitors, seed.conv.visitor_id,
+     store::encode(store::visitor_record{seed.conv.visitor_id, now, hello.email, seed.conv.id}), false},
+  };
+  auto id = seed.conv.id;
+  return track_session(self, id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
+}
+
+caf::behavior directory(directory_actor* self, actor_context ctx) {
+  self->state.ctx = ctx;
+  self->state.ctx.directory = caf::actor_cast<caf::actor>(self); // sessions and agents inherit this context
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (auto it = st.session_ids.find(dm.source); it != st.session_ids.end()) {
+      st.sessions.erase(it->second);
+      st.session_ids.erase(it);
+    } else if (auto it = st.agent_ids.find(dm.source); it != st.agent_ids.end()) {
+      st.agents.erase(it->second);
+      st.agent_ids.erase(it);
+    }
+    if (st.stopping && st.sessions.empty() && st.agents.empty()) self->quit();
+  });
+  return {
+    [=](msg::vhello_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::bind_fn bind) {
+      if (self->state.stopping) return;
+      caf::actor session;
+      if (hello.resume_token.empty()) {
+        session = new_conversation(self, hello);
+      } else {
+        auto txn = self->state.ctx.db->read();
+        auto conv_id = store::find_conversation_by_resume_hash(txn, sha256_hex(hello.resume_token));
+        if (conv_id) session = session_for(self, *conv_id);
+        if (!session) return refuse(self, sink, error_code::invalid_resume_token, "unknown resume token");
+      }
+      self->send(session, msg::attach_atom::value, std::move(hello), std::move(sink), std::move(bind));
+    },
+    [=](msg::ahello_atom, std::string token, net::sink_ptr sink, msg::bind_fn bind) {
+      if (self->state.stopping) return;
+      std::optional<std::string> agent_id;
+      {
+        auto txn = self->state.ctx.db->read();
+        agent_id = store::find_agent_by_token_hash(txn, sha256_hex(token));
+      }
+      caf::actor agent = agent_id ? agent_for(self, *agent_id) : nullptr;
+      if (!agent) return refuse(self, sink, error_code::unauthorized, "unknown agent token");
+      self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind));
+    },
+    [=](msg::session_atom, std::string conversation_id) -> caf::result<caf::actor> {
+      if (auto s = session_for(self, conversation_id)) return s;
+      return to_caf_error(error_code::unknown_conversation);
+    },
+    [=](msg::agent_atom, std::string agent_id) -> caf::result<caf::actor> {
+      if (auto a = agent_for(self, agent_id)) return a;
+      return to_caf_error(error_code::unauthorized);
+    },
+    // ---- agent lifecycle from the REST API ----
+    [=](msg::aadded_atom, store::agent_record record) {
+      if (auto it = self->state.agents.find(record.id); it != self->state.agents.end())
+        self->send(it->second, msg::aadded_atom::value, record);
+      self->send(self->state.ctx.router, msg::aadded_atom::value, std::move(record));
+    },
+    [=](msg::aremoved_atom, std::string agent_id) {
+      auto& st = self->state;
+      if (auto it = st.agents.find(agent_id); it != st.agents.end()) self->send(it->second, msg::aremoved_atom::value);
+      self->send(st.ctx.router, msg::aremoved_atom::value, agent_id);
+    },
+    [=](msg::shutdown_atom) {
+      auto& st = self->state;
+      st.stopping = true;
+      for (auto& [id, s] : st.sessions) self->send(s, msg::shutdown_atom::value);
+      for (auto& [id, a] : st.agents) self->send(a, msg::shutdown_atom::value);
+      if (st.sessions.empty() && st.agents.empty()) self->quit();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_directory(caf::actor_system& sys, const actor_context& ctx) {
+  return sys.spawn(directory, ctx);
+}
+
+} // namespace dynchat

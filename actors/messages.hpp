@@ -1,0 +1,159 @@
+#pragma once
+// The message vocabulary between dynchat's actors: atoms and payload structs, each with
+// an inspect() so it can cross nodes later. Handles to sockets (sinks) and bind
+// callbacks are node-local by nature and marked as such.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/actor.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "dynchat/net/frame_sink.hpp"
+#include "dynchat/protocol/frames.hpp"
+#include "dynchat/store/records.hpp"
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat::msg {
+
+// store writer
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+// sockets -> directory -> sessions and agents
+using vhello_atom = caf::atom_constant<caf::atom("vhello")>;
+using ahello_atom = caf::atom_constant<caf::atom("ahello")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using detach_atom = caf::atom_constant<caf::atom("detach")>;
+using say_atom = caf::atom_constant<caf::atom("say")>;
+using choose_atom = caf::atom_constant<caf::atom("choose")>;
+using book_atom = caf::atom_constant<caf::atom("book")>;
+using typing_atom = caf::atom_constant<caf::atom("typing")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using session_atom = caf::atom_constant<caf::atom("session")>;
+using agent_atom = caf::atom_constant<caf::atom("agent")>;
+// routing
+using request_atom = caf::atom_constant<caf::atom("request")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using queued_atom = caf::atom_constant<caf::atom("queued")>;
+using offer_atom = caf::atom_constant<caf::atom("offer")>;
+using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;
+using accept_atom = caf::atom_constant<caf::atom("accept")>;
+using decline_atom = caf::atom_constant<caf::atom("decline")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using assign_atom = caf::atom_constant<caf::atom("assign")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using aupdate_atom = caf::atom_constant<caf::atom("aupdate")>;
+using aadded_atom = caf::atom_constant<caf::atom("aadded")>;
+using aremoved_atom = caf::atom_constant<caf::atom("aremoved")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+// conversation <-> agent
+using joined_atom = caf::atom_constant<caf::atom("joined")>;
+using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using end_atom = caf::atom_constant<caf::atom("end")>;
+using ended_atom = caf::atom_constant<caf::atom("ended")>;
+// timers
+using grace_atom = caf::atom_constant<caf::atom("grace")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+// REST
+using rest_atom = caf::atom_constant<caf::atom("rest")>;
+
+/// Who a visitor is, as shown to agents.
+struct visitor_summary {
+  std::string visitor_id;
+  std::string conversation_id;
+  std::string page_url;
+  std::string referrer;
+  std::string email;
+};
+
+/// One stored message, as delivered to an agent.
+struct chat_message {
+  std::string conversation_id;
+  std::uint64_t seq = 0;
+  std::string from;
+  std::string text;
+  std::int64_t ts_ms = 0;
+  std::string agent_name;
+};
+
+/// A conversation asking the router for an agent.
+struct chat_request {
+  std::string conversation_id;
+  caf::actor session;
+  visitor_summary visitor;
+  std::vector<chat_message> transcript;
+  std::int64_t requested_ms = 0;
+};
+
+/// An agent's routing-relevant state, reported to the router whenever it changes.
+struct agent_state_report {
+  std::string agent_id;
+  std::string name;
+  caf::actor handle;
+  bool available = false; // status available and at least one socket open
+  std::uint32_t active = 0;
+  std::uint32_t max_chats = 5;
+};
+
+/// Lets the actor that takes a connection tell the connection where to send frames.
+struct bind_fn {
+  std::function<void(caf::actor)> fn;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, visitor_summary& x) {
+  return f(caf::meta::type_name("visitor_summary"), x.visitor_id, x.conversation_id, x.page_url, x.referrer, x.email);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_message& x) {
+  return f(caf::meta::type_name("chat_message"), x.conversation_id, x.seq, x.from, x.text, x.ts_ms, x.agent_name);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_request& x) {
+  return f(caf::meta::type_name("chat_request"), x.conversation_id, x.session, x.visitor, x.transcript, x.requested_ms);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_state_report& x) {
+  return f(caf::meta::type_name("agent_state_report"), x.agent_id, x.name, x.handle, x.available, x.active, x.max_chats);
+}
+
+chat_message to_chat_message(std::string_view conversation_id, std::uint64_t seq, const store::message_record& m);
+
+} // namespace dynchat::msg
+
+namespace dynchat::protocol {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, visitor_hello& x) {
+  return f(caf::meta::type_name("visitor_hello"), x.page_url, x.visitor_id, x.resume_token, x.last_seq, x.email,
+           x.mkto_trk, x.referrer);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, visitor_say& x) {
+  return f(caf::meta::type_name("visitor_say"), x.client_msg_id, x.text);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_say& x) {
+  return f(caf::meta::type_name("agent_say"), x.conversation_id, x.client_msg_id, x.text);
+}
+} // namespace dynchat::protocol
+
+namespace dynchat::store {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_op& x) {
+  return f(caf::meta::type_name("write_op"), x.target, x.key, x.value, x.erase);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_record& x) {
+  return f(caf::meta::type_name("agent_record"), x.id, x.name, x.email, x.token_hash, x.max_chats, x.created_ms);
+}
+} // namespace dynchat::store
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::net::sink_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::msg::bind_fn)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(dynchat::net::http_response)>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::net::http_request)

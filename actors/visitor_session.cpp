@@ -1,0 +1,495 @@
+// Data flow of one conversation:
+//
+//   socket frame ──► enqueue(outgoing) ──► flush(): one write batch per conversation
+//                                            │  (seqs assigned here, so a failed batch
+//                                            │   leaves no gap: its seqs are reused)
+//   store writer commit ◄────────────────────┘
+//        │
+//        └──► on_committed(): ack the senders, send `message` to the visitor's other
+//             sockets and to the agent, then run the callbacks queued with the batch.
+//
+// Only one batch per conversation is in flight; what arrives meanwhile forms the next.
+#include "actors/visitor_session.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/flow/flow.hpp"
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat {
+namespace {
+
+using protocol::error_code;
+using store::conversation_phase;
+
+struct waiter {
+  net::sink_ptr sink;                                  // a visitor socket, or
+  caf::typed_response_promise<std::uint64_t> promise;  // an agent's request
+  bool has_promise = false;
+};
+
+struct outgoing {
+  store::message_record rec;
+  std::string sender;              // visitor | agent: the dedup namespace; empty: no dedup
+  std::vector<waiter> waiters;
+  std::uint64_t origin_conn = 0;   // the visitor socket it came from: no echo there
+  std::uint64_t seq = 0;           // assigned when its batch forms
+};
+
+using commit_callback = std::function<void(bool ok)>;
+
+struct visitor_session_state {
+  actor_context ctx;
+  store::conversation_record conv;
+  std::uint64_t committed_seq = 0;
+  std::string fresh_token;
+  std::vector<net::sink_ptr> sinks;
+  caf::actor agent;
+  std::string agent_name;
+  std::unique_ptr<flow::conversation_flow> flow;
+  std::vector<outgoing> queued;
+  std::vector<outgoing> writing;
+  std::vector<store::write_op> queued_ops;
+  std::vector<commit_callback> queued_callbacks;
+  std::vector<commit_callback> writing_callbacks;
+  bool conv_dirty = false;
+  bool write_in_flight = false;
+  bool told_queued = false;
+  bool quitting = false;
+  std::uint64_t grace_gen = 0;
+  std::uint64_t idle_gen = 0;
+  std::int64_t last_activity_ms = 0;
+  static inline const char* name = "visitor_session";
+};
+
+using session_actor = caf::stateful_actor<visitor_session_state>;
+
+msg::visitor_summary summary(const store::conversation_record& c) {
+  return {c.visitor_id, c.id, c.page_url, c.referrer, c.email};
+}
+
+void send_to_visitors(session_actor* self, const nlohmann::json& frame, std::uint64_t except_conn = 0) {
+  for (auto& s : self->state.sinks)
+    if (s->id() != except_conn) s->send(frame);
+  self->state.ctx.stats->frames_out += self->state.sinks.size();
+}
+
+void send_error(session_actor* self, const net::sink_ptr& sink, error_code code, std::string_view text,
+                std::string_view client_msg_id = {}) {
+  if (!sink) return;
+  sink->send(protocol::make_error(code, text, client_msg_id));
+  self->state.ctx.stats->errors_sent++;
+}
+
+net::sink_ptr sink_of(session_actor* self, std::uint64_t conn) {
+  for (auto& s : self->state.sinks)
+    if (s->id() == conn) return s;
+  return nullptr;
+}
+
+std::size_t in_flight(const visitor_session_state& st) { return st.queued.size() + st.writing.size(); }
+
+void flush(session_actor* self);
+
+void maybe_quit(session_actor* self) {
+  auto& st = self->state;
+  if (st.quitting && !st.write_in_flight && st.queued.empty() && st.queued_callbacks.empty()) self->quit();
+}
+
+void on_batch_done(session_actor* self, bool ok) {
+  auto& st = self->state;
+  auto writing = std::move(st.writing);
+  auto callbacks = std::move(st.writing_callbacks);
+  st.writing.clear();
+  st.writing_callbacks.clear();
+  st.write_in_flight = false;
+  for (auto& m : writing) {
+    if (!ok) {
+      for (auto& w : m.waiters) {
+        if (w.has_promise) w.promise.deliver(to_caf_error(error_code::store_failed));
+        else send_error(self, w.sink, error_code::store_failed, "the message could not be stored; send it again",
+                        m.rec.client_msg_id);
+      }
+      continue;
+    }
+    st.committed_seq = m.seq;
+    st.ctx.stats->messages_stored++;
+    for (auto& w : m.waiters) {
+      st.ctx.stats->acks_sent++;
+      if (w.has_promise) w.promise.deliver(m.seq);
+      else if (w.sink) w.sink->send(protocol::make_ack(st.conv.id, m.rec.client_msg_id, m.seq));
+    }
+    auto frame = protocol::make_message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name});
+    send_to_visitors(self, frame, m.origin_conn);
+    if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec));
+  }
+  if (!ok) st.conv_dirty = true; // retry the record with the next batch
+  for (auto& cb : callbacks) cb(ok);
+  flush(self);
+  maybe_quit(self);
+}
+
+void flush(session_actor* self) {
+  auto& st = self->state;
+  if (st.write_in_flight) return;
+  if (st.queued.empty() && !st.conv_dirty && st.queued_ops.empty()) {
+    // Nothing to write: callbacks waiting for "everything so far is durable" can run.
+    auto callbacks = std::move(st.queued_callbacks);
+    st.queued_callbacks.clear();
+    for (auto& cb : callbacks) cb(true);
+    return;
+  }
+  store::write_batch batch;
+  std::uint64_t seq = st.committed_seq;
+  for (auto& m : st.queued) {
+    m.seq = ++seq;
+    batch.push_back({store::table::messages, store::message_key(st.conv.id, m.seq), store::encode(m.rec), false});
+    if (!m.sender.empty() && !m.rec.client_msg_id.empty())
+      batch.push_back({store::table::client_ids, store::client_id_key(st.conv.id, m.sender, m.rec.client_msg_id),
+                       store::be64(m.seq), false});
+  }
+  if (st.conv_dirty) {
+    st.conv.updated_ms = now_ms();
+    batch.push_back({store::table::conversations, st.conv.id, store::encode(st.conv), false});
+    st.conv_dirty = false;
+  }
+  for (auto& op : st.queued_ops) batch.push_back(std::move(op));
+  st.queued_ops.clear();
+  st.writing = std::move(st.queued);
+  st.queued.clear();
+  st.writing_callbacks = std::move(st.queued_callbacks);
+  st.queued_callbacks.clear();
+  st.write_in_flight = true;
+  self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
+    .then([=](std::uint64_t) { on_batch_done(self, true); },
+          [=](caf::error& err) {
+            spdlog::warn("conversation {}: write failed: {}", self->state.conv.id, to_string(err));
+            on_batch_done(self, false);
+          });
+}
+
+void after_commit(session_actor* self, commit_callback cb) {
+  self->state.queued_callbacks.push_back(std::move(cb));
+}
+
+void enqueue(session_actor* self, outgoing m) {
+  self->state.queued.push_back(std::move(m));
+}
+
+void enqueue_system(session_actor* self, std::string text) {
+  store::message_record rec;
+  rec.from = "system";
+  rec.text = std::move(text);
+  rec.ts_ms = now_ms();
+  enqueue(self, outgoing{std::move(rec), {}, {}, 0, 0});
+}
+
+// A repeated client_msg_id: attach to the in-flight copy or answer from the store.
+bool absorb_duplicate(session_actor* self, const std::string& sender, const std::string& client_msg_id, waiter w) {
+  auto& st = self->state;
+  for (auto* list : {&st.writing, &st.queued})
+    for (auto& m : *list)
+      if (m.sender == sender && m.rec.client_msg_id == client_msg_id) {
+        m.waiters.push_back(std::move(w));
+        st.ctx.stats->duplicate_messages++;
+        return true;
+      }
+  auto txn = st.ctx.db->read();
+  auto seq = store::find_client_msg(txn, st.conv.id, sender, client_msg_id);
+  if (!seq) return false;
+  st.ctx.stats->duplicate_messages++;
+  st.ctx.stats->acks_sent++;
+  if (w.has_promise) w.promise.deliver(*seq);
+  else if (w.sink) w.sink->send(protocol::make_ack(st.conv.id, client_msg_id, *seq));
+  return true;
+}
+
+std::vector<msg::chat_message> committed_transcript(session_actor* self, std::uint64_t after, std::size_t limit) {
+  auto& st = self->state;
+  std::vector<msg::chat_message> out;
+  if (st.committed_seq <= after) return out;
+  // Only what this actor has seen committed: later seqs reach clients through on_batch_done.
+  std::uint64_t from = after;
+  if (st.committed_seq - after > limit) from = st.committed_seq - limit;
+  auto txn = st.ctx.db->read();
+  for (auto& [seq, rec] : store::load_messages(txn, st.conv.id, from, static_cast<std::size_t>(st.committed_seq - from)))
+    out.push_back(msg::to_chat_message(st.conv.id, seq, rec));
+  return out;
+}
+
+void schedule_idle_check(session_actor* self, std::chrono::milliseconds after) {
+  self->delayed_send(self, after, msg::idle_atom::value, ++self->state.idle_gen);
+}
+
+void touch(session_actor* self) { self->state.last_activity_ms = now_ms(); }
+
+void request_agent(session_actor* self) {
+  auto& st = self->state;
+  if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live) return;
+  st.conv.phase = conversation_phase::waiting;
+  st.conv.requested_ms = now_ms();
+  st.conv.end_reason.clear();
+  st.conv_dirty = true;
+  st.told_queued = false;
+  msg::chat_request req{st.conv.id, caf::actor_cast<caf::actor>(self), summary(st.conv),
+                        committed_transcript(self, 0, 50), st.conv.requested_ms};
+  self->send(st.ctx.router, msg::request_atom::value, std::move(req));
+}
+
+std::string end_text(const std::string& reason, const std::string& agent_name) {
+  if (reason == "agent_ended") return fmt::format("{} ended the chat.", agent_name.empty() ? "The agent" : agent_name);
+  if (reason == "inactive") return "The chat ended because nobody wrote for a while.";
+  if (reason == "visitor_left") return "The visitor left the chat.";
+  if (reason == "agent_removed") return "The agent is no longer available; the chat has ended.";
+  return "The chat has ended.";
+}
+
+void end_chat(session_actor* self, const std::string& reason) {
+  auto& st = self->state;
+  const auto phase = st.conv.phase;
+  if (phase != conversation_phase::waiting && phase != conversation_phase::live) return;
+  if (phase == conversation_phase::waiting) self->send(st.ctx.router, msg::cancel_atom::value, st.conv.id);
+  if (phase == conversation_phase::live) {
+    self->send(st.ctx.router, msg::release_atom::value, st.conv.agent_id, st.conv.id);
+    if (st.agent) self->send(st.agent, msg::ended_atom::value, st.conv.id, reason);
+    st.queued_ops.push_back({store::table::agent_chats, store::agent_chat_key(st.conv.agent_id, st.conv.id), {}, true});
+    st.ctx.stats->chats_ended++;
+  }
+  st.conv.phase = conversation_phase::ended;
+  st.conv.ended_ms = now_ms();
+  st.conv.end_reason = reason;
+  st.conv_dirty = true;
+  ++st.idle_gen; // cancels the idle check
+  enqueue_system(self, end_text(reason, st.agent_name));
+  st.agent = nullptr;
+  after_commit(self, [=](bool) {
+    send_to_visitors(self, nlohmann::json{{"type", "ended"}, {"conversation_id", self->state.conv.id}, {"reason", reason}});
+  });
+}
+
+void run_actions(session_actor* self, const std::vector<flow::action>& actions) {
+  for (const auto& a : actions) {
+    switch (a.what) {
+      case flow::action::kind::bot_message: {
+        store::message_record rec;
+        rec.from = "bot";
+        rec.text = a.text;
+        rec.ts_ms = now_ms();
+        enqueue(self, outgoing{std::move(rec), {}, {}, 0, 0});
+        break;
+      }
+      case flow::action::kind::handover: request_agent(self); break;
+      case flow::action::kind::end: end_chat(self, "flow"); break;
+    }
+  }
+}
+
+void begin_quit(session_actor* self) {
+  self->state.quitting = true;
+  flush(self);
+  maybe_quit(self);
+}
+
+void start_grace(session_actor* self) {
+  self->delayed_send(self, self->state.ctx.cfg->chat.visitor_grace, msg::grace_atom::value, ++self->state.grace_gen);
+}
+
+nlohmann::json welcome_frame(session_actor* self, const protocol::visitor_hello& h) {
+  auto& st = self->state;
+  const auto& cfg = *st.ctx.cfg;
+  return nlohmann::json{
+    {"type", "welcome"},
+    {"visitor_id", st.conv.visitor_id},
+    {"conversation_id", st.conv.id},
+    {"resume_token", h.resume_token.empty() ? st.fresh_token : h.resume_token},
+    {"known", !st.conv.email.empty()},
+    {"phase", store::to_string(st.conv.phase)},
+    {"last_seq", st.committed_seq},
+    {"config",
+     {{"max_text_bytes", cfg.limits.max_text_bytes},
+      {"max_frame_bytes", cfg.websocket.max_frame_bytes},
+      {"rate_per_second", cfg.websocket.rate_per_second}}},
+  };
+}
+
+caf::behavior visitor_session(session_actor* self, actor_context ctx, session_seed seed) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.conv = std::move(seed.conv);
+  st.committed_seq = seed.last_seq;
+  st.fresh_token = std::move(seed.fresh_token);
+  st.flow = flow::make_live_chat_flow();
+  touch(self);
+  ctx.stats->live_visitor_sessions++;
+  self->attach_functor([stats = ctx.stats] { stats->live_visitor_sessions--; });
+
+  if (seed.is_new) {
+    st.conv_dirty = true;
+    st.queued_ops = std::move(seed.initial_ops);
+    run_actions(self, st.flow->start());
+    flush(self);
+  } else if (st.conv.phase == conversation_phase::waiting) {
+    // The router's queue did not survive a restart: ask again, keeping the original order.
+    auto requested = st.conv.requested_ms;
+    st.conv.phase = conversation_phase::bot;
+    request_agent(self);
+    st.conv.requested_ms = requested;
+  } else if (st.conv.phase == conversation_phase::live) {
+    self->request(ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
+      .then(
+        [=](caf::actor agent) {
+          self->state.agent = agent;
+          self->send(agent, msg::rejoin_atom::value, self->state.conv.id, summary(self->state.conv));
+          schedule_idle_check(self, self->state.ctx.cfg->chat.chat_idle_timeout);
+        },
+        [=](caf::error&) { end_chat(self, "agent_removed"); flush(self); });
+  }
+  // A conversation nobody is attached to yet lives only for the grace period.
+  start_grace(self);
+
+  return {
+    [=](msg::attach_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::bind_fn bind) {
+      after_commit(self, [=](bool ok) {
+        auto& st = self->state;
+        if (!ok) {
+          send_error(self, sink, error_code::store_failed, "the conversation could not be stored");
+          sink->close(net::close_code::internal, "store failed");
+          return;
+        }
+        st.sinks.push_back(sink);
+        ++st.grace_gen;
+        st.quitting = false;
+        bind.fn(caf::actor_cast<caf::actor>(self));
+        sink->hello_completed();
+        sink->send(welcome_frame(self, hello));
+        for (auto& m : committed_transcript(self, hello.last_seq, st.ctx.cfg->chat.max_replay))
+          sink->send(protocol::make_message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name}));
+      });
+      flush(self);
+    },
+    [=](msg::detach_atom, std::uint64_t conn) {
+      auto& sinks = self->state.sinks;
+      sinks.erase(std::remove_if(sinks.begin(), sinks.end(), [&](auto& s) { return s->id() == conn; }), sinks.end());
+      if (sinks.empty()) start_grace(self);
+    },
+    [=](msg::grace_atom, std::uint64_t gen) {
+      if (gen != self->state.grace_gen || !self->state.sinks.empty()) return;
+      end_chat(self, "visitor_left");
+      begin_quit(self);
+    },
+    [=](msg::say_atom, std::uint64_t conn, protocol::visitor_say& say) {
+      auto& st = self->state;
+      auto sink = sink_of(self, conn);
+      if (absorb_duplicate(self, "visitor", say.client_msg_id, waiter{sink, {}, false})) return;
+      if (in_flight(st) >= st.ctx.cfg->chat.max_in_flight) {
+        send_error(self, sink, error_code::busy, "too many messages waiting to be stored", say.client_msg_id);
+        return;
+      }
+      touch(self);
+      store::message_record rec{"visitor", std::move(say.text), now_ms(), say.client_msg_id, {}, {}};
+      enqueue(self, outgoing{std::move(rec), "visitor", {waiter{sink, {}, false}}, conn, 0});
+      if (st.conv.phase == conversation_phase::bot || st.conv.phase == conversation_phase::ended)
+        run_actions(self, st.flow->on_visitor_text(st.queued.back().rec.text));
+      flush(self);
+    },
+    [=](msg::choose_atom, std::uint64_t conn, std::string client_msg_id, std::string) {
+      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no options",
+                 client_msg_id);
+    },
+    [=](msg::book_atom, std::uint64_t conn, std::string client_msg_id, std::string) {
+      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no meeting slots",
+                 client_msg_id);
+    },
+    [=](msg::typing_atom, std::uint64_t) {
+      if (self->state.agent)
+        self->send(self->state.agent, msg::typing_atom::value, self->state.conv.id, std::string{"visitor"});
+    },
+    // ---- from the router ----
+    [=](msg::queued_atom, std::uint32_t position) {
+      auto& st = self->state;
+      if (st.conv.phase != conversation_phase::waiting || st.told_queued) return;
+      st.told_queued = true;
+      enqueue_system(self, fmt::format("All our agents are busy right now. You are number {} in line; "
+                                       "an agent will join as soon as one is free.", position));
+      flush(self);
+    },
+    [=](msg::assign_atom, caf::actor agent, std::string agent_id, std::string agent_name) {
+      auto& st = self->state;
+      if (st.conv.phase != conversation_phase::waiting) {
+        // The visitor left while the offer was being accepted: give the agent the chat back.
+        self->send(st.ctx.router, msg::release_atom::value, agent_id, st.conv.id);
+        self->send(agent, msg::ended_atom::value, st.conv.id, std::string{"visitor_left"});
+        return;
+      }
+      st.conv.phase = conversation_phase::live;
+      st.conv.agent_id = agent_id;
+      st.agent = agent;
+      st.agent_name = agent_name;
+      st.conv_dirty = true;
+      st.queued_ops.push_back({store::table::agent_chats, store::agent_chat_key(agent_id, st.conv.id), {}, false});
+      st.ctx.stats->chats_started++;
+      // The agent gets what is committed now; everything later arrives as deliver.
+      self->send(agent, msg::joined_atom::value, st.conv.id, summary(st.conv),
+                 committed_transcript(self, 0, st.ctx.cfg->chat.max_replay));
+      enqueue_system(self, fmt::format("{} joined the chat.", agent_name));
+      touch(self);
+      schedule_idle_check(self, st.ctx.cfg->chat.chat_idle_timeout);
+      flush(self);
+    },
+    // ---- from the agent ----
+    [=](msg::say_atom, std::string agent_id, protocol::agent_say& say) -> caf::result<std::uint64_t> {
+      auto& st = self->state;
+      if (st.conv.phase == conversation_phase::ended) return to_caf_error(error_code::conversation_ended);
+      if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
+        return to_caf_error(error_code::not_assigned);
+      auto promise = self->make_response_promise<std::uint64_t>();
+      if (absorb_duplicate(self, "agent", say.client_msg_id, waiter{nullptr, promise, true})) return promise;
+      if (in_flight(st) >= st.ctx.cfg->chat.max_in_flight) return to_caf_error(error_code::busy);
+      touch(self);
+      store::message_record rec{"agent", std::move(say.text), now_ms(), say.client_msg_id, agent_id, st.agent_name};
+      enqueue(self, outgoing{std::move(rec), "agent", {waiter{nullptr, promise, true}}, 0, 0});
+      flush(self);
+      return promise;
+    },
+    [=](msg::typing_atom, std::string agent_id) {
+      auto& st = self->state;
+      if (st.conv.phase == conversation_phase::live && st.conv.agent_id == agent_id)
+        send_to_visitors(self, protocol::make_typing(st.conv.id, "agent"));
+    },
+    [=](msg::end_atom, std::string agent_id, std::string reason) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
+        return to_caf_error(error_code::not_assigned);
+      end_chat(self, reason);
+      flush(self);
+      return true;
+    },
+    [=](msg::idle_atom, std::uint64_t gen) {
+      auto& st = self->state;
+      if (gen != st.idle_gen || st.conv.phase != conversation_phase::live) return;
+      const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(st.ctx.cfg->chat.chat_idle_timeout);
+      const auto silent = std::chrono::milliseconds{now_ms() - st.last_activity_ms};
+      if (silent >= limit) {
+        end_chat(self, "inactive");
+        flush(self);
+      } else {
+        schedule_idle_check(self, limit - silent);
+      }
+    },
+    [=](msg::shutdown_atom) { self->quit(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_visitor_session(caf::actor_system& sys, const actor_context& ctx, session_seed seed) {
+  return sys.spawn(visitor_session, ctx, std::move(seed));
+}
+
+} // namespace dynchat

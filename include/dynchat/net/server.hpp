@@ -1,0 +1,41 @@
+#pragma once
+// The HTTP + websocket front door, on Boost.Beast with its own io threads. Knows
+// nothing of actors: websockets go to a gateway, REST requests to an http_handler.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dynchat/core/metrics.hpp"
+#include "dynchat/core/settings.hpp"
+#include "dynchat/net/frame_sink.hpp"
+
+namespace dynchat::net {
+
+class server {
+public:
+  server(const settings& cfg, gateway& gw, http_handler& rest, metrics& stats);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds server.listen and starts the io threads. Throws std::runtime_error.
+  void start();
+  /// The bound port (useful with port 0).
+  std::uint16_t port() const;
+  /// Shutdown, step 1: no new connections.
+  void stop_accepting();
+  /// Shutdown, step 2: every websocket gets a close frame with `code` after what is queued.
+  void close_all(std::uint16_t code, const std::string& reason);
+  /// Waits until no websocket is open, at most `limit`. True if all closed.
+  bool wait_closed(std::chrono::milliseconds limit);
+  /// Shutdown, step 3: stops the io threads (sockets still open are dropped).
+  void stop();
+
+  struct core;
+
+private:
+  std::shared_ptr<core> core_;
+};
+
+} // namespace dynchat::net

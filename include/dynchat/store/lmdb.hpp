@@ -1,0 +1,110 @@
+#pragma once
+// RAII over one LMDB environment with named tables. Only src/store includes lmdb.h.
+//
+// Threading: the environment is opened with MDB_NOTLS, so a read transaction may be
+// used on any thread but must begin and end inside one message handler. Exactly one
+// write transaction exists at a time: the store writer's.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct MDB_env;
+struct MDB_txn;
+
+namespace dynchat::store {
+
+enum class table : std::uint8_t {
+  meta,          // key -> value: settings, seeded flag, admin token hash, routing cursor
+  conversations, // conversation id -> conversation_record
+  messages,      // conversation id | be64(seq) -> message_record
+  client_ids,    // conversation id | sender | client_msg_id -> be64(seq)
+  resume_tokens, // sha256(resume token) -> conversation id
+  visitors,      // visitor id -> visitor_record
+  agents,        // agent id -> agent_record
+  agent_tokens,  // sha256(agent token) -> agent id
+  agent_chats,   // agent id | conversation id -> "" (the agent's open chats)
+  count_
+};
+
+/// Thrown by the store on an LMDB failure (map full, I/O error, corrupt file).
+class store_error : public std::runtime_error {
+public:
+  store_error(std::string what, int code) : std::runtime_error(std::move(what)), code_(code) {}
+  int code() const noexcept { return code_; }
+private:
+  int code_;
+};
+
+struct open_options {
+  std::uint64_t map_size_bytes = 4ull << 30; // address space reserved, not disk used
+  bool durable = true;                       // false: MDB_NOSYNC, for tests only
+};
+
+class read_txn;
+class write_txn;
+
+class database {
+public:
+  /// Creates the folder if needed and opens every table. Throws store_error.
+  static std::shared_ptr<database> open(const std::filesystem::path& dir, const open_options& opts);
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  read_txn read() const;
+  write_txn write();
+  const std::filesystem::path& path() const { return dir_; }
+
+private:
+  database() = default;
+  friend class read_txn;
+  friend class write_txn;
+  MDB_env* env_ = nullptr;
+  unsigned int dbis_[static_cast<int>(table::count_)] = {};
+  std::filesystem::path dir_;
+};
+
+/// Visitor for scans: return false to stop.
+using scan_fn = std::function<bool(std::string_view key, std::string_view value)>;
+
+class read_txn {
+public:
+  read_txn(read_txn&& other) noexcept;
+  read_txn& operator=(read_txn&&) = delete;
+  ~read_txn();
+
+  /// The value stays valid until the transaction ends.
+  std::optional<std::string_view> get(table t, std::string_view key) const;
+  /// Keys >= from, in order, while they start with prefix.
+  void scan_prefix(table t, std::string_view prefix, std::string_view from, const scan_fn& fn) const;
+  /// Keys < before, newest first, while they start with prefix.
+  void scan_prefix_reverse(table t, std::string_view prefix, std::string_view before, const scan_fn& fn) const;
+  std::uint64_t entries(table t) const;
+
+protected:
+  friend class database;
+  read_txn(const database& db, bool writable);
+  const database* db_;
+  MDB_txn* txn_ = nullptr;
+};
+
+class write_txn : public read_txn {
+public:
+  write_txn(write_txn&&) noexcept = default;
+  void put(table t, std::string_view key, std::string_view value);
+  bool erase(table t, std::string_view key);
+  /// Durable on return unless opened with durable = false. Throws store_error.
+  void commit();
+  void abort() noexcept;
+
+private:
+  friend class database;
+  explicit write_txn(const database& db) : read_txn(db, true) {}
+};
+
+} // namespace dynchat::store

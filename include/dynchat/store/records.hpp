@@ -1,0 +1,71 @@
+#pragma once
+// Stored values: one schema-version byte, then a MessagePack array. Decoders return
+// nullopt for an unknown version or a corrupt value rather than throwing.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dynchat::store {
+
+/// Where a conversation stands. Persisted as its number: append only.
+enum class conversation_phase : std::uint8_t {
+  bot = 0,     // the flow is talking
+  waiting = 1, // asked for an agent, not yet assigned (offered or queued)
+  live = 2,    // an agent holds it
+  ended = 3,
+};
+std::string_view to_string(conversation_phase p) noexcept;
+std::optional<conversation_phase> phase_from_string(std::string_view s) noexcept;
+
+struct conversation_record {
+  std::string id;
+  std::string visitor_id;
+  conversation_phase phase = conversation_phase::bot;
+  std::string agent_id;        // set while live, and kept after the end for reports
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::int64_t requested_ms = 0; // when it asked for an agent: the queue order
+  std::int64_t ended_ms = 0;
+  std::string end_reason;
+  std::string page_url;
+  std::string referrer;
+  std::string email;
+};
+
+struct message_record {
+  std::string from; // bot | visitor | agent | system
+  std::string text;
+  std::int64_t ts_ms = 0;
+  std::string client_msg_id;
+  std::string agent_id;
+  std::string agent_name;
+};
+
+struct agent_record {
+  std::string id;
+  std::string name;
+  std::string email;
+  std::string token_hash; // hex sha256 of the login token; the token itself is never stored
+  std::uint32_t max_chats = 5;
+  std::int64_t created_ms = 0;
+};
+
+struct visitor_record {
+  std::string id;
+  std::int64_t created_ms = 0;
+  std::string email;
+  std::string last_conversation_id;
+};
+
+std::string encode(const conversation_record& r);
+std::string encode(const message_record& r);
+std::string encode(const agent_record& r);
+std::string encode(const visitor_record& r);
+
+std::optional<conversation_record> decode_conversation(std::string_view bytes);
+std::optional<message_record> decode_message(std::string_view bytes);
+std::optional<agent_record> decode_agent(std::string_view bytes);
+std::optional<visitor_record> decode_visitor(std::string_view bytes);
+
+} // namespace dynchat::store

@@ -1,0 +1,90 @@
+// Wiring and shutdown. Start order: store, actors (writer, router, directory, REST),
+// then the socket server. Stop in reverse: stop accepting, close websockets with 1001,
+// stop the actors, drain the store writer, close LMDB. A watchdog bounds it all.
+#include "daemon.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/directory.hpp"
+#include "actors/messages.hpp"
+#include "actors/rest_api.hpp"
+#include "actors/router.hpp"
+#include "actors/socket_bridge.hpp"
+#include "actors/store_writer.hpp"
+#include "actors/system_config.hpp"
+#include "dynchat/net/server.hpp"
+#include "seed.hpp"
+
+namespace dynchat::app {
+namespace {
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+} // namespace
+
+int run_daemon(const launch_options& opts) {
+  const settings& cfg = opts.cfg;
+  spdlog::set_level(spdlog::level::from_str(cfg.server.log_level));
+  // Block the signals before any thread exists so every thread inherits the mask and
+  // only sigwait below sees them.
+  sigset_t signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  metrics stats;
+  auto db = store::database::open(cfg.server.data_dir,
+                                  {cfg.store.map_size_mb * 1024 * 1024, cfg.store.durable});
+  const std::string admin_hash = ensure_admin_token(*db, cfg);
+  seed_demo_data(*db, cfg);
+
+  caf::actor_system_config sys_cfg;
+  configure_actor_system(sys_cfg, cfg.server.actor_threads);
+  caf::actor_system sys{sys_cfg};
+  actor_context ctx{db, &cfg, &stats, {}, {}, {}};
+  ctx.writer = spawn_store_writer(sys, ctx, true);
+  ctx.router = spawn_router(sys, ctx);
+  ctx.directory = spawn_directory(sys, ctx);
+  auto rest = make_rest_api(sys, ctx, admin_hash);
+  auto gateway = make_actor_gateway(ctx.directory, cfg, stats);
+
+  net::server server{cfg, *gateway, *rest, stats};
+  server.start();
+  spdlog::info("dynchatd listening on {} (port {}), data in {}", cfg.server.listen, server.port(), cfg.server.data_dir);
+  if (!opts.port_file.empty()) std::ofstream(opts.port_file) << server.port() << "\n";
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: shutting down", sig);
+  std::thread watchdog([limit = cfg.server.shutdown_timeout * 2] {
+    std::this_thread::sleep_for(limit);
+    spdlog::error("shutdown took longer than {} s; exiting hard (committed data is safe)", limit.count());
+    std::_Exit(2);
+  });
+  watchdog.detach();
+
+  server.stop_accepting();
+  server.close_all(net::close_code::going_away, "server shutting down");
+  if (!server.wait_closed(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.server.shutdown_timeout)))
+    spdlog::warn("some websockets did not close in time; dropping them");
+  server.stop();
+  rest.reset();
+  caf::anon_send(ctx.directory, msg::shutdown_atom::value);
+  caf::anon_send(ctx.router, msg::shutdown_atom::value);
+  caf::anon_send(ctx.writer, msg::shutdown_atom::value); // commits what it holds, then quits
+  ctx = {};
+  sys.await_all_actors_done();
+  spdlog::info("store drained; closing {}", cfg.server.data_dir);
+  return 0;
+}
+
+} // namespace dynchat::app

@@ -1,0 +1,71 @@
+#include "options.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+namespace dynchat::app {
+
+std::optional<launch_options> parse_command_line(int argc, char** argv) {
+  CLI::App cli{"dynchatd: durable real-time visitor <-> agent chat server"};
+  std::string config_path;
+  std::optional<std::string> listen, data_dir, admin_token, log_level, port_file;
+  std::optional<unsigned> io_threads, actor_threads;
+  bool no_seed = false;
+  std::vector<std::string> overrides;
+  cli.add_option("-c,--config", config_path, "TOML config file (every key and its default: config/dynchat.toml)")
+    ->envname("DYNCHAT_CONFIG");
+  cli.add_option("--listen", listen, "host:port to listen on (default 127.0.0.1:8080)")->envname("DYNCHAT_LISTEN");
+  cli.add_option("--data-dir", data_dir, "LMDB data folder (default ./data)")->envname("DYNCHAT_DATA_DIR");
+  cli.add_option("--admin-token", admin_token, "admin bearer token for /v1 (default: generated on first start)")
+    ->envname("DYNCHAT_ADMIN_TOKEN");
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->envname("DYNCHAT_LOG_LEVEL");
+  cli.add_option("--io-threads", io_threads, "socket threads");
+  cli.add_option("--actor-threads", actor_threads, "actor scheduler threads");
+  cli.add_flag("--no-seed", no_seed, "do not create demo agents on an empty data folder");
+  cli.add_option("--port-file", port_file, "write the bound port to this file once listening");
+  cli.add_option("--set", overrides, "override any config key: --set section.key=value (repeatable)");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    cli.exit(e);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    throw std::runtime_error(e.what());
+  }
+
+  launch_options out;
+  out.config_path = config_path;
+  if (!config_path.empty()) out.cfg = load_settings_file(config_path, out.cfg);
+  for (const auto& kv : overrides) {
+    auto eq = kv.find('=');
+    auto dot = kv.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+      throw std::runtime_error("--set wants section.key=value, got '" + kv + "'");
+    // Reuse the file loader so every key is checked the same way.
+    std::string snippet = "[" + kv.substr(0, dot) + "]\n" + kv.substr(dot + 1, eq - dot - 1) + " = " + kv.substr(eq + 1) + "\n";
+    auto tmp = std::filesystem::temp_directory_path() / ("dynchat-set-" + std::to_string(::getpid()) + ".toml");
+    { std::ofstream(tmp) << snippet; }
+    try {
+      out.cfg = load_settings_file(tmp, out.cfg);
+    } catch (...) {
+      std::filesystem::remove(tmp);
+      throw;
+    }
+    std::filesystem::remove(tmp);
+  }
+  if (listen) out.cfg.server.listen = *listen;
+  if (data_dir) out.cfg.server.data_dir = *data_dir;
+  if (admin_token) out.cfg.server.admin_token = *admin_token;
+  if (log_level) out.cfg.server.log_level = *log_level;
+  if (io_threads) out.cfg.server.io_threads = *io_threads;
+  if (actor_threads) out.cfg.server.actor_threads = *actor_threads;
+  if (no_seed) out.cfg.server.seed_demo = false;
+  if (port_file) out.port_file = *port_file;
+  validate(out.cfg);
+  return out;
+}
+
+} // namespace dynchat::app

@@ -1,0 +1,56 @@
+#include "seed.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "dynchat/core/ids.hpp"
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat::app {
+namespace {
+constexpr const char* admin_hash_key = "admin.token_hash";
+constexpr const char* seeded_key = "demo.seeded";
+} // namespace
+
+std::string ensure_admin_token(store::database& db, const settings& cfg) {
+  if (!cfg.server.admin_token.empty()) return sha256_hex(cfg.server.admin_token);
+  {
+    auto txn = db.read();
+    if (auto stored = store::load_meta(txn, admin_hash_key)) return *stored;
+  }
+  const std::string token = new_secret(32);
+  auto txn = db.write();
+  txn.put(store::table::meta, admin_hash_key, sha256_hex(token));
+  txn.commit();
+  fmt::print("\n  admin token (shown once; only its hash is stored):\n    {}\n\n", token);
+  return sha256_hex(token);
+}
+
+void seed_demo_data(store::database& db, const settings& cfg) {
+  if (!cfg.server.seed_demo) return;
+  {
+    auto txn = db.read();
+    if (store::load_meta(txn, seeded_key)) return;
+  }
+  auto txn = db.write();
+  fmt::print("  demo agents (login tokens shown once):\n");
+  for (const char* name : {"Alice Demo", "Bob Demo"}) {
+    store::agent_record a;
+    a.id = new_id();
+    a.name = name;
+    a.email = fmt::format("{}@example.com", std::string{name}.substr(0, std::string{name}.find(' ')));
+    a.max_chats = cfg.chat.default_max_chats;
+    a.created_ms = now_ms();
+    const std::string token = new_secret(32);
+    a.token_hash = sha256_hex(token);
+    txn.put(store::table::agents, a.id, store::encode(a));
+    txn.put(store::table::agent_tokens, a.token_hash, a.id);
+    fmt::print("    {:<11} {}\n", name, token);
+  }
+  txn.put(store::table::meta, seeded_key, "1");
+  txn.commit();
+  fmt::print("\n");
+  std::fflush(stdout);
+}
+
+} // namespace dynchat::app

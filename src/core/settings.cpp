@@ -1,0 +1,117 @@
+#include "dynchat/core/settings.hpp"
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+#include <toml++/toml.h>
+
+namespace dynchat {
+namespace {
+
+// One setter per "section.key": unknown keys are an error, so a typo never passes silently.
+using setter = std::function<void(settings&, const toml::node&, const std::string&)>;
+
+template <class T>
+T need(const toml::node& node, const std::string& key) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (auto v = node.value<bool>()) return *v;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (auto v = node.value<std::string>()) return *v;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (auto v = node.value<double>()) return static_cast<T>(*v);
+  } else {
+    if (auto v = node.value<std::int64_t>(); v && *v >= 0) return static_cast<T>(*v);
+  }
+  throw std::runtime_error("config key '" + key + "' has the wrong type or a negative value");
+}
+
+template <class T>
+setter field(T settings::*section_member, auto member) {
+  return [=](settings& s, const toml::node& n, const std::string& key) {
+    auto& target = s.*section_member.*member;
+    using value_t = std::remove_reference_t<decltype(target)>;
+    if constexpr (std::is_same_v<value_t, seconds>) target = seconds{need<std::int64_t>(n, key)};
+    else target = need<value_t>(n, key);
+  };
+}
+
+const std::map<std::string, setter>& setters() {
+  static const std::map<std::string, setter> table = {
+    {"server.listen", field(&settings::server, &server_settings::listen)},
+    {"server.io_threads", field(&settings::server, &server_settings::io_threads)},
+    {"server.actor_threads", field(&settings::server, &server_settings::actor_threads)},
+    {"server.data_dir", field(&settings::server, &server_settings::data_dir)},
+    {"server.admin_token", field(&settings::server, &server_settings::admin_token)},
+    {"server.seed_demo", field(&settings::server, &server_settings::seed_demo)},
+    {"server.log_level", field(&settings::server, &server_settings::log_level)},
+    {"server.shutdown_timeout", field(&settings::server, &server_settings::shutdown_timeout)},
+    {"store.map_size_mb", field(&settings::store, &store_settings::map_size_mb)},
+    {"store.group_commit", field(&settings::store, &store_settings::group_commit)},
+    {"store.max_batch_requests", field(&settings::store, &store_settings::max_batch_requests)},
+    {"store.durable", field(&settings::store, &store_settings::durable)},
+    {"websocket.max_frame_bytes", field(&settings::websocket, &websocket_settings::max_frame_bytes)},
+    {"websocket.rate_per_second", field(&settings::websocket, &websocket_settings::rate_per_second)},
+    {"websocket.rate_burst", field(&settings::websocket, &websocket_settings::rate_burst)},
+    {"websocket.flood_strikes", field(&settings::websocket, &websocket_settings::flood_strikes)},
+    {"websocket.max_outbound_frames", field(&settings::websocket, &websocket_settings::max_outbound_frames)},
+    {"websocket.max_outbound_bytes", field(&settings::websocket, &websocket_settings::max_outbound_bytes)},
+    {"websocket.hello_timeout", field(&settings::websocket, &websocket_settings::hello_timeout)},
+    {"websocket.idle_timeout", field(&settings::websocket, &websocket_settings::idle_timeout)},
+    {"websocket.handshake_timeout", field(&settings::websocket, &websocket_settings::handshake_timeout)},
+    {"websocket.max_connections", field(&settings::websocket, &websocket_settings::max_connections)},
+    {"websocket.max_http_body", field(&settings::websocket, &websocket_settings::max_http_body)},
+    {"chat.visitor_grace", field(&settings::chat, &chat_settings::visitor_grace)},
+    {"chat.offer_timeout", field(&settings::chat, &chat_settings::offer_timeout)},
+    {"chat.max_offer_attempts", field(&settings::chat, &chat_settings::max_offer_attempts)},
+    {"chat.away_after_missed", field(&settings::chat, &chat_settings::away_after_missed)},
+    {"chat.chat_idle_timeout", field(&settings::chat, &chat_settings::chat_idle_timeout)},
+    {"chat.default_max_chats", field(&settings::chat, &chat_settings::default_max_chats)},
+    {"chat.max_in_flight", field(&settings::chat, &chat_settings::max_in_flight)},
+    {"chat.max_replay", field(&settings::chat, &chat_settings::max_replay)},
+    {"limits.max_text_bytes", field(&settings::limits, &protocol::decode_limits::max_text_bytes)},
+    {"limits.max_id_bytes", field(&settings::limits, &protocol::decode_limits::max_id_bytes)},
+    {"limits.max_url_bytes", field(&settings::limits, &protocol::decode_limits::max_url_bytes)},
+  };
+  return table;
+}
+
+} // namespace
+
+settings load_settings_file(const std::filesystem::path& path, settings base) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("cannot parse " + path.string() + ": " + std::string{e.description()});
+  }
+  for (auto&& [section, node] : doc) {
+    auto* tbl = node.as_table();
+    if (!tbl) throw std::runtime_error("config: '" + std::string{section.str()} + "' must be a [section]");
+    for (auto&& [key, value] : *tbl) {
+      std::string full = std::string{section.str()} + "." + std::string{key.str()};
+      auto it = setters().find(full);
+      if (it == setters().end()) throw std::runtime_error("config: unknown key '" + full + "'");
+      it->second(base, value, full);
+    }
+  }
+  return base;
+}
+
+void validate(const settings& s) {
+  auto require = [](bool ok, const char* what) {
+    if (!ok) throw std::runtime_error(std::string{"config: "} + what);
+  };
+  require(s.chat.default_max_chats >= 1 && s.chat.default_max_chats <= 10, "chat.default_max_chats must be 1..10");
+  require(s.websocket.max_frame_bytes >= 256, "websocket.max_frame_bytes must be at least 256");
+  require(s.websocket.rate_per_second > 0 && s.websocket.rate_burst >= 1, "websocket rate must be positive");
+  require(s.websocket.max_outbound_frames >= 8, "websocket.max_outbound_frames must be at least 8");
+  require(s.websocket.max_connections >= 1, "websocket.max_connections must be at least 1");
+  require(s.server.io_threads >= 1 && s.server.actor_threads >= 1, "thread counts must be at least 1");
+  require(s.chat.max_offer_attempts >= 1, "chat.max_offer_attempts must be at least 1");
+  require(s.chat.offer_timeout.count() >= 1, "chat.offer_timeout must be at least 1 s");
+  require(s.chat.max_in_flight >= 1, "chat.max_in_flight must be at least 1");
+  require(s.store.max_batch_requests >= 1, "store.max_batch_requests must be at least 1");
+}
+
+} // namespace dynchat

@@ -1,0 +1,159 @@
+#include "dynchat/store/lmdb.hpp"
+
+#include <lmdb.h>
+
+namespace dynchat::store {
+namespace {
+
+constexpr const char* table_names[] = {
+  "meta", "conversations", "messages", "client_ids", "resume_tokens",
+  "visitors", "agents", "agent_tokens", "agent_chats",
+};
+static_assert(std::size(table_names) == static_cast<std::size_t>(table::count_));
+
+void check(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) throw store_error(std::string{what} + ": " + mdb_strerror(rc), rc);
+}
+
+MDB_val to_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+std::string_view from_val(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+// RAII cursor, closed before its transaction ends.
+struct cursor {
+  MDB_cursor* c = nullptr;
+  cursor(MDB_txn* txn, MDB_dbi dbi) { check(mdb_cursor_open(txn, dbi, &c), "mdb_cursor_open"); }
+  ~cursor() { mdb_cursor_close(c); }
+  cursor(const cursor&) = delete;
+  cursor& operator=(const cursor&) = delete;
+};
+
+bool has_prefix(std::string_view key, std::string_view prefix) {
+  return key.substr(0, prefix.size()) == prefix;
+}
+
+} // namespace
+
+std::shared_ptr<database> database::open(const std::filesystem::path& dir, const open_options& opts) {
+  std::filesystem::create_directories(dir);
+  std::shared_ptr<database> db{new database};
+  db->dir_ = dir;
+  check(mdb_env_create(&db->env_), "mdb_env_create");
+  check(mdb_env_set_maxdbs(db->env_, static_cast<MDB_dbi>(table::count_)), "mdb_env_set_maxdbs");
+  check(mdb_env_set_mapsize(db->env_, opts.map_size_bytes), "mdb_env_set_mapsize");
+  unsigned flags = MDB_NOTLS;
+  if (!opts.durable) flags |= MDB_NOSYNC;
+  int rc = mdb_env_open(db->env_, dir.c_str(), flags, 0640);
+  if (rc != MDB_SUCCESS) {
+    mdb_env_close(db->env_);
+    db->env_ = nullptr;
+    check(rc, "mdb_env_open");
+  }
+  MDB_txn* txn = nullptr;
+  check(mdb_txn_begin(db->env_, nullptr, 0, &txn), "mdb_txn_begin");
+  for (std::size_t i = 0; i < std::size(table_names); ++i) {
+    rc = mdb_dbi_open(txn, table_names[i], MDB_CREATE, &db->dbis_[i]);
+    if (rc != MDB_SUCCESS) {
+      mdb_txn_abort(txn);
+      check(rc, "mdb_dbi_open");
+    }
+  }
+  check(mdb_txn_commit(txn), "mdb_txn_commit");
+  return db;
+}
+
+database::~database() {
+  if (env_) mdb_env_close(env_);
+}
+
+read_txn database::read() const { return read_txn{*this, false}; }
+write_txn database::write() { return write_txn{*this}; }
+
+read_txn::read_txn(const database& db, bool writable) : db_(&db) {
+  check(mdb_txn_begin(db.env_, nullptr, writable ? 0 : MDB_RDONLY, &txn_), "mdb_txn_begin");
+}
+
+read_txn::read_txn(read_txn&& other) noexcept : db_(other.db_), txn_(other.txn_) {
+  other.txn_ = nullptr;
+}
+
+read_txn::~read_txn() {
+  if (txn_) mdb_txn_abort(txn_);
+}
+
+std::optional<std::string_view> read_txn::get(table t, std::string_view key) const {
+  MDB_val k = to_val(key);
+  MDB_val v;
+  int rc = mdb_get(txn_, db_->dbis_[static_cast<int>(t)], &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  check(rc, "mdb_get");
+  return from_val(v);
+}
+
+void read_txn::scan_prefix(table t, std::string_view prefix, std::string_view from, const scan_fn& fn) const {
+  cursor cur{txn_, db_->dbis_[static_cast<int>(t)]};
+  std::string_view start = from.empty() ? prefix : from;
+  MDB_val k = to_val(start);
+  MDB_val v;
+  int rc = start.empty() ? mdb_cursor_get(cur.c, &k, &v, MDB_FIRST) : mdb_cursor_get(cur.c, &k, &v, MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS) {
+    auto key = from_val(k);
+    if (!has_prefix(key, prefix) || !fn(key, from_val(v))) return;
+    rc = mdb_cursor_get(cur.c, &k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_NOTFOUND) check(rc, "mdb_cursor_get");
+}
+
+void read_txn::scan_prefix_reverse(table t, std::string_view prefix, std::string_view before,
+                                   const scan_fn& fn) const {
+  cursor cur{txn_, db_->dbis_[static_cast<int>(t)]};
+  MDB_val k = to_val(before);
+  MDB_val v;
+  // Position on the first key >= before, then step back once; past the end, start at the last key.
+  int rc = before.empty() ? mdb_cursor_get(cur.c, &k, &v, MDB_LAST) : mdb_cursor_get(cur.c, &k, &v, MDB_SET_RANGE);
+  if (!before.empty()) {
+    rc = rc == MDB_SUCCESS ? mdb_cursor_get(cur.c, &k, &v, MDB_PREV) : mdb_cursor_get(cur.c, &k, &v, MDB_LAST);
+  }
+  while (rc == MDB_SUCCESS) {
+    auto key = from_val(k);
+    if (!has_prefix(key, prefix) || !fn(key, from_val(v))) return;
+    rc = mdb_cursor_get(cur.c, &k, &v, MDB_PREV);
+  }
+  if (rc != MDB_NOTFOUND) check(rc, "mdb_cursor_get");
+}
+
+std::uint64_t read_txn::entries(table t) const {
+  MDB_stat st;
+  check(mdb_stat(txn_, db_->dbis_[static_cast<int>(t)], &st), "mdb_stat");
+  return st.ms_entries;
+}
+
+void write_txn::put(table t, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  check(mdb_put(txn_, db_->dbis_[static_cast<int>(t)], &k, &v, 0), "mdb_put");
+}
+
+bool write_txn::erase(table t, std::string_view key) {
+  MDB_val k = to_val(key);
+  int rc = mdb_del(txn_, db_->dbis_[static_cast<int>(t)], &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  check(rc, "mdb_del");
+  return true;
+}
+
+void write_txn::commit() {
+  MDB_txn* txn = txn_;
+  txn_ = nullptr; // a failed commit frees the transaction too
+  check(mdb_txn_commit(txn), "mdb_txn_commit");
+}
+
+void write_txn::abort() noexcept {
+  if (txn_) mdb_txn_abort(txn_);
+  txn_ = nullptr;
+}
+
+} // namespace dynchat::store

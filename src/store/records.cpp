@@ -1,0 +1,91 @@
+#include "dynchat/store/records.hpp"
+
+#include <msgpack.hpp>
+
+namespace dynchat::store {
+namespace {
+
+constexpr char schema_v1 = 1;
+
+template <class... Fields>
+std::string pack(const Fields&... fields) {
+  msgpack::sbuffer buffer;
+  buffer.write(&schema_v1, 1);
+  msgpack::pack(buffer, std::forward_as_tuple(fields...));
+  return std::string{buffer.data(), buffer.size()};
+}
+
+// Unpacks into the given fields; false on a wrong version or shape.
+template <class... Fields>
+bool unpack(std::string_view bytes, Fields&... fields) {
+  if (bytes.size() < 2 || bytes[0] != schema_v1) return false;
+  try {
+    auto handle = msgpack::unpack(bytes.data() + 1, bytes.size() - 1);
+    std::tuple<Fields...> values;
+    handle.get().convert(values);
+    std::tie(fields...) = std::move(values);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+} // namespace
+
+std::string_view to_string(conversation_phase p) noexcept {
+  switch (p) {
+    case conversation_phase::bot: return "bot";
+    case conversation_phase::waiting: return "waiting";
+    case conversation_phase::live: return "live";
+    case conversation_phase::ended: return "ended";
+  }
+  return "ended";
+}
+
+std::optional<conversation_phase> phase_from_string(std::string_view s) noexcept {
+  for (auto p : {conversation_phase::bot, conversation_phase::waiting, conversation_phase::live, conversation_phase::ended})
+    if (to_string(p) == s) return p;
+  return std::nullopt;
+}
+
+std::string encode(const conversation_record& r) {
+  return pack(r.id, r.visitor_id, static_cast<std::uint8_t>(r.phase), r.agent_id, r.created_ms, r.updated_ms,
+              r.requested_ms, r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email);
+}
+std::string encode(const message_record& r) {
+  return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name);
+}
+std::string encode(const agent_record& r) {
+  return pack(r.id, r.name, r.email, r.token_hash, r.max_chats, r.created_ms);
+}
+std::string encode(const visitor_record& r) {
+  return pack(r.id, r.created_ms, r.email, r.last_conversation_id);
+}
+
+std::optional<conversation_record> decode_conversation(std::string_view bytes) {
+  conversation_record r;
+  std::uint8_t phase = 0;
+  if (!unpack(bytes, r.id, r.visitor_id, phase, r.agent_id, r.created_ms, r.updated_ms, r.requested_ms,
+              r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email) ||
+      phase > static_cast<std::uint8_t>(conversation_phase::ended))
+    return std::nullopt;
+  r.phase = static_cast<conversation_phase>(phase);
+  return r;
+}
+std::optional<message_record> decode_message(std::string_view bytes) {
+  message_record r;
+  if (!unpack(bytes, r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name)) return std::nullopt;
+  return r;
+}
+std::optional<agent_record> decode_agent(std::string_view bytes) {
+  agent_record r;
+  if (!unpack(bytes, r.id, r.name, r.email, r.token_hash, r.max_chats, r.created_ms)) return std::nullopt;
+  return r;
+}
+std::optional<visitor_record> decode_visitor(std::string_view bytes) {
+  visitor_record r;
+  if (!unpack(bytes, r.id, r.created_ms, r.email, r.last_conversation_id)) return std::nullopt;
+  return r;
+}
+
+} // namespace dynchat::store

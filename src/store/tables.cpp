@@ -1,0 +1,112 @@
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat::store {
+
+std::string be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t from_be64(std::string_view bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+std::string message_key(std::string_view conversation_id, std::uint64_t seq) {
+  std::string key{conversation_id};
+  key += be64(seq);
+  return key;
+}
+
+std::string client_id_key(std::string_view conversation_id, std::string_view sender, std::string_view client_msg_id) {
+  std::string key{conversation_id};
+  key += sender;
+  key += '\0';
+  key += client_msg_id;
+  return key;
+}
+
+std::string agent_chat_key(std::string_view agent_id, std::string_view conversation_id) {
+  std::string key{agent_id};
+  key += conversation_id;
+  return key;
+}
+
+std::optional<conversation_record> load_conversation(const read_txn& txn, std::string_view id) {
+  auto v = txn.get(table::conversations, id);
+  return v ? decode_conversation(*v) : std::nullopt;
+}
+
+std::optional<agent_record> load_agent(const read_txn& txn, std::string_view id) {
+  auto v = txn.get(table::agents, id);
+  return v ? decode_agent(*v) : std::nullopt;
+}
+
+std::optional<std::string> find_agent_by_token_hash(const read_txn& txn, std::string_view token_hash) {
+  auto v = txn.get(table::agent_tokens, token_hash);
+  return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;
+}
+
+std::optional<std::string> find_conversation_by_resume_hash(const read_txn& txn, std::string_view token_hash) {
+  auto v = txn.get(table::resume_tokens, token_hash);
+  return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;
+}
+
+std::optional<std::uint64_t> find_client_msg(const read_txn& txn, std::string_view conversation_id,
+                                             std::string_view sender, std::string_view client_msg_id) {
+  auto v = txn.get(table::client_ids, client_id_key(conversation_id, sender, client_msg_id));
+  return v ? std::optional<std::uint64_t>{from_be64(*v)} : std::nullopt;
+}
+
+std::uint64_t last_seq(const read_txn& txn, std::string_view conversation_id) {
+  std::uint64_t seq = 0;
+  txn.scan_prefix_reverse(table::messages, conversation_id, message_key(conversation_id, ~0ull),
+                          [&](std::string_view key, std::string_view) {
+                            seq = from_be64(key.substr(conversation_id.size()));
+                            return false;
+                          });
+  return seq;
+}
+
+std::vector<std::pair<std::uint64_t, message_record>>
+load_messages(const read_txn& txn, std::string_view conversation_id, std::uint64_t after, std::size_t limit) {
+  std::vector<std::pair<std::uint64_t, message_record>> out;
+  if (limit == 0) return out;
+  txn.scan_prefix(table::messages, conversation_id, message_key(conversation_id, after + 1),
+                  [&](std::string_view key, std::string_view value) {
+                    if (auto m = decode_message(value))
+                      out.emplace_back(from_be64(key.substr(conversation_id.size())), std::move(*m));
+                    return out.size() < limit;
+                  });
+  return out;
+}
+
+std::vector<agent_record> load_agents(const read_txn& txn) {
+  std::vector<agent_record> out;
+  txn.scan_prefix(table::agents, "", "", [&](std::string_view, std::string_view value) {
+    if (auto a = decode_agent(value)) out.push_back(std::move(*a));
+    return true;
+  });
+  return out;
+}
+
+std::vector<std::string> load_agent_chats(const read_txn& txn, std::string_view agent_id) {
+  std::vector<std::string> out;
+  txn.scan_prefix(table::agent_chats, agent_id, "", [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(agent_id.size()));
+    return true;
+  });
+  return out;
+}
+
+std::optional<std::string> load_meta(const read_txn& txn, std::string_view key) {
+  auto v = txn.get(table::meta, key);
+  return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;
+}
+
+} // namespace dynchat::store
