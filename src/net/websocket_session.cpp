@@ -161,6 +161,11 @@ void websocket_session::do_write() {
 
 void websocket_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
+  if (finished_) { // the buffer of that write was kept alive until now
+    queue_.clear();
+    queued_bytes_ = 0;
+    return;
+  }
   if (ec) return abort_connection();
   queued_bytes_ -= queue_.front().bytes->size();
   queue_.pop_front();
@@ -198,8 +203,10 @@ void websocket_session::finish() {
   if (finished_) return;
   finished_ = true;
   hello_timer_.cancel();
-  queue_.clear();
-  queued_bytes_ = 0;
+  if (!writing_) { // else on_write releases it: the write still reads the front buffer
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
   if (handler_) handler_->on_close();
   handler_.reset(); // the bridge and the session no longer reference each other
 }

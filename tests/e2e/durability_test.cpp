@@ -1,0 +1,115 @@
+// Nothing acknowledged is lost: resume after a dropped socket, and after kill -9.
+#include "helpers.hpp"
+
+#include <set>
+
+using namespace dynchat::testing;
+
+TEST_CASE("a visitor who drops the socket resumes and gets what was missed, in order", "[e2e]") {
+  daemon_process server;
+  auto [agent_id, token] = create_agent(server.port(), "Ann");
+  ws_client agent;
+  login_agent(agent, server.port(), token);
+  auto visitor = std::make_unique<ws_client>();
+  auto welcome = visitor_hello(*visitor, server.port());
+  const std::string conv = welcome["conversation_id"], resume = welcome["resume_token"];
+  auto offer = agent.receive_type("offer");
+  REQUIRE(offer);
+  agent.send({{"type", "accept"}, {"conversation_id", conv}});
+  REQUIRE(agent.receive_type("chat"));
+  visitor->send({{"type", "say"}, {"client_msg_id", "v1"}, {"text", "before the drop"}});
+  auto ack = visitor->receive_type("ack");
+  REQUIRE(ack);
+  const auto last_seen = (*ack)["seq"].get<std::uint64_t>();
+  visitor->drop();
+  visitor.reset();
+
+  // The agent keeps talking while the visitor is away.
+  for (int i = 0; i < 3; ++i) {
+    agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "a" + std::to_string(i)},
+                {"text", "while away " + std::to_string(i)}});
+    REQUIRE(agent.receive_type("ack"));
+  }
+
+  ws_client again;
+  auto rewelcome = visitor_hello(again, server.port(), ws_client::mode::msgpack,
+                                 {{"resume_token", resume}, {"last_seq", last_seen}});
+  CHECK(rewelcome["conversation_id"] == conv);
+  CHECK(rewelcome["phase"] == "live");
+  for (int i = 0; i < 3; ++i) {
+    auto m = again.receive_type("message");
+    REQUIRE(m);
+    CHECK((*m)["seq"] == last_seen + 1 + i);
+    CHECK((*m)["text"] == "while away " + std::to_string(i));
+  }
+  // Live again: a new agent message arrives right after the replay.
+  agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "a9"}, {"text", "welcome back"}});
+  auto live = again.receive_type("message");
+  REQUIRE(live);
+  CHECK((*live)["seq"] == last_seen + 4);
+}
+
+TEST_CASE("a wrong resume token is refused and the socket closed", "[e2e]") {
+  daemon_process server;
+  ws_client visitor;
+  REQUIRE(visitor.connect(server.port(), "/v1/visitor") == 0);
+  visitor.send({{"type", "hello"}, {"page_url", "x"}, {"resume_token", "00000000000000000000000000000000"}});
+  auto err = visitor.receive_type("error");
+  REQUIRE(err);
+  CHECK((*err)["code"] == "invalid_resume_token");
+  auto closed = visitor.wait_closed();
+  CHECK(closed.closed);
+  CHECK(closed.code == 1008);
+}
+
+TEST_CASE("after kill -9 every acked message is there and the conversation resumes", "[e2e]") {
+  auto dir = std::filesystem::temp_directory_path() / ("dynchat-kill9-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::string conv, resume;
+  std::set<std::uint64_t> acked;
+  {
+    daemon_process server({}, dir);
+    std::vector<std::unique_ptr<ws_client>> visitors;
+    ws_client visitor;
+    auto welcome = visitor_hello(visitor, server.port());
+    conv = welcome["conversation_id"];
+    resume = welcome["resume_token"];
+    // Pipelined messages: some acked, some possibly in flight when the process dies.
+    for (int i = 0; i < 30; ++i)
+      visitor.send({{"type", "say"}, {"client_msg_id", "m" + std::to_string(i)}, {"text", "msg " + std::to_string(i)}});
+    for (int i = 0; i < 20; ++i) {
+      auto ack = visitor.receive_type("ack");
+      REQUIRE(ack);
+      acked.insert((*ack)["seq"].get<std::uint64_t>());
+    }
+    server.kill_hard();
+  }
+  daemon_process restarted({}, dir);
+  ws_client visitor;
+  auto welcome = visitor_hello(visitor, restarted.port(), ws_client::mode::json, {{"resume_token", resume}, {"last_seq", 0}});
+  CHECK(welcome["conversation_id"] == conv);
+  std::uint64_t expect = 1;
+  std::set<std::uint64_t> replayed;
+  while (auto m = visitor.receive_type("message", 1s)) {
+    CHECK((*m)["seq"] == expect); // gapless, in order
+    replayed.insert(expect++);
+  }
+  for (auto seq : acked) CHECK(replayed.count(seq) == 1);
+  // Resending an acked message after the restart is recognised as a duplicate.
+  visitor.send({{"type", "say"}, {"client_msg_id", "m0"}, {"text", "msg 0"}});
+  auto ack = visitor.receive_type("ack");
+  REQUIRE(ack);
+  CHECK(acked.count((*ack)["seq"].get<std::uint64_t>()) == 1);
+  restarted.stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM closes sockets with 1001 and exits cleanly", "[e2e]") {
+  daemon_process server;
+  ws_client visitor;
+  visitor_hello(visitor, server.port());
+  CHECK(server.stop() == 0);
+  auto closed = visitor.wait_closed();
+  CHECK(closed.closed);
+  CHECK(closed.code == 1001);
+}

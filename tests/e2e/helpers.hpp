@@ -1,0 +1,32 @@
+#pragma once
+// Shared steps of the end-to-end tests.
+#include <catch2/catch.hpp>
+
+#include "support/daemon_process.hpp"
+#include "support/ws_client.hpp"
+
+namespace dynchat::testing {
+
+inline json login_agent(ws_client& agent, std::uint16_t port, const std::string& token,
+                        ws_client::mode m = ws_client::mode::json) {
+  REQUIRE(agent.connect(port, "/v1/agent", m) == 0);
+  agent.send({{"type", "hello"}, {"token", token}});
+  auto welcome = agent.receive_type("welcome");
+  REQUIRE(welcome);
+  agent.send({{"type", "status"}, {"status", "available"}});
+  REQUIRE(agent.receive_type("status"));
+  return *welcome;
+}
+
+inline json visitor_hello(ws_client& visitor, std::uint16_t port, ws_client::mode m = ws_client::mode::json,
+                          json extra = json::object()) {
+  REQUIRE(visitor.connect(port, "/v1/visitor", m) == 0);
+  json hello{{"type", "hello"}, {"page_url", "https://example.com/pricing"}};
+  hello.update(extra);
+  visitor.send(hello);
+  auto welcome = visitor.receive_type("welcome");
+  REQUIRE(welcome);
+  return *welcome;
+}
+
+} // namespace dynchat::testing

@@ -1,0 +1,120 @@
+// Every limit in config is enforced and leaves other sessions alone.
+#include "helpers.hpp"
+
+#include <thread>
+
+using namespace dynchat::testing;
+
+TEST_CASE("a frame over max_frame_bytes closes the socket with 1009", "[e2e][limits]") {
+  daemon_process server({"--set", "websocket.max_frame_bytes=1024"});
+  ws_client visitor, bystander;
+  visitor_hello(visitor, server.port());
+  visitor_hello(bystander, server.port());
+  visitor.send({{"type", "say"}, {"client_msg_id", "big"}, {"text", std::string(2000, 'x')}});
+  auto closed = visitor.wait_closed();
+  CHECK(closed.closed);
+  CHECK(closed.code == 1009);
+  bystander.send({{"type", "say"}, {"client_msg_id", "ok"}, {"text", "still here"}});
+  CHECK(bystander.receive_type("ack"));
+}
+
+TEST_CASE("a flood gets rate_limited errors, then close 1008", "[e2e][limits]") {
+  daemon_process server({"--set", "websocket.rate_per_second=5", "--set", "websocket.rate_burst=5",
+                         "--set", "websocket.flood_strikes=10"});
+  ws_client visitor;
+  visitor_hello(visitor, server.port());
+  for (int i = 0; i < 40; ++i) visitor.send({{"type", "typing"}});
+  auto err = visitor.receive_type("error");
+  REQUIRE(err);
+  CHECK((*err)["code"] == "rate_limited");
+  auto closed = visitor.wait_closed();
+  CHECK(closed.closed);
+  CHECK(closed.code == 1008);
+}
+
+TEST_CASE("no hello in time closes with 1008", "[e2e][limits]") {
+  daemon_process server({"--set", "websocket.hello_timeout=1"});
+  ws_client visitor;
+  REQUIRE(visitor.connect(server.port(), "/v1/visitor") == 0);
+  auto err = visitor.receive_type("error", 3s);
+  REQUIRE(err);
+  CHECK((*err)["code"] == "hello_timeout");
+  auto closed = visitor.wait_closed();
+  CHECK(closed.code == 1008);
+}
+
+TEST_CASE("upgrades past max_connections get 503 and the rest keep working", "[e2e][limits]") {
+  daemon_process server({"--set", "websocket.max_connections=2"});
+  ws_client a, b, c;
+  visitor_hello(a, server.port());
+  visitor_hello(b, server.port());
+  CHECK(upgrade_status(server.port(), "/v1/visitor") == 503);
+  CHECK(c.connect(server.port(), "/v1/visitor") == -1);
+  a.send({{"type", "say"}, {"client_msg_id", "1"}, {"text", "fine"}});
+  CHECK(a.receive_type("ack"));
+  CHECK(http_call(server.port(), "GET", "/healthz").status == 200);
+  auto metrics = http_call(server.port(), "GET", "/metrics").body;
+  CHECK(metrics.find("dynchat_upgrades_rejected_total 2") != std::string::npos);
+}
+
+TEST_CASE("a client that does not read is closed at the outbound limit", "[e2e][limits]") {
+  daemon_process server({"--set", "websocket.max_outbound_frames=16", "--set", "websocket.max_outbound_bytes=65536",
+                         "--set", "websocket.rate_per_second=100000", "--set", "websocket.rate_burst=100000",
+                         "--set", "chat.max_in_flight=100000"});
+  auto [agent_id, token] = create_agent(server.port(), "Talker");
+  ws_client agent;
+  login_agent(agent, server.port(), token);
+  ws_client visitor;
+  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
+  REQUIRE(agent.receive_type("offer"));
+  agent.send({{"type", "accept"}, {"conversation_id", conv}});
+  REQUIRE(agent.receive_type("chat"));
+  visitor.pause_reading();
+  const std::string text(4000, 'y');
+  for (int i = 0; i < 2000; ++i) {
+    agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", std::to_string(i)}, {"text", text}});
+    if (i % 100 == 99 && http_call(server.port(), "GET", "/metrics").body.find("dynchat_slow_consumers_closed_total 1") != std::string::npos)
+      break;
+  }
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {
+    closed = http_call(server.port(), "GET", "/metrics").body.find("dynchat_slow_consumers_closed_total 1") != std::string::npos;
+    if (!closed) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(closed);
+  // The agent's own socket is unaffected.
+  agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "last"}, {"text", "ok"}});
+  CHECK(agent.receive_type("ack", 5s));
+}
+
+TEST_CASE("a live chat with no message for chat_idle_timeout ends", "[e2e][limits]") {
+  daemon_process server({"--set", "chat.chat_idle_timeout=1"});
+  auto [agent_id, token] = create_agent(server.port(), "Idle");
+  ws_client agent, visitor;
+  login_agent(agent, server.port(), token);
+  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
+  REQUIRE(agent.receive_type("offer"));
+  agent.send({{"type", "accept"}, {"conversation_id", conv}});
+  auto ended = visitor.receive_type("ended", 5s);
+  REQUIRE(ended);
+  CHECK((*ended)["reason"] == "inactive");
+  auto agent_ended = agent.receive_type("ended", 2s);
+  REQUIRE(agent_ended);
+  CHECK((*agent_ended)["reason"] == "inactive");
+}
+
+TEST_CASE("a conversation whose visitor never returns ends after the grace period", "[e2e][limits]") {
+  daemon_process server({"--set", "chat.visitor_grace=1"});
+  auto [agent_id, token] = create_agent(server.port(), "Waiting");
+  ws_client agent;
+  login_agent(agent, server.port(), token);
+  auto visitor = std::make_unique<ws_client>();
+  auto conv = visitor_hello(*visitor, server.port())["conversation_id"];
+  REQUIRE(agent.receive_type("offer"));
+  agent.send({{"type", "accept"}, {"conversation_id", conv}});
+  REQUIRE(agent.receive_type("chat"));
+  visitor->drop();
+  auto ended = agent.receive_type("ended", 5s);
+  REQUIRE(ended);
+  CHECK((*ended)["reason"] == "visitor_left");
+}

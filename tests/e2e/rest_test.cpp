@@ -1,0 +1,51 @@
+#include "helpers.hpp"
+
+using namespace dynchat::testing;
+
+TEST_CASE("agents: create, list, update, delete; the token is returned once", "[e2e][rest]") {
+  daemon_process server;
+  auto created = http_call(server.port(), "POST", "/v1/agents", R"({"name":"Ann","email":"ann@example.com","max_chats":3})", admin_token);
+  REQUIRE(created.status == 201);
+  auto a = created.json_body();
+  CHECK(a["token"].get<std::string>().size() == 64);
+  const std::string id = a["id"];
+  auto got = http_call(server.port(), "GET", "/v1/agents/" + id, {}, admin_token).json_body();
+  CHECK(got["name"] == "Ann");
+  CHECK(got.count("token") == 0);
+  CHECK(got["max_chats"] == 3);
+  auto list = http_call(server.port(), "GET", "/v1/agents", {}, admin_token).json_body();
+  REQUIRE(list["agents"].size() == 1);
+  CHECK(list["agents"][0]["available"] == false);
+  auto updated = http_call(server.port(), "PUT", "/v1/agents/" + id, R"({"max_chats":10})", admin_token);
+  CHECK(updated.status == 200);
+  CHECK(updated.json_body()["max_chats"] == 10);
+  CHECK(http_call(server.port(), "PUT", "/v1/agents/" + id, R"({"max_chats":11})", admin_token).status == 400);
+  CHECK(http_call(server.port(), "POST", "/v1/agents", R"({"email":"x"})", admin_token).status == 400);
+  CHECK(http_call(server.port(), "POST", "/v1/agents", R"(not json)", admin_token).status == 400);
+  CHECK(http_call(server.port(), "DELETE", "/v1/agents/" + id, {}, admin_token).status == 204);
+  CHECK(http_call(server.port(), "GET", "/v1/agents/" + id, {}, admin_token).status == 404);
+}
+
+TEST_CASE("conversations: newest first, filtered and paged", "[e2e][rest]") {
+  daemon_process server;
+  std::vector<std::string> ids;
+  std::vector<std::unique_ptr<ws_client>> visitors;
+  for (int i = 0; i < 5; ++i) {
+    visitors.push_back(std::make_unique<ws_client>());
+    ids.push_back(visitor_hello(*visitors.back(), server.port())["conversation_id"]);
+  }
+  auto page1 = http_call(server.port(), "GET", "/v1/conversations?limit=3", {}, admin_token).json_body();
+  REQUIRE(page1["conversations"].size() == 3);
+  CHECK(page1["conversations"][0]["id"] == ids[4]);
+  CHECK(page1["conversations"][0]["status"] == "waiting");
+  std::string cursor = page1["next_cursor"];
+  auto page2 = http_call(server.port(), "GET", "/v1/conversations?limit=3&cursor=" + cursor, {}, admin_token).json_body();
+  REQUIRE(page2["conversations"].size() == 2);
+  CHECK(page2["conversations"][1]["id"] == ids[0]);
+  CHECK(page2["next_cursor"].is_null());
+  auto ended = http_call(server.port(), "GET", "/v1/conversations?status=ended", {}, admin_token).json_body();
+  CHECK(ended["conversations"].empty());
+  CHECK(http_call(server.port(), "GET", "/v1/conversations?status=nope", {}, admin_token).status == 400);
+  CHECK(http_call(server.port(), "GET", "/v1/conversations/ffffffffffffffffffffffffffffffff", {}, admin_token).status == 404);
+  CHECK(http_call(server.port(), "GET", "/v1/nothing", {}, admin_token).status == 404);
+}

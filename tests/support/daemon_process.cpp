@@ -1,0 +1,102 @@
+#include "daemon_process.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ws_client.hpp"
+
+namespace dynchat::testing {
+
+daemon_process::daemon_process(std::vector<std::string> extra, std::filesystem::path data_dir)
+  : extra_(std::move(extra)), data_dir_(std::move(data_dir)) {
+  if (data_dir_.empty()) {
+    std::random_device rd;
+    data_dir_ = std::filesystem::temp_directory_path() / ("dynchat-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    own_dir_ = true;
+  }
+  start();
+}
+
+daemon_process::~daemon_process() {
+  if (pid_ > 0) stop();
+  if (own_dir_) std::filesystem::remove_all(data_dir_);
+}
+
+void daemon_process::start() {
+  std::filesystem::create_directories(data_dir_);
+  auto port_file = data_dir_ / "port";
+  std::filesystem::remove(port_file);
+  std::vector<std::string> args{DYNCHATD_PATH, "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string(),
+                                "--admin-token", admin_token, "--no-seed", "--port-file", port_file.string(),
+                                "--log-level", "warn"};
+  args.insert(args.end(), extra_.begin(), extra_.end());
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  for (int i = 0; i < 500; ++i) { // up to 10 s
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) {
+      port_ = static_cast<std::uint16_t>(port);
+      return;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("dynchatd exited during start-up");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  throw std::runtime_error("dynchatd did not start listening");
+}
+
+int daemon_process::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 1500; ++i) { // up to 30 s
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (WIFSIGNALED(status)) {
+        std::fprintf(stderr, "dynchatd died of signal %d\n", WTERMSIG(status));
+        return -WTERMSIG(status);
+      }
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  kill_hard();
+  return -1;
+}
+
+void daemon_process::kill_hard() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::pair<std::string, std::string> create_agent(std::uint16_t port, const std::string& name, int max_chats) {
+  json body{{"name", name}, {"max_chats", max_chats}};
+  auto res = http_call(port, "POST", "/v1/agents", body.dump(), admin_token);
+  if (res.status != 201) throw std::runtime_error("create agent failed: " + res.body);
+  auto j = res.json_body();
+  return {j["id"].get<std::string>(), j["token"].get<std::string>()};
+}
+
+} // namespace dynchat::testing

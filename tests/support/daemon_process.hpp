@@ -1,0 +1,41 @@
+#pragma once
+// Runs a real dynchatd in a child process on 127.0.0.1 with an ephemeral port and its
+// own temporary data folder; stops it with SIGTERM or SIGKILL.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dynchat::testing {
+
+inline const std::string admin_token = "test-admin-token";
+
+class daemon_process {
+public:
+  /// extra: more flags, e.g. {"--set", "chat.offer_timeout=1"}.
+  explicit daemon_process(std::vector<std::string> extra = {}, std::filesystem::path data_dir = {});
+  ~daemon_process();
+  daemon_process(const daemon_process&) = delete;
+  daemon_process& operator=(const daemon_process&) = delete;
+
+  void start();
+  std::uint16_t port() const { return port_; }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+  /// SIGTERM and wait; returns the exit status (or -1 on timeout, after a SIGKILL).
+  int stop();
+  /// SIGKILL: no shutdown code runs at all.
+  void kill_hard();
+  bool running() const { return pid_ > 0; }
+
+private:
+  std::vector<std::string> extra_;
+  std::filesystem::path data_dir_;
+  bool own_dir_ = false;
+  int pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+/// Creates an agent through the REST API and returns {id, token}.
+std::pair<std::string, std::string> create_agent(std::uint16_t port, const std::string& name, int max_chats = 5);
+
+} // namespace dynchat::testing

@@ -1,0 +1,62 @@
+#pragma once
+// A websocket client for tests: a background io thread reads frames into a queue;
+// the test thread sends and waits with timeouts. Speaks JSON (text) or MessagePack.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dynchat::testing {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+struct close_info {
+  bool closed = false;
+  std::uint16_t code = 0; // websocket close code, 0 when the TCP connection just dropped
+  std::string reason;
+};
+
+class ws_client {
+public:
+  enum class mode { json, msgpack };
+  ws_client();
+  ~ws_client();
+  ws_client(const ws_client&) = delete;
+  ws_client& operator=(const ws_client&) = delete;
+
+  /// Upgrades to ws://127.0.0.1:port/path. 0 when connected, else -1.
+  int connect(std::uint16_t port, const std::string& path, mode m = mode::json);
+  void send(const json& frame);               // in the client's mode
+  void send_raw(const std::string& bytes, bool binary);
+  /// Next frame, or nullopt after the timeout or once closed.
+  std::optional<json> receive(std::chrono::milliseconds timeout = 3s);
+  /// Next frame of a given type, skipping others (they are dropped).
+  std::optional<json> receive_type(const std::string& type, std::chrono::milliseconds timeout = 3s);
+  /// Waits for the server to close the connection.
+  close_info wait_closed(std::chrono::milliseconds timeout = 3s);
+  void close();           // a clean close handshake
+  void drop();            // the TCP connection vanishes, no close frame
+  void pause_reading();   // stop reading: the server's outbound queue fills
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+struct http_result {
+  int status = 0;
+  std::string body;
+  json json_body() const { return json::parse(body, nullptr, false); }
+};
+
+/// Sends a websocket upgrade request and returns the HTTP status (101 when accepted).
+int upgrade_status(std::uint16_t port, const std::string& path);
+
+http_result http_call(std::uint16_t port, const std::string& method, const std::string& target,
+                      const std::string& body = {}, const std::string& bearer = {});
+
+} // namespace dynchat::testing
