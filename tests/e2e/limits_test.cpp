@@ -58,9 +58,8 @@ TEST_CASE("upgrades past max_connections get 503 and the rest keep working", "[e
 }
 
 TEST_CASE("a client that does not read is closed at the outbound limit", "[e2e][limits]") {
-  daemon_process server({"--set", "websocket.max_outbound_frames=16", "--set", "websocket.max_outbound_bytes=65536",
-                         "--set", "websocket.rate_per_second=100000", "--set", "websocket.rate_burst=100000",
-                         "--set", "chat.max_in_flight=100000"});
+  daemon_process server({"--set", "websocket.max_outbound_frames=64", "--set", "websocket.max_outbound_bytes=524288",
+                         "--set", "websocket.rate_per_second=100000", "--set", "websocket.rate_burst=100000"});
   auto [agent_id, token] = create_agent(server.port(), "Talker");
   ws_client agent;
   login_agent(agent, server.port(), token);
@@ -70,19 +69,27 @@ TEST_CASE("a client that does not read is closed at the outbound limit", "[e2e][
   agent.send({{"type", "accept"}, {"conversation_id", conv}});
   REQUIRE(agent.receive_type("chat"));
   visitor.pause_reading();
-  const std::string text(4000, 'y');
-  for (int i = 0; i < 2000; ++i) {
-    agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", std::to_string(i)}, {"text", text}});
-    if (i % 100 == 99 && http_call(server.port(), "GET", "/metrics").body.find("dynchat_slow_consumers_closed_total 1") != std::string::npos)
-      break;
-  }
+  auto visitor_closed = [&] {
+    auto m = http_call(server.port(), "GET", "/metrics").body;
+    return m.find("dynchat_slow_consumers_closed_total 1") != std::string::npos &&
+           m.find("dynchat_open_sockets{kind=\"visitor\"} 0") != std::string::npos;
+  };
+  // The agent reads everything it is sent; only the visitor lets its backlog grow,
+  // past both kernel socket buffers and then the server's queue.
+  const std::string text(8000, 'y');
   bool closed = false;
+  for (int batch = 0; batch < 300 && !closed; ++batch) {
+    for (int i = 0; i < 20; ++i)
+      agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", std::to_string(batch * 20 + i)}, {"text", text}});
+    for (int i = 0; i < 20; ++i) REQUIRE(agent.receive_type("ack", 5s));
+    if (batch % 10 == 9) closed = visitor_closed();
+  }
   for (int i = 0; i < 50 && !closed; ++i) {
-    closed = http_call(server.port(), "GET", "/metrics").body.find("dynchat_slow_consumers_closed_total 1") != std::string::npos;
-    if (!closed) std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(100ms);
+    closed = visitor_closed();
   }
   CHECK(closed);
-  // The agent's own socket is unaffected.
+  // The agent's socket is unaffected.
   agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "last"}, {"text", "ok"}});
   CHECK(agent.receive_type("ack", 5s));
 }

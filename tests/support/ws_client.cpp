@@ -45,7 +45,7 @@ struct ws_client::impl {
       std::lock_guard lock{mutex};
       if (ec) {
         closed.closed = true;
-        if (ec == websocket::error::closed) {
+        if (ws.reason().code != 0) { // a close frame arrived, whatever happened to TCP after it
           closed.code = ws.reason().code;
           closed.reason = std::string{ws.reason().reason.data(), ws.reason().reason.size()};
         }
