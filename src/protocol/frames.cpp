@@ -36,7 +36,8 @@ public:
   // Client message ids may be strings or non-negative integers (kept as their decimal text).
   std::string client_msg_id() {
     auto it = obj_.find("client_msg_id");
-    if (it != obj_.end() && it->is_number_unsigned()) return std::to_string(it->get<std::uint64_t>());
+    if (it != obj_.end() && it->is_number_integer() && (it->is_number_unsigned() || it->get<std::int64_t>() >= 0))
+      return std::to_string(it->get<std::uint64_t>());
     auto id = text("client_msg_id", limits_.max_id_bytes, true);
     if (ok() && id.empty()) set(error_code::bad_value, "field 'client_msg_id' must not be empty");
     return id;

@@ -1,1 +1,50 @@
 #include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "dynchat/core/settings.hpp"
+
+using namespace dynchat;
+
+namespace {
+std::filesystem::path write_toml(const std::string& text) {
+  auto p = std::filesystem::temp_directory_path() / ("dynchat-settings-" + std::to_string(std::rand()) + ".toml");
+  std::ofstream(p) << text;
+  return p;
+}
+} // namespace
+
+TEST_CASE("the shipped config file loads and equals the built-in defaults", "[core]") {
+  auto s = load_settings_file(DYNCHAT_SOURCE_DIR "/config/dynchat.toml");
+  settings d;
+  CHECK(s.server.listen == d.server.listen);
+  CHECK(s.websocket.max_frame_bytes == d.websocket.max_frame_bytes);
+  CHECK(s.chat.offer_timeout == d.chat.offer_timeout);
+  CHECK(s.chat.default_max_chats == d.chat.default_max_chats);
+  CHECK(s.store.group_commit == d.store.group_commit);
+  CHECK(s.limits.max_text_bytes == d.limits.max_text_bytes);
+  validate(s);
+}
+
+TEST_CASE("values override defaults, and unknown keys or wrong types are errors", "[core]") {
+  auto p = write_toml("[chat]\noffer_timeout = 5\n[websocket]\nmax_frame_bytes = 2048\n");
+  auto s = load_settings_file(p);
+  CHECK(s.chat.offer_timeout == std::chrono::seconds{5});
+  CHECK(s.websocket.max_frame_bytes == 2048);
+  CHECK(s.server.listen == "127.0.0.1:8080");
+  CHECK_THROWS_WITH(load_settings_file(write_toml("[chat]\nofer_timeout = 5\n")), Catch::Contains("unknown key 'chat.ofer_timeout'"));
+  CHECK_THROWS_WITH(load_settings_file(write_toml("[chat]\noffer_timeout = \"5\"\n")), Catch::Contains("wrong type"));
+  CHECK_THROWS_WITH(load_settings_file(write_toml("[chat]\noffer_timeout = -5\n")), Catch::Contains("negative"));
+  CHECK_THROWS(load_settings_file(write_toml("not toml [")));
+}
+
+TEST_CASE("validation enforces the documented ranges", "[core]") {
+  settings s;
+  s.chat.default_max_chats = 11;
+  CHECK_THROWS_WITH(validate(s), Catch::Contains("1..10"));
+  s.chat.default_max_chats = 0;
+  CHECK_THROWS(validate(s));
+  s = settings{};
+  s.websocket.max_connections = 0;
+  CHECK_THROWS(validate(s));
+}

@@ -2,7 +2,7 @@
 
 using namespace dynchat::testing;
 
-TEST_CASE("agents: create, list, update, delete; the token is returned once", "[e2e][rest]") {
+TEST_CASE("agents can be created, listed, updated and deleted, and the token is returned once", "[e2e][rest]") {
   daemon_process server;
   auto created = http_call(server.port(), "POST", "/v1/agents", R"({"name":"Ann","email":"ann@example.com","max_chats":3})", admin_token);
   REQUIRE(created.status == 201);

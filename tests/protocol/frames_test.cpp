@@ -1,1 +1,82 @@
 #include <catch2/catch.hpp>
+
+#include "dynchat/protocol/frames.hpp"
+
+using namespace dynchat::protocol;
+
+namespace {
+const decode_limits limits{};
+template <class T>
+T visitor_as(const json& j) {
+  auto r = decode_visitor(j, limits);
+  REQUIRE(r);
+  REQUIRE(std::holds_alternative<T>(*r));
+  return std::get<T>(*r);
+}
+error_code visitor_error(const json& j) {
+  auto r = decode_visitor(j, limits);
+  REQUIRE_FALSE(r);
+  return r.error().code;
+}
+error_code agent_error(const json& j) {
+  auto r = decode_agent(j, limits);
+  REQUIRE_FALSE(r);
+  return r.error().code;
+}
+} // namespace
+
+TEST_CASE("visitor hello carries every optional field", "[protocol]") {
+  auto h = visitor_as<visitor_hello>({{"type", "hello"}, {"page_url", "https://a/b"}, {"resume_token", "t"},
+                                      {"last_seq", 7}, {"email", "e@x"}, {"visitor_id", "v"}});
+  CHECK(h.page_url == "https://a/b");
+  CHECK(h.resume_token == "t");
+  CHECK(h.last_seq == 7);
+  CHECK(h.email == "e@x");
+  auto bare = visitor_as<visitor_hello>({{"type", "hello"}});
+  CHECK(bare.last_seq == 0);
+  CHECK(bare.resume_token.empty());
+}
+
+TEST_CASE("client_msg_id may be a string or an unsigned integer", "[protocol]") {
+  CHECK(visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", "abc"}, {"text", "x"}}).client_msg_id == "abc");
+  CHECK(visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", 17}, {"text", "x"}}).client_msg_id == "17");
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", ""}, {"text", "x"}}) == error_code::bad_value);
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", -1}, {"text", "x"}}) == error_code::wrong_type);
+}
+
+TEST_CASE("visitor frames are checked field by field", "[protocol]") {
+  CHECK(visitor_error(json::array()) == error_code::not_an_object);
+  CHECK(visitor_error({{"text", "x"}}) == error_code::missing_type);
+  CHECK(visitor_error({{"type", 1}}) == error_code::wrong_type);
+  CHECK(visitor_error({{"type", "nope"}}) == error_code::unknown_type);
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}}) == error_code::missing_field);
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", json::array()}}) == error_code::wrong_type);
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", std::string(8193, 'x')}}) == error_code::too_long);
+  CHECK(visitor_error({{"type", "hello"}, {"last_seq", "3"}}) == error_code::wrong_type);
+  CHECK(visitor_error({{"type", "hello"}, {"last_seq", -3}}) == error_code::wrong_type);
+  CHECK(visitor_error({{"type", "choose"}, {"client_msg_id", "1"}}) == error_code::missing_field);
+}
+
+TEST_CASE("agent frames", "[protocol]") {
+  auto s = decode_agent({{"type", "say"}, {"conversation_id", "c"}, {"client_msg_id", "1"}, {"text", "t"}}, limits);
+  REQUIRE(s);
+  CHECK(std::get<agent_say>(*s).conversation_id == "c");
+  CHECK(agent_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", "t"}}) == error_code::missing_field);
+  CHECK(agent_error({{"type", "status"}, {"status", "sleeping"}}) == error_code::bad_value);
+  CHECK(agent_error({{"type", "hello"}}) == error_code::missing_field);
+  auto st = decode_agent({{"type", "status"}, {"status", "away"}}, limits);
+  REQUIRE(st);
+  CHECK(std::get<agent_status>(*st).status == "away");
+}
+
+TEST_CASE("server frames have the documented shape", "[protocol]") {
+  auto ack = make_ack("c", "m1", 9);
+  CHECK(ack == json{{"type", "ack"}, {"conversation_id", "c"}, {"client_msg_id", "m1"}, {"seq", 9}});
+  auto err = make_error(error_code::rate_limited, "slow down", "m2");
+  CHECK(err["code"] == "rate_limited");
+  CHECK(err["client_msg_id"] == "m2");
+  CHECK(make_error(error_code::internal, "x").count("client_msg_id") == 0);
+  auto msg = make_message({"c", 3, "agent", "hi", 1000, "Ann"});
+  CHECK(msg["agent"] == "Ann");
+  CHECK(make_message({"c", 3, "visitor", "hi", 1000, ""}).count("agent") == 0);
+}

@@ -1,1 +1,51 @@
 #include <catch2/catch.hpp>
+
+#include "dynchat/store/records.hpp"
+
+using namespace dynchat::store;
+
+TEST_CASE("records round trip through their versioned encoding", "[store]") {
+  conversation_record c;
+  c.id = "c";
+  c.visitor_id = "v";
+  c.phase = conversation_phase::live;
+  c.agent_id = "a";
+  c.created_ms = 1;
+  c.requested_ms = 2;
+  c.end_reason = "r";
+  c.page_url = "https://x";
+  c.email = "e@x";
+  auto back = decode_conversation(encode(c));
+  REQUIRE(back);
+  CHECK(back->phase == conversation_phase::live);
+  CHECK(back->agent_id == "a");
+  CHECK(back->requested_ms == 2);
+  CHECK(back->email == "e@x");
+
+  message_record m{"agent", "hello", 5, "cm", "a", "Ann"};
+  auto mb = decode_message(encode(m));
+  REQUIRE(mb);
+  CHECK(mb->agent_name == "Ann");
+  CHECK(mb->ts_ms == 5);
+
+  agent_record a{"id", "Ann", "ann@x", "hash", 7, 9};
+  auto ab = decode_agent(encode(a));
+  REQUIRE(ab);
+  CHECK(ab->max_chats == 7);
+  CHECK(ab->token_hash == "hash");
+}
+
+TEST_CASE("corrupt or unknown-version values decode to nothing", "[store]") {
+  auto bytes = encode(message_record{"visitor", "x", 1, {}, {}, {}});
+  CHECK_FALSE(decode_message(""));
+  CHECK_FALSE(decode_message(bytes.substr(0, bytes.size() - 2)));
+  bytes[0] = 99; // a future schema version
+  CHECK_FALSE(decode_message(bytes));
+  CHECK_FALSE(decode_agent(encode(message_record{}))); // wrong shape
+}
+
+TEST_CASE("phases have stable names", "[store]") {
+  CHECK(to_string(conversation_phase::waiting) == "waiting");
+  CHECK(phase_from_string("ended") == conversation_phase::ended);
+  CHECK_FALSE(phase_from_string("deleted"));
+}
