@@ -1,0 +1,331 @@
+// dynchat-load: simulated visitors over protocol v1, on one Beast io thread.
+//
+//   scenario chat : visitors arrive at --connect-rate, say hello, then each sends
+//                   --msg-rate messages per second for --duration seconds (open model:
+//                   latency counts from the *intended* send time, so a stalled server
+//                   cannot hide its backlog); every ack is checked for order and dupes.
+//   scenario idle : visitors arrive, say hello and hold the connection for --hold
+//                   seconds; with --server-pid the server's RSS per session is reported.
+//
+// Loopback only: the target host must be in 127.0.0.0/8. Every run is bounded by
+// --duration/--hold plus a fixed drain time, and stops by itself.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dynchat/protocol/codec.hpp"
+#include "histogram.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using json = nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+using dynchat::load::latency_histogram;
+
+namespace {
+
+struct options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string scenario = "chat";
+  unsigned visitors = 100;
+  double connect_rate = 2000;
+  double msg_rate = 10;
+  double duration = 10;
+  double hold = 5;
+  unsigned text_bytes = 64;
+  bool msgpack = false;
+  int server_pid = 0;
+  std::string report;
+  std::string label;
+};
+
+struct results {
+  latency_histogram ack;
+  latency_histogram setup;
+  std::uint64_t connected = 0, connect_failures = 0, closed_early = 0;
+  std::uint64_t sent = 0, acked = 0, duplicates = 0, reordered = 0;
+  std::map<std::string, std::uint64_t> errors;
+};
+
+std::uint64_t micros_between(clock_type::time_point a, clock_type::time_point b) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(b - a).count()));
+}
+
+long rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      long v = 0;
+      in >> v;
+      return v;
+    }
+    std::getline(in, key);
+  }
+  return -1;
+}
+
+class visitor : public std::enable_shared_from_this<visitor> {
+public:
+  visitor(asio::io_context& ioc, const options& o, results& r, clock_type::time_point send_until)
+    : ws_(asio::make_strand(ioc)), timer_(ws_.get_executor()), opts_(o), res_(r), send_until_(send_until),
+      text_(o.text_bytes, 'x') {}
+
+  void start(const tcp::endpoint& ep) {
+    started_ = clock_type::now();
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds{10});
+    beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->fail_connect();
+      beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
+      self->ws_.async_handshake(self->opts_.host, "/v1/visitor", [self](beast::error_code ec) {
+        if (ec) return self->fail_connect();
+        beast::get_lowest_layer(self->ws_).expires_never();
+        self->ws_.binary(self->opts_.msgpack);
+        self->send(json{{"type", "hello"}, {"page_url", "https://load.test/pricing"}});
+        self->read();
+      });
+    });
+  }
+
+  void stop() {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      self->timer_.cancel();
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
+  }
+
+  std::uint64_t unacked() const { return next_id_ - acked_count_; }
+
+private:
+  void fail_connect() { res_.connect_failures++; }
+
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        if (!self->stopping_) self->res_.closed_early++;
+        return;
+      }
+      self->on_frame();
+      self->buffer_.consume(self->buffer_.size());
+      self->read();
+    });
+  }
+
+  void on_frame() {
+    auto data = buffer_.cdata();
+    auto parsed = dynchat::protocol::parse({static_cast<const char*>(data.data()), data.size()},
+                                           ws_.got_binary() ? dynchat::protocol::encoding::msgpack
+                                                            : dynchat::protocol::encoding::json);
+    if (!parsed) {
+      res_.errors["undecodable_frame"]++;
+      return;
+    }
+    const auto& f = *parsed;
+    const auto type = f.value("type", "");
+    if (type == "welcome") {
+      res_.connected++;
+      res_.setup.record(micros_between(started_, clock_type::now()));
+      if (opts_.scenario == "chat") schedule_send(clock_type::now());
+    } else if (type == "ack") {
+      const auto id = std::stoull(f.value("client_msg_id", "0"));
+      const auto seq = f.value("seq", std::uint64_t{0});
+      if (id >= intended_.size() || acked_[id]) {
+        res_.duplicates++;
+        return;
+      }
+      acked_[id] = true;
+      acked_count_++;
+      res_.acked++;
+      res_.ack.record(micros_between(intended_[id], clock_type::now()));
+      if (seq <= last_seq_) res_.reordered++;
+      last_seq_ = seq;
+    } else if (type == "error") {
+      res_.errors[f.value("code", "?")]++;
+    }
+  }
+
+  // Open model: the k-th message is due at start + k/rate whether or not the server kept up.
+  void schedule_send(clock_type::time_point due) {
+    if (due >= send_until_ || stopping_) return;
+    timer_.expires_at(due);
+    timer_.async_wait([self = shared_from_this(), due](beast::error_code ec) {
+      if (ec) return;
+      const auto id = self->next_id_++;
+      self->intended_.push_back(due);
+      self->acked_.push_back(false);
+      self->res_.sent++;
+      self->send(json{{"type", "say"}, {"client_msg_id", std::to_string(id)}, {"text", self->text_}});
+      const auto interval = std::chrono::duration<double>(1.0 / self->opts_.msg_rate);
+      self->schedule_send(due + std::chrono::duration_cast<clock_type::duration>(interval));
+    });
+  }
+
+  void send(const json& frame) {
+    queue_.push_back(dynchat::protocol::serialize(frame, opts_.msgpack ? dynchat::protocol::encoding::msgpack
+                                                                       : dynchat::protocol::encoding::json));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (queue_.empty() || stopping_) return;
+    writing_ = true;
+    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) return;
+      self->queue_.erase(self->queue_.begin());
+      self->write_next();
+    });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  const options& opts_;
+  results& res_;
+  clock_type::time_point send_until_;
+  clock_type::time_point started_;
+  std::string text_;
+  std::vector<std::string> queue_;
+  bool writing_ = false;
+  bool stopping_ = false;
+  std::uint64_t next_id_ = 0;
+  std::uint64_t acked_count_ = 0;
+  std::uint64_t last_seq_ = 0;
+  std::vector<clock_type::time_point> intended_;
+  std::vector<bool> acked_;
+};
+
+json histogram_json(const latency_histogram& h) {
+  return json{{"count", h.count()},           {"p50_us", h.quantile(0.5)},   {"p90_us", h.quantile(0.9)},
+              {"p99_us", h.quantile(0.99)},   {"p999_us", h.quantile(0.999)}, {"max_us", h.max()}};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  CLI::App cli{"dynchat-load: simulated visitor traffic against dynchatd (loopback only)"};
+  cli.add_option("--host", o.host, "server address, must be in 127.0.0.0/8");
+  cli.add_option("--port", o.port, "server port");
+  cli.add_option("--scenario", o.scenario, "chat or idle")->check(CLI::IsMember({"chat", "idle"}));
+  cli.add_option("--visitors", o.visitors, "visitors to open")->check(CLI::Range(1u, 19000u));
+  cli.add_option("--connect-rate", o.connect_rate, "new visitors per second")->check(CLI::PositiveNumber);
+  cli.add_option("--msg-rate", o.msg_rate, "messages per second per visitor (chat)")->check(CLI::PositiveNumber);
+  cli.add_option("--duration", o.duration, "seconds of sending (chat)")->check(CLI::Range(0.1, 3600.0));
+  cli.add_option("--hold", o.hold, "seconds to hold idle connections (idle)")->check(CLI::Range(0.0, 3600.0));
+  cli.add_option("--text-bytes", o.text_bytes, "bytes of text per message")->check(CLI::Range(1u, 60000u));
+  cli.add_flag("--msgpack", o.msgpack, "binary MessagePack frames instead of JSON text");
+  cli.add_option("--server-pid", o.server_pid, "measure this process's RSS (idle)");
+  cli.add_option("--report", o.report, "write a JSON report here");
+  cli.add_option("--label", o.label, "name of this run in the report");
+  CLI11_PARSE(cli, argc, argv);
+
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(o.host, ec);
+  if (ec || !addr.is_v4() || (addr.to_v4().to_uint() >> 24) != 127) {
+    std::cerr << "dynchat-load: --host must be a loopback address in 127.0.0.0/8\n";
+    return 2;
+  }
+  const tcp::endpoint ep{addr, o.port};
+  asio::io_context ioc{1};
+  results res;
+  const auto t0 = clock_type::now();
+  const auto connect_span = std::chrono::duration<double>(o.visitors / o.connect_rate);
+  const auto send_until = t0 + std::chrono::duration_cast<clock_type::duration>(connect_span) +
+                          std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.scenario == "chat" ? o.duration : 0));
+  const long rss_before = o.server_pid ? rss_kib(o.server_pid) : -1;
+
+  std::vector<std::shared_ptr<visitor>> visitors;
+  visitors.reserve(o.visitors);
+  asio::steady_timer arrivals{ioc};
+  std::function<void()> arrive = [&] {
+    const auto elapsed = std::chrono::duration<double>(clock_type::now() - t0).count();
+    const auto due = std::min<std::size_t>(o.visitors, static_cast<std::size_t>(elapsed * o.connect_rate) + 1);
+    while (visitors.size() < due) {
+      visitors.push_back(std::make_shared<visitor>(ioc, o, res, send_until));
+      visitors.back()->start(ep);
+    }
+    if (visitors.size() < o.visitors) {
+      arrivals.expires_after(std::chrono::milliseconds{1});
+      arrivals.async_wait([&](beast::error_code e) { if (!e) arrive(); });
+    }
+  };
+  asio::post(ioc, arrive);
+
+  // One progress line a second; the run ends by itself at a fixed deadline.
+  const double drain = 5;
+  const double total = connect_span.count() + (o.scenario == "chat" ? o.duration : o.hold) + drain;
+  asio::steady_timer ticker{ioc};
+  std::uint64_t last_acked = 0;
+  long rss_loaded = -1;
+  std::function<void()> tick = [&] {
+    const double elapsed = std::chrono::duration<double>(clock_type::now() - t0).count();
+    std::fprintf(stderr, "[%5.1fs] connected %llu  acked/s %llu  p99 ack %llu us  errors %zu\n", elapsed,
+                 static_cast<unsigned long long>(res.connected), static_cast<unsigned long long>(res.acked - last_acked),
+                 static_cast<unsigned long long>(res.ack.quantile(0.99)), res.errors.size());
+    last_acked = res.acked;
+    if (o.scenario == "idle" && o.server_pid && res.connected == o.visitors && rss_loaded < 0 &&
+        elapsed > connect_span.count() + 2)
+      rss_loaded = rss_kib(o.server_pid); // after a settle time with everyone connected
+    const bool idle_done = o.scenario == "idle" && elapsed >= connect_span.count() + o.hold;
+    const bool chat_done = o.scenario == "chat" && clock_type::now() > send_until &&
+                           std::all_of(visitors.begin(), visitors.end(), [](auto& v) { return v->unacked() == 0; });
+    if (elapsed >= total || idle_done || chat_done) {
+      for (auto& v : visitors) v->stop();
+      arrivals.cancel();
+      return;
+    }
+    ticker.expires_after(std::chrono::seconds{1});
+    ticker.async_wait([&](beast::error_code e) { if (!e) tick(); });
+  };
+  ticker.expires_after(std::chrono::seconds{1});
+  ticker.async_wait([&](beast::error_code e) { if (!e) tick(); });
+  ioc.run();
+
+  const double sending_seconds = o.scenario == "chat" ? o.duration : 0;
+  std::uint64_t lost = 0;
+  for (auto& v : visitors) lost += v->unacked();
+  json report{{"label", o.label},
+              {"scenario", o.scenario},
+              {"encoding", o.msgpack ? "msgpack" : "json"},
+              {"visitors", o.visitors},
+              {"connected", res.connected},
+              {"connect_failures", res.connect_failures},
+              {"closed_early", res.closed_early},
+              {"sent", res.sent},
+              {"acked", res.acked},
+              {"unacked", lost},
+              {"duplicate_acks", res.duplicates},
+              {"reordered_acks", res.reordered},
+              {"acked_per_second", sending_seconds > 0 ? static_cast<double>(res.acked) / sending_seconds : 0.0},
+              {"ack_latency", histogram_json(res.ack)},
+              {"session_setup", histogram_json(res.setup)},
+              {"errors", res.errors}};
+  if (o.server_pid) {
+    report["server_rss_before_kib"] = rss_before;
+    report["server_rss_loaded_kib"] = rss_loaded;
+    if (rss_loaded > 0 && res.connected > 0)
+      report["server_rss_per_session_bytes"] = static_cast<double>(rss_loaded - rss_before) * 1024.0 / static_cast<double>(res.connected);
+  }
+  std::cout << report.dump(2) << std::endl;
+  if (!o.report.empty()) std::ofstream(o.report) << report.dump(2) << "\n";
+  return (res.reordered || res.duplicates || lost) ? 1 : 0;
+}
