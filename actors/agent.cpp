@@ -53,7 +53,6 @@ json transcript_json(const std::vector<msg::chat_message>& t) {
 
 void broadcast(agent_actor* self, const json& frame) {
   for (auto& s : self->state.sinks) s->send(frame);
-  self->state.ctx.stats->frames_out += self->state.sinks.size();
 }
 
 net::sink_ptr sink_of(agent_actor* self, std::uint64_t conn) {
@@ -262,12 +261,9 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     },
     [=](msg::aremoved_atom) {
       auto& st = self->state;
-      for (auto& [id, chat] : st.chats) {
-        auto conv = id;
-        with_session(self, conv, [=](caf::actor session) {
-          self->send(session, msg::end_atom::value, self->state.record.id, std::string{"agent_removed"});
-        });
-      }
+      // Through the directory, which outlives this actor and starts sessions not alive.
+      for (auto& [id, chat] : st.chats)
+        self->send(st.ctx.directory, msg::end_atom::value, id, st.record.id, std::string{"agent_removed"});
       for (auto& s : st.sinks) s->close(net::close_code::policy, "agent deleted");
       st.sinks.clear();
       self->quit();

@@ -134,6 +134,11 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
       if (auto a = agent_for(self, agent_id)) return a;
       return to_caf_error(error_code::unauthorized);
     },
+    // A removed agent's open chats end, whether or not their sessions are alive.
+    [=](msg::end_atom, std::string conversation_id, std::string agent_id, std::string reason) {
+      if (auto s = session_for(self, conversation_id))
+        self->request(s, caf::infinite, msg::end_atom::value, agent_id, reason).then([](bool) {}, [](caf::error&) {});
+    },
     // ---- agent lifecycle from the REST API ----
     [=](msg::aadded_atom, store::agent_record record) {
       if (auto it = self->state.agents.find(record.id); it != self->state.agents.end())

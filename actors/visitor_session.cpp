@@ -77,7 +77,6 @@ msg::visitor_summary summary(const store::conversation_record& c) {
 void send_to_visitors(session_actor* self, const nlohmann::json& frame, std::uint64_t except_conn = 0) {
   for (auto& s : self->state.sinks)
     if (s->id() != except_conn) s->send(frame);
-  self->state.ctx.stats->frames_out += self->state.sinks.size();
 }
 
 void send_error(session_actor* self, const net::sink_ptr& sink, error_code code, std::string_view text,

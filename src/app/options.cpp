@@ -1,8 +1,5 @@
 #include "options.hpp"
 
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
 
 #include <CLI/CLI.hpp>
 
@@ -44,17 +41,10 @@ std::optional<launch_options> parse_command_line(int argc, char** argv) {
     auto dot = kv.find('.');
     if (eq == std::string::npos || dot == std::string::npos || dot > eq)
       throw std::runtime_error("--set wants section.key=value, got '" + kv + "'");
-    // Reuse the file loader so every key is checked the same way.
-    std::string snippet = "[" + kv.substr(0, dot) + "]\n" + kv.substr(dot + 1, eq - dot - 1) + " = " + kv.substr(eq + 1) + "\n";
-    auto tmp = std::filesystem::temp_directory_path() / ("dynchat-set-" + std::to_string(::getpid()) + ".toml");
-    { std::ofstream(tmp) << snippet; }
-    try {
-      out.cfg = load_settings_file(tmp, out.cfg);
-    } catch (...) {
-      std::filesystem::remove(tmp);
-      throw;
-    }
-    std::filesystem::remove(tmp);
+    // Through the same loader as the file, so every key is checked the same way.
+    out.cfg = load_settings_text("[" + kv.substr(0, dot) + "]\n" + kv.substr(dot + 1, eq - dot - 1) + " = " +
+                                   kv.substr(eq + 1) + "\n",
+                                 out.cfg);
   }
   if (listen) out.cfg.server.listen = *listen;
   if (data_dir) out.cfg.server.data_dir = *data_dir;

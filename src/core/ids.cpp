@@ -1,5 +1,7 @@
 #include "dynchat/core/ids.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 
@@ -32,13 +34,22 @@ std::int64_t now_ms() noexcept {
 }
 
 std::string new_id() {
+  // 48 bits of milliseconds and a 16-bit counter, strictly increasing within the process
+  // (so two ids made in the same millisecond still sort by creation), then 64 random bits.
+  // The one process-wide variable here is a clock, not shared state anyone reads.
+  static std::atomic<std::uint64_t> last{0};
+  const auto now = static_cast<std::uint64_t>(now_ms()) << 16;
+  std::uint64_t prev = last.load(std::memory_order_relaxed);
+  std::uint64_t next;
+  do {
+    next = std::max(now, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next, std::memory_order_relaxed));
   unsigned char bytes[16];
-  auto ms = static_cast<std::uint64_t>(now_ms());
-  for (int i = 5; i >= 0; --i) {
-    bytes[i] = static_cast<unsigned char>(ms & 0xFF);
-    ms >>= 8;
+  for (int i = 7; i >= 0; --i) {
+    bytes[i] = static_cast<unsigned char>(next & 0xFF);
+    next >>= 8;
   }
-  random_bytes(bytes + 6, 10);
+  random_bytes(bytes + 8, 8);
   return to_hex(bytes, sizeof bytes);
 }
 

@@ -78,13 +78,9 @@ const std::map<std::string, setter>& setters() {
 
 } // namespace
 
-settings load_settings_file(const std::filesystem::path& path, settings base) {
-  toml::table doc;
-  try {
-    doc = toml::parse_file(path.string());
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error("cannot parse " + path.string() + ": " + std::string{e.description()});
-  }
+namespace {
+
+settings apply_document(const toml::table& doc, settings base) {
   for (auto&& [section, node] : doc) {
     auto* tbl = node.as_table();
     if (!tbl) throw std::runtime_error("config: '" + std::string{section.str()} + "' must be a [section]");
@@ -96,6 +92,24 @@ settings load_settings_file(const std::filesystem::path& path, settings base) {
     }
   }
   return base;
+}
+
+} // namespace
+
+settings load_settings_file(const std::filesystem::path& path, settings base) {
+  try {
+    return apply_document(toml::parse_file(path.string()), std::move(base));
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("cannot parse " + path.string() + ": " + std::string{e.description()});
+  }
+}
+
+settings load_settings_text(std::string_view toml_text, settings base) {
+  try {
+    return apply_document(toml::parse(toml_text), std::move(base));
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("cannot parse '" + std::string{toml_text} + "': " + std::string{e.description()});
+  }
 }
 
 void validate(const settings& s) {

@@ -10,10 +10,12 @@ using namespace dynchat;
 TEST_CASE("ids are 32 hex characters, unique, and sort by creation time", "[core]") {
   std::set<std::string> seen;
   std::string prev;
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 1000; ++i) { // many per millisecond
     auto id = new_id();
     CHECK(is_id(id));
     CHECK(seen.insert(id).second);
+    CHECK(prev < id);
+    prev = id;
   }
   auto a = new_id();
   std::this_thread::sleep_for(std::chrono::milliseconds{2});

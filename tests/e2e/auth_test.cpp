@@ -27,10 +27,17 @@ TEST_CASE("the agent socket refuses a wrong token with an error and close 1008",
 TEST_CASE("a deleted agent's token stops working and its socket is closed", "[e2e][auth]") {
   daemon_process server;
   auto [id, token] = create_agent(server.port(), "Gone");
-  ws_client agent;
+  ws_client agent, visitor;
   login_agent(agent, server.port(), token);
+  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
+  REQUIRE(agent.receive_type("offer"));
+  agent.send({{"type", "accept"}, {"conversation_id", conv}});
+  REQUIRE(agent.receive_type("chat"));
   CHECK(http_call(server.port(), "DELETE", "/v1/agents/" + id, {}, admin_token).status == 204);
   CHECK(agent.wait_closed().code == 1008);
+  auto ended = visitor.receive_type("ended");
+  REQUIRE(ended); // the open chat ends with its agent
+  CHECK((*ended)["reason"] == "agent_removed");
   ws_client again;
   REQUIRE(again.connect(server.port(), "/v1/agent") == 0);
   again.send({{"type", "hello"}, {"token", token}});

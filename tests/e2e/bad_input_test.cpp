@@ -75,3 +75,13 @@ TEST_CASE("choose and book are refused clearly while the flow offers neither", "
   CHECK((*err)["code"] == "unsupported");
   CHECK((*err)["client_msg_id"] == "c1");
 }
+
+TEST_CASE("a message fragmented over many websocket frames is reassembled", "[e2e][bad_input]") {
+  daemon_process server;
+  ws_client visitor;
+  visitor_hello(visitor, server.port());
+  visitor.send_fragmented({{"type", "say"}, {"client_msg_id", "frag"}, {"text", std::string(3000, 'f')}}, 7);
+  auto ack = visitor.receive_type("ack");
+  REQUIRE(ack);
+  CHECK((*ack)["client_msg_id"] == "frag");
+}

@@ -172,3 +172,32 @@ TEST_CASE("offers go round robin and a missed offer moves to the next agent", "[
   auto metrics = http_call(server.port(), "GET", "/metrics");
   CHECK(metrics.body.find("dynchat_offers_missed_total 1") != std::string::npos);
 }
+
+TEST_CASE("an agent who goes offline or disconnects keeps its open chats", "[e2e]") {
+  daemon_process server;
+  auto [agent_id, token] = create_agent(server.port(), "Ann");
+  auto agent = std::make_unique<ws_client>();
+  login_agent(*agent, server.port(), token);
+  ws_client visitor;
+  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
+  REQUIRE(agent->receive_type("offer"));
+  agent->send({{"type", "accept"}, {"conversation_id", conv}});
+  REQUIRE(agent->receive_type("chat"));
+  agent->send({{"type", "status"}, {"status", "offline"}});
+  REQUIRE(agent->receive_type("status"));
+  agent->close();
+  agent = std::make_unique<ws_client>();
+  REQUIRE(agent->connect(server.port(), "/v1/agent") == 0);
+  agent->send({{"type", "hello"}, {"token", token}});
+  auto welcome = agent->receive_type("welcome");
+  REQUIRE(welcome);
+  CHECK((*welcome)["status"] == "offline");
+  REQUIRE((*welcome)["conversations"].size() == 1);
+  CHECK((*welcome)["conversations"][0]["conversation_id"] == conv);
+  agent->send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "back"}, {"text", "still here"}});
+  REQUIRE(agent->receive_type("ack"));
+  auto m = visitor.receive_type("message");
+  while (m && (*m)["from"] != "agent") m = visitor.receive_type("message");
+  REQUIRE(m);
+  CHECK((*m)["text"] == "still here");
+}

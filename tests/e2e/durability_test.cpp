@@ -113,3 +113,46 @@ TEST_CASE("SIGTERM closes sockets with 1001 and exits cleanly", "[e2e]") {
   CHECK(closed.closed);
   CHECK(closed.code == 1001);
 }
+
+TEST_CASE("after kill -9 an agent finds its open chat and both sides go on talking", "[e2e]") {
+  auto dir = std::filesystem::temp_directory_path() / ("dynchat-kill9-agent-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::string conv, resume, token;
+  {
+    daemon_process server({}, dir);
+    std::string agent_id;
+    std::tie(agent_id, token) = create_agent(server.port(), "Ann");
+    ws_client agent, visitor;
+    login_agent(agent, server.port(), token);
+    auto welcome = visitor_hello(visitor, server.port());
+    conv = welcome["conversation_id"];
+    resume = welcome["resume_token"];
+    REQUIRE(agent.receive_type("offer"));
+    agent.send({{"type", "accept"}, {"conversation_id", conv}});
+    REQUIRE(agent.receive_type("chat"));
+    REQUIRE(visitor.receive_type("message")); // the join notice: the assignment is durable
+    server.kill_hard();
+  }
+  daemon_process restarted({}, dir);
+  ws_client agent;
+  auto welcome = login_agent(agent, restarted.port(), token);
+  REQUIRE(welcome["conversations"].size() == 1);
+  CHECK(welcome["conversations"][0]["conversation_id"] == conv);
+  // The agent writes first: its conversation's actor is started from the store.
+  agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "after"}, {"text", "we are back"}});
+  REQUIRE(agent.receive_type("ack"));
+  ws_client visitor;
+  auto rewelcome = visitor_hello(visitor, restarted.port(), ws_client::mode::json, {{"resume_token", resume}, {"last_seq", 0}});
+  CHECK(rewelcome["phase"] == "live");
+  std::optional<json> last;
+  while (auto m = visitor.receive_type("message", 1s)) last = m;
+  REQUIRE(last);
+  CHECK((*last)["text"] == "we are back");
+  visitor.send({{"type", "say"}, {"client_msg_id", "v"}, {"text", "great"}});
+  auto at_agent = agent.receive_type("message");
+  while (at_agent && (*at_agent)["from"] != "visitor") at_agent = agent.receive_type("message");
+  REQUIRE(at_agent);
+  CHECK((*at_agent)["text"] == "great");
+  restarted.stop();
+  std::filesystem::remove_all(dir);
+}

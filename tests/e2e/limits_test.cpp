@@ -125,3 +125,18 @@ TEST_CASE("a conversation whose visitor never returns ends after the grace perio
   REQUIRE(ended);
   CHECK((*ended)["reason"] == "visitor_left");
 }
+
+TEST_CASE("a connection that stops answering pings is closed after the idle timeout", "[e2e][limits]") {
+  daemon_process server({"--set", "websocket.idle_timeout=1"});
+  ws_client visitor;
+  visitor_hello(visitor, server.port());
+  visitor.pause_reading();
+  // The read already pending would still answer pings; let one more frame complete it.
+  visitor.send({{"type", "say"}, {"client_msg_id", "last"}, {"text", "then silence"}});
+  bool closed = false;
+  for (int i = 0; i < 60 && !closed; ++i) {
+    std::this_thread::sleep_for(100ms);
+    closed = http_call(server.port(), "GET", "/metrics").body.find("dynchat_open_sockets{kind=\"visitor\"} 0") != std::string::npos;
+  }
+  CHECK(closed);
+}

@@ -121,6 +121,19 @@ void ws_client::send_raw(const std::string& bytes, bool binary) {
   });
 }
 
+void ws_client::send_fragmented(const json& frame, std::size_t pieces) {
+  const std::string bytes = frame.dump();
+  impl_->run_on_io([&] {
+    beast::error_code ec;
+    impl_->ws.binary(false);
+    const std::size_t step = (bytes.size() + pieces - 1) / pieces;
+    for (std::size_t off = 0; off < bytes.size() && !ec; off += step) {
+      const bool last = off + step >= bytes.size();
+      impl_->ws.write_some(last, asio::buffer(bytes.data() + off, std::min(step, bytes.size() - off)), ec);
+    }
+  });
+}
+
 std::optional<json> ws_client::receive(std::chrono::milliseconds timeout) {
   std::unique_lock lock{impl_->mutex};
   impl_->cv.wait_for(lock, timeout, [&] { return !impl_->frames.empty() || impl_->closed.closed; });

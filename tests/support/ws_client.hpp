@@ -32,6 +32,8 @@ public:
   int connect(std::uint16_t port, const std::string& path, mode m = mode::json);
   void send(const json& frame);               // in the client's mode
   void send_raw(const std::string& bytes, bool binary);
+  /// Sends one message split into `pieces` websocket frames (continuation frames).
+  void send_fragmented(const json& frame, std::size_t pieces);
   /// Next frame, or nullopt after the timeout or once closed.
   std::optional<json> receive(std::chrono::milliseconds timeout = 3s);
   /// Next frame of a given type, skipping others (they are dropped).

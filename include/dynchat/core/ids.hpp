@@ -1,6 +1,7 @@
 #pragma once
 // Identifiers and secrets. Ids are 32 lowercase hex characters: 48 bits of
-// milliseconds then 80 random bits, so key order is creation order.
+// milliseconds, a 16-bit in-process counter, then 64 random bits, so key order is
+// creation order even within one millisecond. Ids are not secrets; tokens are.
 #include <cstdint>
 #include <string>
 #include <string_view>

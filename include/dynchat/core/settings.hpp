@@ -65,6 +65,8 @@ struct settings {
 
 /// Reads a TOML file over the defaults. Throws std::runtime_error naming the bad key.
 settings load_settings_file(const std::filesystem::path& path, settings base = {});
+/// The same for TOML text (used for `--set section.key=value`).
+settings load_settings_text(std::string_view toml_text, settings base = {});
 /// Checks ranges (capacity 1..10, positive limits); throws std::runtime_error.
 void validate(const settings& s);
 
