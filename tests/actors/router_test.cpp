@@ -45,6 +45,15 @@ struct router_fixture : actor_fixture {
     caf::anon_send(ctx.router, msg::accept_atom::value, conv, agent_id);
     run();
   }
+  // A fresh router (as after a process restart) that the two agents report to again.
+  void restart_with(const caf::actor& a, const caf::actor& b) {
+    caf::anon_send_exit(ctx.router, caf::exit_reason::user_shutdown);
+    run();
+    ctx.router = spawn_router(sys, ctx);
+    run();
+    agent_state("a", a, true, 0);
+    agent_state("b", b, true, 0);
+  }
   void pass(std::chrono::seconds d) {
     sched.advance_time(d);
     run();
@@ -161,20 +170,10 @@ TEST_CASE("the round-robin cursor survives a restart of the router", "[actors][r
     txn.put(store::table::agents, "b", store::encode(store::agent_record{"b", "b", "", "", 5, 2}));
     txn.commit();
   }
-  caf::anon_send_exit(f.ctx.router, caf::exit_reason::user_shutdown);
-  f.run();
-  f.ctx.router = spawn_router(f.sys, f.ctx);
-  f.run();
-  f.agent_state("a", a, true, 0);
-  f.agent_state("b", b, true, 0);
+  f.restart_with(a, b);
   f.request("c1", s);
   CHECK(ia->offers == std::vector<std::string>{"c1"});
-  caf::anon_send_exit(f.ctx.router, caf::exit_reason::user_shutdown);
-  f.run();
-  f.ctx.router = spawn_router(f.sys, f.ctx);
-  f.run();
-  f.agent_state("a", a, true, 0);
-  f.agent_state("b", b, true, 0);
+  f.restart_with(a, b);
   f.request("c2", s);
   CHECK(ib->offers == std::vector<std::string>{"c2"}); // a had the last one before the restart
 }

@@ -29,10 +29,7 @@ TEST_CASE("a deleted agent's token stops working and its socket is closed", "[e2
   auto [id, token] = create_agent(server.port(), "Gone");
   ws_client agent, visitor;
   login_agent(agent, server.port(), token);
-  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
-  REQUIRE(agent.receive_type("offer"));
-  agent.send({{"type", "accept"}, {"conversation_id", conv}});
-  REQUIRE(agent.receive_type("chat"));
+  start_live_chat(agent, visitor, server.port());
   CHECK(http_call(server.port(), "DELETE", "/v1/agents/" + id, {}, admin_token).status == 204);
   CHECK(agent.wait_closed().code == 1008);
   auto ended = visitor.receive_type("ended");

@@ -179,10 +179,7 @@ TEST_CASE("an agent who goes offline or disconnects keeps its open chats", "[e2e
   auto agent = std::make_unique<ws_client>();
   login_agent(*agent, server.port(), token);
   ws_client visitor;
-  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
-  REQUIRE(agent->receive_type("offer"));
-  agent->send({{"type", "accept"}, {"conversation_id", conv}});
-  REQUIRE(agent->receive_type("chat"));
+  auto conv = start_live_chat(*agent, visitor, server.port())["conversation_id"];
   agent->send({{"type", "status"}, {"status", "offline"}});
   REQUIRE(agent->receive_type("status"));
   agent->close();

@@ -11,12 +11,8 @@ TEST_CASE("a visitor who drops the socket resumes and gets what was missed, in o
   ws_client agent;
   login_agent(agent, server.port(), token);
   auto visitor = std::make_unique<ws_client>();
-  auto welcome = visitor_hello(*visitor, server.port());
+  auto welcome = start_live_chat(agent, *visitor, server.port());
   const std::string conv = welcome["conversation_id"], resume = welcome["resume_token"];
-  auto offer = agent.receive_type("offer");
-  REQUIRE(offer);
-  agent.send({{"type", "accept"}, {"conversation_id", conv}});
-  REQUIRE(agent.receive_type("chat"));
   visitor->send({{"type", "say"}, {"client_msg_id", "v1"}, {"text", "before the drop"}});
   auto ack = visitor->receive_type("ack");
   REQUIRE(ack);
@@ -124,12 +120,9 @@ TEST_CASE("after kill -9 an agent finds its open chat and both sides go on talki
     std::tie(agent_id, token) = create_agent(server.port(), "Ann");
     ws_client agent, visitor;
     login_agent(agent, server.port(), token);
-    auto welcome = visitor_hello(visitor, server.port());
+    auto welcome = start_live_chat(agent, visitor, server.port());
     conv = welcome["conversation_id"];
     resume = welcome["resume_token"];
-    REQUIRE(agent.receive_type("offer"));
-    agent.send({{"type", "accept"}, {"conversation_id", conv}});
-    REQUIRE(agent.receive_type("chat"));
     REQUIRE(visitor.receive_type("message")); // the join notice: the assignment is durable
     server.kill_hard();
   }

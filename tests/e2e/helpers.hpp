@@ -29,4 +29,18 @@ inline json visitor_hello(ws_client& visitor, std::uint16_t port, ws_client::mod
   return *welcome;
 }
 
+/// A visitor arrives, the (only available) agent gets the offer and accepts it.
+/// Returns the visitor's welcome once the agent has the `chat` frame.
+inline json start_live_chat(ws_client& agent, ws_client& visitor, std::uint16_t port,
+                                   ws_client::mode m = ws_client::mode::json) {
+  auto welcome = visitor_hello(visitor, port, m);
+  const auto& conv = welcome["conversation_id"];
+  auto offer = agent.receive_type("offer");
+  REQUIRE(offer);
+  REQUIRE((*offer)["conversation_id"] == conv);
+  agent.send({{"type", "accept"}, {"conversation_id", conv}});
+  REQUIRE(agent.receive_type("chat"));
+  return welcome;
+}
+
 } // namespace dynchat::testing

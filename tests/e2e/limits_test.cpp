@@ -64,10 +64,7 @@ TEST_CASE("a client that does not read is closed at the outbound limit", "[e2e][
   ws_client agent;
   login_agent(agent, server.port(), token);
   ws_client visitor;
-  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
-  REQUIRE(agent.receive_type("offer"));
-  agent.send({{"type", "accept"}, {"conversation_id", conv}});
-  REQUIRE(agent.receive_type("chat"));
+  auto conv = start_live_chat(agent, visitor, server.port())["conversation_id"];
   visitor.pause_reading();
   auto visitor_closed = [&] {
     auto m = http_call(server.port(), "GET", "/metrics").body;
@@ -99,9 +96,7 @@ TEST_CASE("a live chat with no message for chat_idle_timeout ends", "[e2e][limit
   auto [agent_id, token] = create_agent(server.port(), "Idle");
   ws_client agent, visitor;
   login_agent(agent, server.port(), token);
-  auto conv = visitor_hello(visitor, server.port())["conversation_id"];
-  REQUIRE(agent.receive_type("offer"));
-  agent.send({{"type", "accept"}, {"conversation_id", conv}});
+  start_live_chat(agent, visitor, server.port());
   auto ended = visitor.receive_type("ended", 5s);
   REQUIRE(ended);
   CHECK((*ended)["reason"] == "inactive");
@@ -116,10 +111,7 @@ TEST_CASE("a conversation whose visitor never returns ends after the grace perio
   ws_client agent;
   login_agent(agent, server.port(), token);
   auto visitor = std::make_unique<ws_client>();
-  auto conv = visitor_hello(*visitor, server.port())["conversation_id"];
-  REQUIRE(agent.receive_type("offer"));
-  agent.send({{"type", "accept"}, {"conversation_id", conv}});
-  REQUIRE(agent.receive_type("chat"));
+  start_live_chat(agent, *visitor, server.port());
   visitor->drop();
   auto ended = agent.receive_type("ended", 5s);
   REQUIRE(ended);
