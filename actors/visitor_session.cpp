@@ -186,10 +186,12 @@ void enqueue(session_actor* self, outgoing m) {
   self->state.queued.push_back(std::move(m));
 }
 
-void enqueue_system(session_actor* self, std::string text) {
+// agent_name: set on notices about an agent, so clients can tell who joined.
+void enqueue_system(session_actor* self, std::string text, std::string agent_name = {}) {
   store::message_record rec;
   rec.from = "system";
   rec.text = std::move(text);
+  rec.agent_name = std::move(agent_name);
   rec.ts_ms = now_ms();
   enqueue(self, outgoing{std::move(rec), {}, {}, 0, 0});
 }
@@ -441,7 +443,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       // The agent gets what is committed now; everything later arrives as deliver.
       self->send(agent, msg::joined_atom::value, st.conv.id, summary(st.conv),
                  committed_transcript(self, 0, st.ctx.cfg->chat.max_replay));
-      enqueue_system(self, fmt::format("{} joined the chat.", agent_name));
+      enqueue_system(self, fmt::format("{} joined the chat.", agent_name), agent_name);
       touch(self);
       schedule_idle_check(self, st.ctx.cfg->chat.chat_idle_timeout);
       flush(self);

@@ -1,5 +1,7 @@
 // dynchat-load: simulated visitors over protocol v1, on one Beast io thread.
 //
+// Two modes. With --scenario-file/--preset it runs the scenario engine (visitors and
+// agents, see scenario_run.cpp). Without, the fixed-rate modes used by bench-core.sh:
 //   scenario chat : visitors arrive at --connect-rate, say hello, then each sends
 //                   --msg-rate messages per second for --duration seconds (open model:
 //                   latency counts from the *intended* send time, so a stalled server
@@ -28,6 +30,8 @@
 
 #include "dynchat/protocol/codec.hpp"
 #include "histogram.hpp"
+#include "scenario.hpp"
+#include "scenario_run.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -223,6 +227,15 @@ json histogram_json(const latency_histogram& h) {
 int main(int argc, char** argv) {
   options o;
   CLI::App cli{"dynchat-load: simulated visitor traffic against dynchatd (loopback only)"};
+  // Scenario mode: visitors and agents as described by a TOML file or a preset.
+  std::string scenario_file, preset_name;
+  dynchat::load::run_options run;
+  cli.add_option("--scenario-file", scenario_file, "run a scenario TOML file (see load-tests/scenarios)");
+  cli.add_option("--preset", preset_name, "run a preset: idle, chat, burst, dialogue, soak");
+  cli.add_option("--admin-token", run.admin_token, "admin token, to create the simulated agents");
+  cli.add_option("--max-seconds", run.max_seconds, "hard bound on the run (scenario mode)");
+  cli.add_option("--slo-p99-ack-ms", run.slo_p99_ack_ms, "fail when the p99 visitor ack latency is above this");
+  cli.add_option("--seed", run.seed, "random seed (think times, who drops and resumes)");
   cli.add_option("--host", o.host, "server address, must be in 127.0.0.0/8");
   cli.add_option("--port", o.port, "server port");
   cli.add_option("--scenario", o.scenario, "chat or idle")->check(CLI::IsMember({"chat", "idle"}));
@@ -237,6 +250,18 @@ int main(int argc, char** argv) {
   cli.add_option("--report", o.report, "write a JSON report here");
   cli.add_option("--label", o.label, "name of this run in the report");
   CLI11_PARSE(cli, argc, argv);
+  if (!scenario_file.empty() || !preset_name.empty()) {
+    try {
+      auto sc = !scenario_file.empty() ? dynchat::load::load_scenario_file(scenario_file) : dynchat::load::preset(preset_name);
+      run.host = o.host;
+      run.port = o.port;
+      run.report = o.report;
+      return dynchat::load::run_scenario(sc, run);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "dynchat-load: " << e.what() << "\n";
+      return 2;
+    }
+  }
 
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(o.host, ec);

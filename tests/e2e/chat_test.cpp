@@ -36,6 +36,7 @@ TEST_CASE("a visitor and an agent chat, in both encodings", "[e2e]") {
   REQUIRE(joined);
   CHECK((*joined)["from"] == "system");
   CHECK((*joined)["text"] == "Ann joined the chat.");
+  CHECK((*joined)["agent"] == "Ann");
   const auto joined_seq = (*joined)["seq"].get<std::uint64_t>();
 
   visitor.send({{"type", "say"}, {"client_msg_id", "v-1"}, {"text", "Hi, what does it cost?"}});

@@ -1,0 +1,36 @@
+#pragma once
+// Exactly-once, in-order delivery, checked from the outside. Senders report what the
+// server acked (conversation, seq); receivers report what they were delivered. At the
+// end every acked message must have been delivered once, and each receiver must have
+// seen its conversation's seqs strictly increasing.
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+namespace dynchat::load {
+
+class delivery_checker {
+public:
+  void acked(const std::string& conversation, std::uint64_t seq);
+  /// `receiver` names one end (say "agent" or "visitor") of the conversation.
+  void delivered(const std::string& conversation, const std::string& receiver, std::uint64_t seq);
+
+  std::uint64_t lost() const;       // acked, never delivered to the other end
+  std::uint64_t duplicated() const { return duplicated_; }
+  std::uint64_t reordered() const { return reordered_; }
+  std::uint64_t acked_count() const { return acked_count_; }
+
+private:
+  struct stream {
+    std::set<std::uint64_t> acked;
+    std::set<std::uint64_t> delivered;
+  };
+  std::map<std::string, stream> streams_;                      // per conversation
+  std::map<std::pair<std::string, std::string>, std::uint64_t> last_seen_; // (conversation, receiver)
+  std::uint64_t duplicated_ = 0;
+  std::uint64_t reordered_ = 0;
+  std::uint64_t acked_count_ = 0;
+};
+
+} // namespace dynchat::load

@@ -1,0 +1,159 @@
+#include "scenario.hpp"
+
+#include <stdexcept>
+
+#include <toml++/toml.h>
+
+namespace dynchat::load {
+namespace {
+
+[[noreturn]] void bad(const std::string& what) { throw std::invalid_argument("scenario: " + what); }
+
+think_time::shape shape_from(std::string_view s) {
+  if (s == "fixed") return think_time::shape::fixed;
+  if (s == "uniform") return think_time::shape::uniform;
+  if (s == "exponential") return think_time::shape::exponential;
+  bad("think time shape must be fixed, uniform or exponential, got '" + std::string{s} + "'");
+}
+
+double number(const toml::node& n, const std::string& key) {
+  if (auto v = n.value<double>()) return *v;
+  bad("'" + key + "' must be a number");
+}
+
+bool boolean(const toml::node& n, const std::string& key) {
+  if (auto v = n.value<bool>()) return *v;
+  bad("'" + key + "' must be true or false");
+}
+
+std::uint32_t count(const toml::node& n, const std::string& key) {
+  auto v = n.value<std::int64_t>();
+  if (!v || *v < 0 || *v > 10'000'000) bad("'" + key + "' must be a whole number from 0 to 10000000");
+  return static_cast<std::uint32_t>(*v);
+}
+
+void apply(scenario& s, const std::string& table, const std::string& key, const toml::node& n) {
+  const std::string full = table + "." + key;
+  if (table == "visitors") {
+    if (key == "arrival_rate") s.arrival_rate = number(n, full);
+    else if (key == "ramp_up") s.ramp_up_seconds = number(n, full);
+    else if (key == "duration") s.duration_seconds = number(n, full);
+    else if (key == "max_concurrent") s.max_concurrent = count(n, full);
+    else if (key == "messages") s.messages_per_visitor = count(n, full);
+    else if (key == "think") s.visitor_think.mean_seconds = number(n, full);
+    else if (key == "think_shape") s.visitor_think.kind = shape_from(n.value<std::string>().value_or("?"));
+    else if (key == "wait_for_agent") s.wait_for_agent = boolean(n, full);
+    else if (key == "resume_share") s.resume_share = number(n, full);
+    else if (key == "idle_hold") s.idle_hold_seconds = number(n, full);
+    else if (key == "text_bytes") s.text_bytes = count(n, full);
+    else if (key == "msgpack") s.msgpack = boolean(n, full);
+    else bad("unknown key '" + full + "'");
+  } else if (table == "agents") {
+    if (key == "count") s.agents = count(n, full);
+    else if (key == "max_chats") s.agent_max_chats = count(n, full);
+    else if (key == "think") s.agent_think.mean_seconds = number(n, full);
+    else if (key == "think_shape") s.agent_think.kind = shape_from(n.value<std::string>().value_or("?"));
+    else if (key == "replies") s.agent_replies = boolean(n, full);
+    else if (key == "end_chats") s.agents_end_chats = boolean(n, full);
+    else bad("unknown key '" + full + "'");
+  } else {
+    bad("unknown table [" + table + "]");
+  }
+}
+
+scenario from_document(const toml::table& doc) {
+  scenario s;
+  if (auto* head = doc.get_as<toml::table>("scenario")) {
+    for (auto&& [k, v] : *head) {
+      const std::string key{k.str()};
+      if (key == "preset") s = preset(v.value<std::string>().value_or("?"));
+      else if (key != "name") bad("unknown key 'scenario." + key + "'");
+    }
+    if (auto name = (*head)["name"].value<std::string>()) s.name = *name;
+  }
+  for (auto&& [table, node] : doc) {
+    const std::string t{table.str()};
+    if (t == "scenario") continue;
+    auto* tbl = node.as_table();
+    if (!tbl) bad("'" + t + "' must be a table");
+    for (auto&& [k, v] : *tbl) apply(s, t, std::string{k.str()}, v);
+  }
+  validate(s);
+  return s;
+}
+
+} // namespace
+
+scenario preset(std::string_view name) {
+  scenario s;
+  s.name = std::string{name};
+  if (name == "chat") return s; // the defaults: steady messaging with agents answering
+  if (name == "idle") {         // hold the most connections, say nothing
+    s.arrival_rate = 2000;
+    s.ramp_up_seconds = 0;
+    s.duration_seconds = 5;
+    s.max_concurrent = 19000;
+    s.messages_per_visitor = 0;
+    s.wait_for_agent = false;
+    s.resume_share = 0;
+    s.idle_hold_seconds = 10;
+    s.agents = 0;
+    return s;
+  }
+  if (name == "burst") { // an arrival spike
+    s.arrival_rate = 5000;
+    s.ramp_up_seconds = 0;
+    s.duration_seconds = 2;
+    s.max_concurrent = 10000;
+    s.messages_per_visitor = 1;
+    s.wait_for_agent = false;
+    s.resume_share = 0;
+    s.agents = 0;
+    return s;
+  }
+  if (name == "dialogue") { // bot flows: until dialogues exist, the live-chat flow
+    s.messages_per_visitor = 3;
+    s.visitor_think = {think_time::shape::uniform, 2.0};
+    return s;
+  }
+  if (name == "soak") { // long and moderate
+    s.arrival_rate = 20;
+    s.duration_seconds = 600;
+    s.messages_per_visitor = 20;
+    s.visitor_think = {think_time::shape::exponential, 5.0};
+    return s;
+  }
+  bad("unknown preset '" + std::string{name} + "' (idle, chat, burst, dialogue, soak)");
+}
+
+scenario load_scenario_text(std::string_view text) {
+  try {
+    return from_document(toml::parse(text));
+  } catch (const toml::parse_error& e) {
+    bad(std::string{"not valid TOML: "} + std::string{e.description()});
+  }
+}
+
+scenario load_scenario_file(const std::filesystem::path& path) {
+  try {
+    return from_document(toml::parse_file(path.string()));
+  } catch (const toml::parse_error& e) {
+    bad(path.string() + " is not valid TOML: " + std::string{e.description()});
+  }
+}
+
+void validate(const scenario& s) {
+  if (!(s.arrival_rate > 0 && s.arrival_rate <= 100000)) bad("visitors.arrival_rate must be in (0, 100000]");
+  if (s.ramp_up_seconds < 0 || s.ramp_up_seconds > 3600) bad("visitors.ramp_up must be 0..3600 seconds");
+  if (!(s.duration_seconds > 0 && s.duration_seconds <= 86400)) bad("visitors.duration must be in (0, 86400] seconds");
+  if (s.max_concurrent < 1) bad("visitors.max_concurrent must be at least 1");
+  if (!(s.visitor_think.mean_seconds >= 0 && s.agent_think.mean_seconds >= 0)) bad("think times must be >= 0");
+  if (s.resume_share < 0 || s.resume_share > 1) bad("visitors.resume_share must be 0..1");
+  if (s.idle_hold_seconds < 0 || s.idle_hold_seconds > 86400) bad("visitors.idle_hold must be 0..86400 seconds");
+  if (s.text_bytes < 1 || s.text_bytes > 60000) bad("visitors.text_bytes must be 1..60000");
+  if (s.agent_max_chats < 1 || s.agent_max_chats > 10) bad("agents.max_chats must be 1..10");
+  if (s.wait_for_agent && s.agents == 0 && s.messages_per_visitor > 0)
+    bad("visitors.wait_for_agent needs agents.count > 0");
+}
+
+} // namespace dynchat::load

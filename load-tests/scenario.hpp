@@ -1,0 +1,49 @@
+#pragma once
+// A load scenario: who arrives, how fast, and what each simulated visitor and agent
+// does. Read from TOML (see scenarios/*.toml) over a named preset; every value is
+// range-checked so a typo fails loudly before any traffic is sent.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace dynchat::load {
+
+/// Think time between two actions: fixed, uniform in [mean/2, 3·mean/2], or exponential.
+struct think_time {
+  enum class shape { fixed, uniform, exponential } kind = shape::exponential;
+  double mean_seconds = 1.0;
+};
+
+struct scenario {
+  std::string name = "chat";
+  // visitors: an open model
+  double arrival_rate = 100;        // new visitors per second once ramped up
+  double ramp_up_seconds = 2;       // arrival rate grows linearly to arrival_rate
+  double duration_seconds = 10;     // arrivals stop after this
+  std::uint32_t max_concurrent = 1000;
+  std::uint32_t messages_per_visitor = 5;
+  think_time visitor_think{think_time::shape::exponential, 1.0};
+  bool wait_for_agent = true;       // visitors send only after an agent joined (needs agents)
+  double resume_share = 0.1;        // share of visitors who drop the socket once and resume
+  double idle_hold_seconds = 0;     // stay connected this long after the last message
+  std::uint32_t text_bytes = 64;
+  bool msgpack = false;
+  // agents
+  std::uint32_t agents = 4;
+  std::uint32_t agent_max_chats = 10;
+  think_time agent_think{think_time::shape::exponential, 0.5};
+  bool agent_replies = true;        // agents answer every visitor message
+  bool agents_end_chats = true;     // the agent ends a chat after the visitor's last message
+};
+
+/// A built-in preset: idle, chat, burst, dialogue, soak. Throws std::invalid_argument.
+scenario preset(std::string_view name);
+/// Reads [scenario], [visitors] and [agents] tables over `base` (the preset named by
+/// scenario.preset if given). Throws std::invalid_argument naming the bad key.
+scenario load_scenario_file(const std::filesystem::path& path);
+scenario load_scenario_text(std::string_view toml_text);
+/// Checks every range; throws std::invalid_argument.
+void validate(const scenario& s);
+
+} // namespace dynchat::load

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A few seconds of the smoke scenario against a real dynchatd on 127.0.0.1: visitors,
+# agents, drop-and-resume. Fails unless every acked message arrived once, in order.
+# Usage: load-tests/smoke.sh <build dir>
+set -euo pipefail
+bin="${1:-build}"
+here="$(cd "$(dirname "$0")" && pwd)"
+work=$(mktemp -d /tmp/dynchat-smoke.XXXXXX)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+"$bin/dynchatd" --no-seed --admin-token smoke --data-dir "$work/data" --listen 127.0.0.1:0 \
+  --port-file "$work/port" --log-level warn &
+server_pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+[ -s "$work/port" ] || { echo "dynchatd did not start" >&2; exit 1; }
+"$bin/dynchat-load" --port "$(cat "$work/port")" --scenario-file "$here/scenarios/smoke.toml" \
+  --admin-token smoke --max-seconds 60 --report "$work/report.json"
+python3 - "$work/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+problems = [k for k in ("lost", "duplicated", "reordered", "connect_failures", "closed_early") if r[k]]
+if r["visitors_finished"] != r["visitors_arrived"] or r["messages_acked"] != r["messages_sent"]:
+    problems.append("not every visitor finished or not every message was acked")
+if r["resumed"] == 0:
+    problems.append("no visitor resumed")
+print("smoke:", "ok" if not problems else "FAILED " + ", ".join(problems))
+sys.exit(1 if problems else 0)
+PY
+kill -TERM "$server_pid"; wait "$server_pid"; server_pid=""

@@ -1,0 +1,42 @@
+#include <catch2/catch.hpp>
+
+#include "delivery_checker.hpp"
+
+using dynchat::load::delivery_checker;
+
+TEST_CASE("every acked message delivered once, in order: all clean", "[load]") {
+  delivery_checker c;
+  for (std::uint64_t s = 1; s <= 5; ++s) {
+    c.acked("c1", s);
+    c.delivered("c1", s % 2 ? "agent" : "visitor", s);
+  }
+  CHECK(c.acked_count() == 5);
+  CHECK(c.lost() == 0);
+  CHECK(c.duplicated() == 0);
+  CHECK(c.reordered() == 0);
+}
+
+TEST_CASE("lost, duplicated and reordered deliveries are each counted", "[load]") {
+  delivery_checker c;
+  for (std::uint64_t s = 1; s <= 4; ++s) c.acked("c1", s);
+  c.acked("c1", 4); // a repeat ack is still one message
+  c.delivered("c1", "agent", 1);
+  c.delivered("c1", "agent", 3);
+  c.delivered("c1", "agent", 3); // duplicate
+  c.delivered("c1", "agent", 2); // after 3: reordered
+  CHECK(c.acked_count() == 4);
+  CHECK(c.lost() == 1); // seq 4
+  CHECK(c.duplicated() == 1);
+  CHECK(c.reordered() == 1);
+}
+
+TEST_CASE("conversations and receivers are tracked apart", "[load]") {
+  delivery_checker c;
+  c.acked("a", 1);
+  c.acked("b", 1);
+  c.delivered("a", "agent", 1);
+  c.delivered("b", "visitor", 1);
+  c.delivered("a", "visitor", 2); // other receiver, its own order
+  CHECK(c.lost() == 0);
+  CHECK(c.reordered() == 0);
+}

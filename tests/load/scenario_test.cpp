@@ -1,0 +1,50 @@
+#include <catch2/catch.hpp>
+
+#include "scenario.hpp"
+
+using namespace dynchat::load;
+
+TEST_CASE("presets exist and are valid", "[load]") {
+  for (auto name : {"idle", "chat", "burst", "dialogue", "soak"}) {
+    auto s = preset(name);
+    CHECK(s.name == name);
+    validate(s);
+  }
+  CHECK(preset("idle").messages_per_visitor == 0);
+  CHECK(preset("idle").agents == 0);
+  CHECK_THROWS_WITH(preset("stampede"), Catch::Contains("unknown preset"));
+}
+
+TEST_CASE("a scenario file overrides its preset", "[load]") {
+  auto s = load_scenario_text(R"(
+[scenario]
+preset = "burst"
+name = "mine"
+[visitors]
+arrival_rate = 300
+think_shape = "fixed"
+msgpack = true
+)");
+  CHECK(s.name == "mine");
+  CHECK(s.arrival_rate == 300);
+  CHECK(s.duration_seconds == preset("burst").duration_seconds);
+  CHECK(s.visitor_think.kind == think_time::shape::fixed);
+  CHECK(s.msgpack);
+}
+
+TEST_CASE("the shipped smoke scenario parses", "[load]") {
+  auto s = load_scenario_file(DYNCHAT_SOURCE_DIR "/load-tests/scenarios/smoke.toml");
+  CHECK(s.name == "smoke");
+  CHECK(s.agents == 3);
+}
+
+TEST_CASE("bad scenarios fail with a clear message", "[load]") {
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\narival_rate = 5\n"), Catch::Contains("unknown key 'visitors.arival_rate'"));
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\narrival_rate = \"fast\"\n"), Catch::Contains("must be a number"));
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\nresume_share = 2\n"), Catch::Contains("resume_share"));
+  CHECK_THROWS_WITH(load_scenario_text("[agents]\ncount = 0\n"), Catch::Contains("wait_for_agent needs agents"));
+  CHECK_THROWS_WITH(load_scenario_text("[agents]\nmax_chats = 11\n"), Catch::Contains("1..10"));
+  CHECK_THROWS_WITH(load_scenario_text("[weather]\nsunny = true\n"), Catch::Contains("unknown table"));
+  CHECK_THROWS_WITH(load_scenario_text("[visitors\n"), Catch::Contains("not valid TOML"));
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\nthink_shape = \"gaussian\"\n"), Catch::Contains("fixed, uniform or exponential"));
+}
