@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs one scenario, with the same tool and message size, against three servers in one
+# run, so that every figure is a ratio measured side by side:
+#   limit   - build/beast_relay: a minimal Beast relay, no actors, no storage
+#   peer    - baselines/node_relay.js on Debian's nodejs + node-ws, the same relay
+#   dynchat - build/dynchatd, acking every message after a durable commit
+# Usage: load-tests/compare.sh [scenario.toml]   (after scripts/build.sh; loopback only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenario="${1:-load-tests/scenarios/compare.toml}"
+bin=build
+port=18500
+mkdir -p reports
+if ! dpkg-query -W -f='${Status}' node-ws 2>/dev/null | grep -q "install ok installed"; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get install -y -qq --no-install-recommends nodejs node-ws
+fi
+work=$(mktemp -d /tmp/dynchat-compare.XXXXXX)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+run() { # label
+  wait_port || { echo "$1 did not start" >&2; exit 1; }
+  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token compare \
+    --report "reports/compare-$1.json" > /dev/null 2> "reports/compare-$1.log" || true
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+"$bin/beast_relay" "$port" & server_pid=$!; run limit
+NODE_PATH=/usr/share/nodejs node load-tests/baselines/node_relay.js "$port" & server_pid=$!; run peer
+"$bin/dynchatd" --no-seed --admin-token compare --data-dir "$work/data" --listen "127.0.0.1:$port" --log-level warn \
+  --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 & server_pid=$!; run dynchat
+
+python3 - <<'PY'
+import json
+rows = {k: json.load(open(f"reports/compare-{k}.json")) for k in ("limit", "peer", "dynchat")}
+print(f"{'server':<9}{'acked/s':>9}{'visitor ack p50/p99 ms':>24}{'v->a p99 ms':>13}{'a->v p99 ms':>13}{'lost':>6}{'dup':>5}{'reord':>6}")
+for k, r in rows.items():
+    l = r["latency"]
+    print(f"{k:<9}{r['acked_per_second']:>9.0f}{l['visitor_ack']['p50_us']/1000:>12.1f}/{l['visitor_ack']['p99_us']/1000:<11.1f}"
+          f"{l['visitor_to_agent']['p99_us']/1000:>13.1f}{l['agent_to_visitor']['p99_us']/1000:>13.1f}"
+          f"{r['lost']:>6}{r['duplicated']:>5}{r['reordered']:>6}")
+d, lim, peer = rows["dynchat"], rows["limit"], rows["peer"]
+print(f"dynchat / limit throughput: {d['acked_per_second']/max(lim['acked_per_second'],1):.2f}; "
+      f"dynchat / peer: {d['acked_per_second']/max(peer['acked_per_second'],1):.2f}")
+PY
