@@ -112,6 +112,11 @@ void websocket_session::do_read() {
 
 void websocket_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) return finish(); // closed, timed out, too big (1009 sent by Beast), bad UTF-8 (1007)
+  if (finished_) return;   // a read that completed before the connection was dropped
+  if (closing_) {          // keep reading only to complete the close handshake
+    buffer_.consume(buffer_.size());
+    return do_read();
+  }
   const bool binary = ws_.got_binary();
   static_cast<socket_sink&>(*sink_).set_binary(binary);
   const auto now = token_bucket::clock::now();
