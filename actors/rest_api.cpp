@@ -240,15 +240,18 @@ void list_conversations(rest_actor* self, const target& t, reply_fn reply) {
   const auto since = query_int(t, "since").value_or(0);
   const auto until = query_int(t, "until").value_or(std::numeric_limits<std::int64_t>::max());
   json items = json::array();
-  std::string next_cursor;
+  std::string next_cursor, last_examined;
   std::size_t examined = 0;
   auto txn = self->state.ctx.db->read();
-  // Newest first: ids begin with their creation time.
+  // Newest first: ids begin with their creation time. The cursor is exclusive: the next
+  // page starts right after the last conversation this one examined.
   txn.scan_prefix_reverse(store::table::conversations, "", cursor, [&](std::string_view key, std::string_view value) {
-    if (++examined > scan_budget || items.size() >= static_cast<std::size_t>(limit)) {
-      next_cursor = items.empty() ? std::string{key} : items.back()["id"].get<std::string>();
+    if (examined >= scan_budget || items.size() >= static_cast<std::size_t>(limit)) {
+      next_cursor = last_examined;
       return false;
     }
+    ++examined;
+    last_examined = std::string{key};
     auto c = store::decode_conversation(value);
     if (!c) return true;
     if (c->created_ms < since) return false; // older than the window: nothing further can match

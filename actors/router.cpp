@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -40,6 +41,7 @@ struct router_state {
   std::string cursor;             // id of the agent who got the last offer
   std::deque<msg::chat_request> queue;
   std::map<std::string, offer_state> offers;
+  std::set<std::string> removed; // deleted agents: a late report must not bring one back
   std::uint64_t timers = 0;
   static inline const char* name = "router";
 };
@@ -203,6 +205,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
     },
     [=](msg::aupdate_atom, msg::agent_state_report& r) {
       auto& st = self->state;
+      if (st.removed.count(r.agent_id)) return;
       auto* a = find_agent(st, r.agent_id);
       if (!a) {
         st.order.push_back({r.agent_id, r.name, nullptr, false, 0, r.max_chats});
@@ -227,6 +230,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
     },
     [=](msg::aremoved_atom, std::string agent_id) {
       auto& st = self->state;
+      st.removed.insert(agent_id);
       std::vector<std::string> orphaned;
       for (auto& [conv, offer] : st.offers)
         if (offer.agent_id == agent_id) orphaned.push_back(conv);

@@ -177,3 +177,16 @@ TEST_CASE("the round-robin cursor survives a restart of the router", "[actors][r
   f.request("c2", s);
   CHECK(ib->offers == std::vector<std::string>{"c2"}); // a had the last one before the restart
 }
+
+TEST_CASE("a deleted agent is not brought back by a late state report", "[actors][router]") {
+  router_fixture f;
+  auto [a, ia] = f.peer();
+  auto [s, is] = f.peer();
+  f.agent_state("a", a, true, 0);
+  caf::anon_send(f.ctx.router, msg::aremoved_atom::value, std::string{"a"});
+  f.run();
+  f.agent_state("a", a, true, 0); // sent before the removal, handled after it
+  f.request("c1", s);
+  CHECK(ia->offers.empty());
+  CHECK(is->queued == std::vector<std::uint32_t>{1});
+}

@@ -43,6 +43,16 @@ TEST_CASE("conversations: newest first, filtered and paged", "[e2e][rest]") {
   REQUIRE(page2["conversations"].size() == 2);
   CHECK(page2["conversations"][1]["id"] == ids[0]);
   CHECK(page2["next_cursor"].is_null());
+  // Filters and paging together: every page is complete and nothing is skipped.
+  std::vector<std::string> seen;
+  std::string next;
+  do {
+    auto page = http_call(server.port(), "GET", "/v1/conversations?status=waiting&limit=2" + (next.empty() ? "" : "&cursor=" + next),
+                          {}, admin_token).json_body();
+    for (auto& c : page["conversations"]) seen.push_back(c["id"]);
+    next = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
+  } while (!next.empty());
+  CHECK(seen == std::vector<std::string>{ids.rbegin(), ids.rend()});
   auto ended = http_call(server.port(), "GET", "/v1/conversations?status=ended", {}, admin_token).json_body();
   CHECK(ended["conversations"].empty());
   CHECK(http_call(server.port(), "GET", "/v1/conversations?status=nope", {}, admin_token).status == 400);
