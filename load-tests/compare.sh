@@ -11,9 +11,13 @@ scenario="${1:-load-tests/scenarios/compare.toml}"
 bin=build
 port=18500
 mkdir -p reports
-if ! dpkg-query -W -f='${Status}' node-ws 2>/dev/null | grep -q "install ok installed"; then
+missing=()
+for p in nodejs node-ws gnuplot-nox; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get install -y -qq --no-install-recommends nodejs node-ws
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 work=$(mktemp -d /tmp/dynchat-compare.XXXXXX)
 server_pid=""
@@ -34,7 +38,31 @@ NODE_PATH=/usr/share/nodejs node load-tests/baselines/node_relay.js "$port" & se
   --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 & server_pid=$!; run dynchat
 
 python3 - <<'PY'
-import json
+import json, shutil, subprocess
+# Plots (PNG, beside the JSON): latency percentiles and throughput over time.
+plots = shutil.which("gnuplot") is not None
+rows_ = {k: json.load(open(f"reports/compare-{k}.json")) for k in ("limit", "peer", "dynchat")}
+if plots:
+    with open("reports/compare-latency.dat", "w") as f:
+        f.write("pct limit peer dynchat\n")
+        for q in ("p50_us", "p90_us", "p99_us", "p999_us"):
+            f.write(q.replace("_us", "") + " " + " ".join(str(rows_[k]["latency"]["visitor_ack"][q] / 1000) for k in rows_) + "\n")
+    for k, r in rows_.items():
+        with open(f"reports/compare-timeline-{k}.dat", "w") as f:
+            for s in r.get("timeline", []):
+                f.write(f"{s['t']:.1f} {s['acked']}\n")
+    subprocess.run(["gnuplot", "-e", """
+set terminal pngcairo size 900,500; set output 'reports/compare-latency.png';
+set title 'visitor ack latency by percentile (same scenario, same tool)'; set ylabel 'ms'; set logscale y;
+set style data histograms; set style fill solid; set key top left;
+plot 'reports/compare-latency.dat' using 2:xtic(1) title 'limit (Beast relay)', '' using 3 title 'peer (Node ws relay)', '' using 4 title 'dynchat (durable)'
+"""], check=True)
+    subprocess.run(["gnuplot", "-e", """
+set terminal pngcairo size 900,500; set output 'reports/compare-throughput.png';
+set title 'acked messages per second'; set xlabel 's'; set ylabel 'msgs/s'; set key top left;
+plot 'reports/compare-timeline-limit.dat' with lines lw 2 title 'limit', 'reports/compare-timeline-peer.dat' with lines lw 2 title 'peer', 'reports/compare-timeline-dynchat.dat' with lines lw 2 title 'dynchat'
+"""], check=True)
+    print("plots: reports/compare-latency.png, reports/compare-throughput.png")
 rows = {k: json.load(open(f"reports/compare-{k}.json")) for k in ("limit", "peer", "dynchat")}
 print(f"{'server':<9}{'acked/s':>9}{'visitor ack p50/p99 ms':>24}{'v->a p99 ms':>13}{'a->v p99 ms':>13}{'lost':>6}{'dup':>5}{'reord':>6}")
 for k, r in rows.items():

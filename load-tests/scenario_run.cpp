@@ -428,8 +428,10 @@ int run_scenario(const scenario& sc, const run_options& o) {
 
   asio::steady_timer ticker{ioc};
   std::uint64_t last_acked = 0;
+  json timeline = json::array(); // one sample a second: for throughput-over-time plots
   std::function<void()> tick = [&] {
     const double t = std::chrono::duration<double>(clock_type::now() - t0).count();
+    timeline.push_back({{"t", t}, {"acked", w.acked - last_acked}, {"visitors", w.active}});
     std::fprintf(stderr, "[%6.1fs] visitors %llu/%llu  acked/s %llu  p99 ack %.1f ms  lost-so-far %llu  errors %zu\n", t,
                  static_cast<unsigned long long>(w.active), static_cast<unsigned long long>(w.arrived),
                  static_cast<unsigned long long>(w.acked - last_acked), w.visitor_ack.quantile(0.99) / 1000.0,
@@ -474,7 +476,8 @@ int run_scenario(const scenario& sc, const run_options& o) {
                 {"agent_ack", histogram_json(w.agent_ack)},
                 {"visitor_to_agent", histogram_json(w.to_agent)},
                 {"agent_to_visitor", histogram_json(w.to_visitor)}}},
-              {"errors", w.errors}};
+              {"errors", w.errors},
+              {"timeline", timeline}};
   bool ok = w.checker.lost() == 0 && w.checker.duplicated() == 0 && w.checker.reordered() == 0;
   if (o.slo_p99_ack_ms > 0 && w.visitor_ack.quantile(0.99) > o.slo_p99_ack_ms * 1000) {
     report["slo_missed"] = "p99 visitor ack above " + std::to_string(o.slo_p99_ack_ms) + " ms";
