@@ -18,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -236,6 +237,14 @@ int main(int argc, char** argv) {
   cli.add_option("--max-seconds", run.max_seconds, "hard bound on the run (scenario mode)");
   cli.add_option("--slo-p99-ack-ms", run.slo_p99_ack_ms, "fail when the p99 visitor ack latency is above this");
   cli.add_option("--seed", run.seed, "random seed (think times, who drops and resumes)");
+  bool capacity = false;
+  double capacity_factor = 1.5;
+  unsigned capacity_steps = 8;
+  std::optional<double> arrival_rate;
+  cli.add_flag("--capacity", capacity, "step the arrival rate up until the SLO or correctness breaks");
+  cli.add_option("--capacity-factor", capacity_factor, "rate multiplier per step")->check(CLI::Range(1.05, 10.0));
+  cli.add_option("--capacity-steps", capacity_steps, "steps at most")->check(CLI::Range(1u, 50u));
+  cli.add_option("--arrival-rate", arrival_rate, "override the scenario's visitors.arrival_rate");
   cli.add_option("--host", o.host, "server address, must be in 127.0.0.0/8");
   cli.add_option("--port", o.port, "server port");
   cli.add_option("--scenario", o.scenario, "chat or idle")->check(CLI::IsMember({"chat", "idle"}));
@@ -253,10 +262,17 @@ int main(int argc, char** argv) {
   if (!scenario_file.empty() || !preset_name.empty()) {
     try {
       auto sc = !scenario_file.empty() ? dynchat::load::load_scenario_file(scenario_file) : dynchat::load::preset(preset_name);
+      if (arrival_rate) sc.arrival_rate = *arrival_rate;
+      dynchat::load::validate(sc);
       run.host = o.host;
       run.port = o.port;
-      run.report = o.report;
-      return dynchat::load::run_scenario(sc, run);
+      auto result = capacity ? dynchat::load::find_capacity(sc, run, capacity_factor, capacity_steps)
+                             : dynchat::load::run_scenario(sc, run);
+      if (!result.report.empty()) {
+        std::cout << result.report << std::endl;
+        if (!o.report.empty()) std::ofstream(o.report) << result.report << "\n";
+      }
+      return result.exit_code;
     } catch (const std::invalid_argument& e) {
       std::cerr << "dynchat-load: " << e.what() << "\n";
       return 2;

@@ -11,6 +11,7 @@
 // delivery checker sees every acked seq arrive exactly once, in order.
 #include "scenario_run.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -370,12 +371,12 @@ json histogram_json(const latency_histogram& h) {
 
 } // namespace
 
-int run_scenario(const scenario& sc, const run_options& o) {
+run_result run_scenario(const scenario& sc, const run_options& o) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(o.host, ec);
   if (ec || !addr.is_v4() || (addr.to_v4().to_uint() >> 24) != 127) {
     std::cerr << "dynchat-load: the host must be a loopback address in 127.0.0.0/8\n";
-    return 2;
+    return {2, {}};
   }
   asio::io_context ioc{1};
   world w{sc, ioc, tcp::endpoint{addr, o.port}, std::mt19937_64{o.seed}, {}, {}, {}, {}, {}, {}, {}, {}};
@@ -383,7 +384,7 @@ int run_scenario(const scenario& sc, const run_options& o) {
   if (sc.agents > 0) {
     if (o.admin_token.empty()) {
       std::cerr << "dynchat-load: this scenario has agents; give --admin-token to create them\n";
-      return 2;
+      return {2, {}};
     }
     try {
       for (auto& token : create_agents(o, w.ep, sc.agents, sc.agent_max_chats)) {
@@ -392,7 +393,7 @@ int run_scenario(const scenario& sc, const run_options& o) {
       }
     } catch (const std::exception& e) {
       std::cerr << "dynchat-load: " << e.what() << "\n";
-      return 2;
+      return {2, {}};
     }
   }
   const double bound = o.max_seconds > 0 ? o.max_seconds
@@ -483,9 +484,29 @@ int run_scenario(const scenario& sc, const run_options& o) {
     report["slo_missed"] = "p99 visitor ack above " + std::to_string(o.slo_p99_ack_ms) + " ms";
     ok = false;
   }
-  std::cout << report.dump(2) << std::endl;
-  if (!o.report.empty()) std::ofstream(o.report) << report.dump(2) << "\n";
-  return ok ? 0 : 1;
+  report["ok"] = ok;
+  return {ok ? 0 : 1, report.dump(2)};
+}
+
+run_result find_capacity(scenario s, const run_options& o, double factor, unsigned max_steps) {
+  json steps = json::array();
+  double held = 0;
+  const double base = s.arrival_rate;
+  for (unsigned k = 0; k < max_steps; ++k) {
+    s.arrival_rate = base * std::pow(factor, k);
+    std::fprintf(stderr, "capacity step %u: %.1f visitors/s\n", k + 1, s.arrival_rate);
+    auto r = run_scenario(s, o);
+    if (r.exit_code == 2) return r;
+    auto j = json::parse(r.report);
+    steps.push_back({{"arrival_rate", s.arrival_rate}, {"ok", r.exit_code == 0}, {"acked_per_second", j["acked_per_second"]},
+                     {"p99_visitor_ack_us", j["latency"]["visitor_ack"]["p99_us"]}, {"lost", j["lost"]},
+                     {"duplicated", j["duplicated"]}, {"reordered", j["reordered"]}});
+    if (r.exit_code != 0) break;
+    held = s.arrival_rate;
+  }
+  json out{{"scenario", s.name}, {"mode", "capacity"}, {"slo_p99_ack_ms", o.slo_p99_ack_ms},
+           {"highest_arrival_rate_held", held}, {"steps", steps}};
+  return {held > 0 ? 0 : 1, out.dump(2)};
 }
 
 } // namespace dynchat::load

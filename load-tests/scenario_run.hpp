@@ -16,8 +16,17 @@ struct run_options {
   std::uint64_t seed = 1;
 };
 
-/// Runs the scenario against a dynchatd on loopback; prints progress each second and a
-/// report at the end. Exit code: 0 ok, 1 a correctness or SLO failure, 2 bad set-up.
-int run_scenario(const scenario& s, const run_options& o);
+struct run_result {
+  int exit_code = 0;   // 0 ok, 1 a correctness or SLO failure, 2 bad set-up
+  std::string report;  // the JSON report
+};
+
+/// Runs the scenario against a dynchatd on loopback, printing progress each second.
+run_result run_scenario(const scenario& s, const run_options& o);
+
+/// Capacity mode: runs the scenario at arrival_rate x factor^k, k = 0, 1, ... until a step
+/// misses the SLO or loses, duplicates or reorders a message (or max_steps); reports
+/// every step and the highest rate that held.
+run_result find_capacity(scenario s, const run_options& o, double factor, unsigned max_steps);
 
 } // namespace dynchat::load

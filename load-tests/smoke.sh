@@ -27,4 +27,14 @@ if r["resumed"] == 0:
 print("smoke:", "ok" if not problems else "FAILED " + ", ".join(problems))
 sys.exit(1 if problems else 0)
 PY
+# Capacity mode: two short steps under a generous SLO must both hold.
+"$bin/dynchat-load" --port "$(cat "$work/port")" --scenario-file "$here/scenarios/smoke.toml" \
+  --admin-token smoke --capacity --capacity-steps 2 --slo-p99-ack-ms 2000 --report "$work/capacity.json" > /dev/null
+python3 - "$work/capacity.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = len(r["steps"]) == 2 and all(s["ok"] for s in r["steps"]) and r["highest_arrival_rate_held"] == r["steps"][1]["arrival_rate"]
+print("capacity:", "ok" if ok else "FAILED", r["highest_arrival_rate_held"])
+sys.exit(0 if ok else 1)
+PY
 kill -TERM "$server_pid"; wait "$server_pid"; server_pid=""
