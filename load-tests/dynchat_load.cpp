@@ -31,6 +31,7 @@
 
 #include "dynchat/protocol/codec.hpp"
 #include "histogram.hpp"
+#include "report_util.hpp"
 #include "scenario.hpp"
 #include "scenario_run.hpp"
 
@@ -40,7 +41,9 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
+using dynchat::load::histogram_json;
 using dynchat::load::latency_histogram;
+using dynchat::load::micros_since;
 
 namespace {
 
@@ -67,10 +70,6 @@ struct results {
   std::uint64_t sent = 0, acked = 0, duplicates = 0, reordered = 0;
   std::map<std::string, std::uint64_t> errors;
 };
-
-std::uint64_t micros_between(clock_type::time_point a, clock_type::time_point b) {
-  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(b - a).count()));
-}
 
 long rss_kib(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -147,7 +146,7 @@ private:
     const auto type = f.value("type", "");
     if (type == "welcome") {
       res_.connected++;
-      res_.setup.record(micros_between(started_, clock_type::now()));
+      res_.setup.record(micros_since(started_));
       if (opts_.scenario == "chat") schedule_send(clock_type::now());
     } else if (type == "ack") {
       const auto id = std::stoull(f.value("client_msg_id", "0"));
@@ -159,7 +158,7 @@ private:
       acked_[id] = true;
       acked_count_++;
       res_.acked++;
-      res_.ack.record(micros_between(intended_[id], clock_type::now()));
+      res_.ack.record(micros_since(intended_[id]));
       if (seq <= last_seq_) res_.reordered++;
       last_seq_ = seq;
     } else if (type == "error") {
@@ -218,11 +217,6 @@ private:
   std::vector<bool> acked_;
 };
 
-json histogram_json(const latency_histogram& h) {
-  return json{{"count", h.count()},           {"p50_us", h.quantile(0.5)},   {"p90_us", h.quantile(0.9)},
-              {"p99_us", h.quantile(0.99)},   {"p999_us", h.quantile(0.999)}, {"max_us", h.max()}};
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -279,13 +273,11 @@ int main(int argc, char** argv) {
     }
   }
 
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(o.host, ec);
-  if (ec || !addr.is_v4() || (addr.to_v4().to_uint() >> 24) != 127) {
+  if (!dynchat::load::is_loopback_v4(o.host)) {
     std::cerr << "dynchat-load: --host must be a loopback address in 127.0.0.0/8\n";
     return 2;
   }
-  const tcp::endpoint ep{addr, o.port};
+  const tcp::endpoint ep{asio::ip::make_address(o.host), o.port};
   asio::io_context ioc{1};
   results res;
   const auto t0 = clock_type::now();

@@ -34,6 +34,7 @@
 #include "delivery_checker.hpp"
 #include "dynchat/protocol/codec.hpp"
 #include "histogram.hpp"
+#include "report_util.hpp"
 
 namespace dynchat::load {
 namespace {
@@ -45,11 +46,6 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
-
-std::uint64_t micros_since(clock_type::time_point t) {
-  auto d = std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - t).count();
-  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, d));
-}
 
 struct world {
   const scenario& sc;
@@ -364,20 +360,14 @@ std::vector<std::string> create_agents(const run_options& o, const tcp::endpoint
   return tokens;
 }
 
-json histogram_json(const latency_histogram& h) {
-  return json{{"count", h.count()},         {"p50_us", h.quantile(0.5)},   {"p90_us", h.quantile(0.9)},
-              {"p99_us", h.quantile(0.99)}, {"p999_us", h.quantile(0.999)}, {"max_us", h.max()}};
-}
-
 } // namespace
 
 run_result run_scenario(const scenario& sc, const run_options& o) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(o.host, ec);
-  if (ec || !addr.is_v4() || (addr.to_v4().to_uint() >> 24) != 127) {
+  if (!is_loopback_v4(o.host)) {
     std::cerr << "dynchat-load: the host must be a loopback address in 127.0.0.0/8\n";
     return {2, {}};
   }
+  const auto addr = asio::ip::make_address(o.host);
   asio::io_context ioc{1};
   world w{sc, ioc, tcp::endpoint{addr, o.port}, std::mt19937_64{o.seed}, {}, {}, {}, {}, {}, {}, {}, {}};
   std::vector<std::shared_ptr<sim_agent>> agents;

@@ -39,3 +39,15 @@ TEST_CASE("merging two histograms equals recording into one", "[load]") {
   for (double q : {0.5, 0.9, 0.99, 0.999}) CHECK(a.quantile(q) == both.quantile(q));
   CHECK(a.max() == both.max());
 }
+
+#include "report_util.hpp"
+
+TEST_CASE("load is only ever aimed at 127.0.0.0/8", "[load]") {
+  using dynchat::load::is_loopback_v4;
+  CHECK(is_loopback_v4("127.0.0.1"));
+  CHECK(is_loopback_v4("127.3.2.1"));
+  CHECK_FALSE(is_loopback_v4("10.0.0.1"));
+  CHECK_FALSE(is_loopback_v4("192.168.1.1"));
+  CHECK_FALSE(is_loopback_v4("localhost")); // names are refused: only literal loopback addresses
+  CHECK_FALSE(is_loopback_v4("128.0.0.1"));
+}

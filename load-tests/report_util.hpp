@@ -1,0 +1,22 @@
+#pragma once
+// Small pieces both load modes share: timing, histogram summaries, the loopback rule.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "histogram.hpp"
+
+namespace dynchat::load {
+
+using steady = std::chrono::steady_clock;
+
+/// Microseconds from t until now, never negative.
+std::uint64_t micros_since(steady::time_point t);
+/// count, p50, p90, p99, p99.9 and max of a histogram, in microseconds.
+nlohmann::json histogram_json(const latency_histogram& h);
+/// True for an IPv4 address in 127.0.0.0/8: load is only ever sent to this machine.
+bool is_loopback_v4(const std::string& host);
+
+} // namespace dynchat::load
