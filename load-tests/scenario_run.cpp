@@ -67,10 +67,11 @@ struct world {
     if (t.kind == think_time::shape::exponential && s > 0) s = std::exponential_distribution<double>{1.0 / s}(rng);
     return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
   }
-  // "<token> xxxx": the token names the message for the receiving end.
-  std::string make_text(bool last) {
+  // "<token> xxxx": the token names the message for the receiving end, which measures
+  // its delivery from `intended`, the time the message was due to be sent.
+  std::string make_text(bool last, clock_type::time_point intended) {
     std::string token = "m" + std::to_string(next_token++) + (last ? "!" : "");
-    due[token] = clock_type::now();
+    due[token] = intended;
     std::string text = token + " ";
     if (text.size() < sc.text_bytes) text.append(sc.text_bytes - text.size(), 'x');
     return text;
@@ -118,8 +119,9 @@ public:
     beast::error_code ignored;
     if (ws_) beast::get_lowest_layer(*ws_).socket().close(ignored);
   }
-  void after(clock_type::duration d, std::function<void()> fn) {
-    auto t = std::make_shared<asio::steady_timer>(w_.ioc, d);
+  void after(clock_type::duration d, std::function<void()> fn) { at(clock_type::now() + d, std::move(fn)); }
+  void at(clock_type::time_point when, std::function<void()> fn) {
+    auto t = std::make_shared<asio::steady_timer>(w_.ioc, when);
     t->async_wait([t, fn = std::move(fn), self = shared_from_this()](beast::error_code ec) {
       if (!ec && !self->w_.stopping) fn();
     });
@@ -235,13 +237,18 @@ private:
     dropped_now_ = false;
   }
 
+  // Open model: each message is due one think time after the previous one was *due*,
+  // and every latency counts from that intended time. A client or server that falls
+  // behind shows up in the figures instead of silently stretching the schedule.
   void schedule_next() {
     if (sent_ >= w_.sc.messages_per_visitor) return maybe_finish();
-    after(w_.think(w_.sc.visitor_think), [this] {
+    if (next_due_ == clock_type::time_point{}) next_due_ = clock_type::now();
+    next_due_ += w_.think(w_.sc.visitor_think);
+    at(next_due_, [this, intended = next_due_] {
       const bool last = sent_ + 1 == w_.sc.messages_per_visitor;
       const std::string id = "v" + std::to_string(sent_++);
-      json say{{"type", "say"}, {"client_msg_id", id}, {"text", w_.make_text(last)}};
-      due_[id] = clock_type::now();
+      json say{{"type", "say"}, {"client_msg_id", id}, {"text", w_.make_text(last, intended)}};
+      due_[id] = intended;
       unacked_[id] = say;
       w_.sent++;
       send(say);
@@ -270,6 +277,7 @@ private:
   }
 
   clock_type::time_point started_;
+  clock_type::time_point next_due_{};
   std::string conversation_, resume_token_;
   std::uint64_t last_seq_ = 0;
   std::uint32_t sent_ = 0, replies_ = 0;
@@ -300,12 +308,13 @@ private:
       const bool last = !token.empty() && token.back() == '!';
       if (last) last_seen_.insert(conv);
       replies_pending_[conv]++;
-      after(w_.think(w_.sc.agent_think), [this, conv] {
+      const auto intended = clock_type::now() + w_.think(w_.sc.agent_think);
+      at(intended, [this, conv, intended] {
         const std::string id = "a" + std::to_string(next_id_++);
-        due_[id] = clock_type::now();
+        due_[id] = intended;
         reply_conv_[id] = conv;
         w_.sent++;
-        send(json{{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", id}, {"text", w_.make_text(false)}});
+        send(json{{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", id}, {"text", w_.make_text(false, intended)}});
       });
     } else if (type == "ack") {
       const std::string id = f.value("client_msg_id", "");

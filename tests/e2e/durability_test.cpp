@@ -45,6 +45,25 @@ TEST_CASE("a visitor who drops the socket resumes and gets what was missed, in o
   CHECK((*live)["seq"] == last_seen + 4);
 }
 
+TEST_CASE("resume replays at most chat.max_replay messages: the newest ones", "[e2e][limits]") {
+  daemon_process server({"--set", "chat.max_replay=3"});
+  auto visitor = std::make_unique<ws_client>();
+  auto welcome = visitor_hello(*visitor, server.port());
+  std::uint64_t last = 0;
+  for (int i = 0; i < 6; ++i) {
+    visitor->send({{"type", "say"}, {"client_msg_id", "m" + std::to_string(i)}, {"text", "t"}});
+    auto ack = visitor->receive_type("ack");
+    REQUIRE(ack);
+    last = (*ack)["seq"];
+  }
+  visitor->close();
+  ws_client again;
+  visitor_hello(again, server.port(), ws_client::mode::json, {{"resume_token", welcome["resume_token"]}, {"last_seq", 0}});
+  std::vector<std::uint64_t> replayed;
+  while (auto m = again.receive_type("message", 1s)) replayed.push_back((*m)["seq"]);
+  CHECK(replayed == std::vector<std::uint64_t>{last - 2, last - 1, last});
+}
+
 TEST_CASE("a wrong resume token is refused and the socket closed", "[e2e]") {
   daemon_process server;
   ws_client visitor;

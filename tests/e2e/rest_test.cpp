@@ -26,6 +26,15 @@ TEST_CASE("agents can be created, listed, updated and deleted, and the token is 
   CHECK(http_call(server.port(), "GET", "/v1/agents/" + id, {}, admin_token).status == 404);
 }
 
+TEST_CASE("a REST body over websocket.max_http_body gets 413 and the server keeps serving", "[e2e][rest][limits]") {
+  daemon_process server({"--set", "websocket.max_http_body=1024"});
+  auto big = json{{"name", std::string(4000, 'n')}}.dump();
+  auto res = http_call(server.port(), "POST", "/v1/agents", big, admin_token);
+  CHECK(res.status == 413);
+  CHECK(res.json_body()["error"]["code"] == "too_large");
+  CHECK(http_call(server.port(), "POST", "/v1/agents", R"({"name":"small"})", admin_token).status == 201);
+}
+
 TEST_CASE("conversations: newest first, filtered and paged", "[e2e][rest]") {
   daemon_process server;
   std::vector<std::string> ids;

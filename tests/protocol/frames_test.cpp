@@ -53,6 +53,7 @@ TEST_CASE("visitor frames are checked field by field", "[protocol]") {
   CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", json::array()}}) == error_code::wrong_type);
   CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", std::string(8193, 'x')}}) == error_code::too_long);
   CHECK(visitor_error({{"type", "hello"}, {"last_seq", "3"}}) == error_code::wrong_type);
+  CHECK(visitor_error({{"type", "hello"}, {"page_url", std::string(2049, 'u')}}) == error_code::too_long);
   CHECK(visitor_error({{"type", "hello"}, {"last_seq", -3}}) == error_code::wrong_type);
   CHECK(visitor_error({{"type", "choose"}, {"client_msg_id", "1"}}) == error_code::missing_field);
 }
