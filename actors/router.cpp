@@ -1,7 +1,6 @@
 #include "actors/router.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <set>
 
@@ -11,6 +10,7 @@
 #include "actors/messages.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/routing/round_robin.hpp"
+#include "dynchat/routing/waiting_line.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -39,7 +39,7 @@ struct router_state {
   actor_context ctx;
   std::vector<agent_entry> order; // fixed round-robin order: creation order
   std::string cursor;             // id of the agent who got the last offer
-  std::deque<msg::chat_request> queue;
+  routing::waiting_line<msg::chat_request> queue;
   std::map<std::string, offer_state> offers;
   std::set<std::string> removed; // deleted agents: a late report must not bring one back
   std::uint64_t timers = 0;
@@ -102,19 +102,18 @@ void enqueue(router_actor* self, msg::chat_request req) {
   auto& st = self->state;
   // FIFO by the time the conversation first asked: a conversation coming back after
   // missed offers keeps its place ahead of younger ones.
-  auto pos = std::upper_bound(st.queue.begin(), st.queue.end(), req.requested_ms,
-                              [](std::int64_t t, const msg::chat_request& r) { return t < r.requested_ms; });
   auto session = req.session;
-  pos = st.queue.insert(pos, std::move(req));
-  auto position = static_cast<std::uint32_t>(pos - st.queue.begin() + 1);
+  const auto id = req.conversation_id;
+  const auto requested_ms = req.requested_ms;
+  const auto position = static_cast<std::uint32_t>(st.queue.push(id, requested_ms, std::move(req)));
   self->send(session, msg::queued_atom::value, position);
   update_gauges(st);
 }
 
 void drain_queue(router_actor* self) {
   auto& st = self->state;
-  while (!st.queue.empty()) {
-    if (!try_offer(self, st.queue.front(), 0, {})) break;
+  while (auto* next = st.queue.front()) {
+    if (!try_offer(self, *next, 0, {})) break;
     st.queue.pop_front();
   }
   update_gauges(st);
@@ -146,8 +145,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
     [=](msg::request_atom, msg::chat_request& req) {
       auto& st = self->state;
       const auto& id = req.conversation_id;
-      if (st.offers.count(id)) return;
-      if (std::any_of(st.queue.begin(), st.queue.end(), [&](auto& r) { return r.conversation_id == id; })) return;
+      if (st.offers.count(id) || st.queue.contains(id)) return;
       // Strict FIFO: nobody overtakes a conversation already waiting.
       if (!st.queue.empty() || !try_offer(self, req, 0, {})) enqueue(self, std::move(req));
     },
@@ -160,9 +158,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
         st.offers.erase(it);
         drain_queue(self);
       }
-      st.queue.erase(std::remove_if(st.queue.begin(), st.queue.end(),
-                                    [&](auto& r) { return r.conversation_id == conversation_id; }),
-                     st.queue.end());
+      st.queue.remove(conversation_id);
       update_gauges(st);
     },
     [=](msg::timeout_atom, std::string conversation_id, std::uint64_t timer) {

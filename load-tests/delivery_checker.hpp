@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace dynchat::load {
 
 class delivery_checker {
@@ -15,6 +17,14 @@ public:
   void acked(const std::string& conversation, std::uint64_t seq);
   /// `receiver` names one end (say "agent" or "visitor") of the conversation.
   void delivered(const std::string& conversation, const std::string& receiver, std::uint64_t seq);
+
+  /// Folds in what another process saw. Each receiver lives in one process, so order is
+  /// checked there; here a seq delivered in both counts as duplicated.
+  void merge(const delivery_checker& other);
+  /// Everything merge needs, for sending between processes; from_json throws
+  /// std::invalid_argument on a malformed dump.
+  nlohmann::json to_json() const;
+  static delivery_checker from_json(const nlohmann::json& j);
 
   std::uint64_t lost() const;       // acked, never delivered to the other end
   std::uint64_t duplicated() const { return duplicated_; }

@@ -11,6 +11,8 @@
 //
 // Loopback only: the target host must be in 127.0.0.0/8. Every run is bounded by
 // --duration/--hold plus a fixed drain time, and stops by itself.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -70,6 +72,15 @@ struct results {
   std::uint64_t sent = 0, acked = 0, duplicates = 0, reordered = 0;
   std::map<std::string, std::uint64_t> errors;
 };
+
+// Many connections need many descriptors: lift the soft limit to the hard one.
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
 
 long rss_kib(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -231,6 +242,9 @@ int main(int argc, char** argv) {
   cli.add_option("--max-seconds", run.max_seconds, "hard bound on the run (scenario mode)");
   cli.add_option("--slo-p99-ack-ms", run.slo_p99_ack_ms, "fail when the p99 visitor ack latency is above this");
   cli.add_option("--seed", run.seed, "random seed (think times, who drops and resumes)");
+  cli.add_option("--procs", run.procs, "client processes sharing the run (scenario mode)")->check(CLI::Range(1u, 64u));
+  cli.add_option("--source-addresses", run.source_addresses, "source addresses per client process, 127.(p+1).x.y")
+      ->check(CLI::Range(1u, 65000u));
   bool capacity = false;
   double capacity_factor = 1.5;
   unsigned capacity_steps = 8;
@@ -253,6 +267,7 @@ int main(int argc, char** argv) {
   cli.add_option("--report", o.report, "write a JSON report here");
   cli.add_option("--label", o.label, "name of this run in the report");
   CLI11_PARSE(cli, argc, argv);
+  raise_descriptor_limit();
   if (!scenario_file.empty() || !preset_name.empty()) {
     try {
       auto sc = !scenario_file.empty() ? dynchat::load::load_scenario_file(scenario_file) : dynchat::load::preset(preset_name);

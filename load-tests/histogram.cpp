@@ -35,6 +35,14 @@ void latency_histogram::merge(const latency_histogram& other) noexcept {
   max_ = std::max(max_, other.max_);
 }
 
+bool latency_histogram::add_bucket(std::size_t index, std::uint64_t n, std::uint64_t max) noexcept {
+  if (index >= buckets_.size()) return false;
+  buckets_[index] += n;
+  count_ += n;
+  max_ = std::max(max_, max);
+  return true;
+}
+
 std::uint64_t latency_histogram::quantile(double q) const noexcept {
   if (count_ == 0) return 0;
   const auto rank = static_cast<std::uint64_t>(std::ceil(std::clamp(q, 0.0, 1.0) * static_cast<double>(count_)));

@@ -21,6 +21,15 @@ public:
   /// The value at quantile q in [0, 1], as the upper edge of its bucket.
   std::uint64_t quantile(double q) const noexcept;
 
+  /// Adds n values to bucket `index` (for merging histograms sent between processes);
+  /// `max` is the largest value among them. Returns false for an index out of range.
+  bool add_bucket(std::size_t index, std::uint64_t n, std::uint64_t max) noexcept;
+  /// Calls fn(index, count) for every non-empty bucket, lowest first.
+  template <class Fn> void for_each_bucket(Fn&& fn) const {
+    for (std::size_t i = 0; i < buckets_.size(); ++i)
+      if (buckets_[i]) fn(i, buckets_[i]);
+  }
+
   static std::size_t index_of(std::uint64_t v) noexcept;
   static std::uint64_t upper_edge(std::size_t index) noexcept;
 

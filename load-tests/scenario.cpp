@@ -1,5 +1,7 @@
 #include "scenario.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <toml++/toml.h>
@@ -154,6 +156,37 @@ void validate(const scenario& s) {
   if (s.agent_max_chats < 1 || s.agent_max_chats > 10) bad("agents.max_chats must be 1..10");
   if (s.wait_for_agent && s.agents == 0 && s.messages_per_visitor > 0)
     bad("visitors.wait_for_agent needs agents.count > 0");
+}
+
+double arrivals_due(const scenario& s, double t) {
+  const double r = s.arrival_rate, ramp = s.ramp_up_seconds;
+  const double tt = std::clamp(t, 0.0, s.duration_seconds);
+  return ramp > 0 && tt < ramp ? r * tt * tt / (2 * ramp) : r * (tt - ramp / 2);
+}
+
+double arrival_time(const scenario& s, std::uint64_t n) {
+  const double r = s.arrival_rate, ramp = s.ramp_up_seconds, k = static_cast<double>(n);
+  if (ramp > 0 && k <= r * ramp / 2) return std::sqrt(2 * ramp * k / r);
+  return k / r + ramp / 2;
+}
+
+scenario share_of(const scenario& s, unsigned procs, unsigned index) {
+  if (procs < 2) return s;
+  scenario part = s;
+  const auto split = [&](std::uint32_t total) { return total / procs + (index < total % procs ? 1u : 0u); };
+  part.max_concurrent = std::max(1u, split(s.max_concurrent));
+  part.agents = split(s.agents);
+  return part;
+}
+
+std::uint64_t own_arrivals(std::uint64_t due, unsigned procs, unsigned index) {
+  if (procs < 2) return due;
+  return due > index ? (due - index - 1) / procs + 1 : 0;
+}
+
+std::uint64_t global_arrival(std::uint64_t k, unsigned procs, unsigned index) {
+  if (procs < 2) return k;
+  return index + 1 + (k - 1) * procs;
 }
 
 } // namespace dynchat::load

@@ -46,4 +46,19 @@ scenario load_scenario_text(std::string_view toml_text);
 /// Checks every range; throws std::invalid_argument.
 void validate(const scenario& s);
 
+/// Visitors due to have arrived t seconds after the start: the rate ramps linearly up to
+/// arrival_rate over ramp_up, holds until duration, and then arrivals stop.
+double arrivals_due(const scenario& s, double t);
+/// Seconds after the start at which the n-th visitor (from 1) is due: arrivals_due's inverse.
+double arrival_time(const scenario& s, std::uint64_t n);
+/// Process `index`'s share of a run split over `procs` processes: its part of
+/// max_concurrent and of the agents (remainders go to the first processes). Arrivals are
+/// dealt out one by one instead (own_arrivals), so every visitor keeps its due time.
+scenario share_of(const scenario& s, unsigned procs, unsigned index);
+/// Of the first `due` arrivals of the whole run, how many are process `index`'s: it takes
+/// arrivals index+1, index+1+procs, index+1+2·procs, ...
+std::uint64_t own_arrivals(std::uint64_t due, unsigned procs, unsigned index);
+/// The run-wide number (from 1) of process `index`'s k-th arrival (from 1).
+std::uint64_t global_arrival(std::uint64_t k, unsigned procs, unsigned index);
+
 } // namespace dynchat::load

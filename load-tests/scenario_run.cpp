@@ -6,11 +6,17 @@
 //   agent:   connect -> hello -> available -> accept offers -> reply to each visitor
 //            message after a think time -> end the chat after the last reply
 //
-// Each message text starts with a token naming it, so the receiving side (in this same
-// process) can measure delivery latency from the moment the message was due, and the
-// delivery checker sees every acked seq arrive exactly once, in order.
+// Each message text starts with a token carrying the time the message was due
+// (steady_clock, which on Linux is the system-wide CLOCK_MONOTONIC), so the receiving
+// side - in this process or another - measures delivery latency from that moment, and
+// the delivery checker sees every acked seq arrive exactly once, in order.
 #include "scenario_run.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -24,6 +30,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -34,6 +41,7 @@
 #include "delivery_checker.hpp"
 #include "dynchat/protocol/codec.hpp"
 #include "histogram.hpp"
+#include "launcher.hpp"
 #include "report_util.hpp"
 
 namespace dynchat::load {
@@ -49,38 +57,38 @@ using clock_type = std::chrono::steady_clock;
 
 struct world {
   const scenario& sc;
+  const run_options& opts;
   asio::io_context& ioc;
   tcp::endpoint ep;
   std::mt19937_64 rng;
-  latency_histogram setup, visitor_ack, agent_ack, to_agent, to_visitor;
-  delivery_checker checker;
-  std::map<std::string, std::uint64_t> errors;
-  std::unordered_map<std::string, clock_type::time_point> due; // message token -> when it was due
-  std::uint64_t next_token = 0;
-  std::uint64_t arrived = 0, connected = 0, active = 0, finished = 0, resumed = 0, connect_failures = 0,
-                closed_early = 0, capped = 0, sent = 0, acked = 0;
+  tally t;
+  std::uint64_t active = 0;      // visitors between arrival and finish
+  std::uint64_t connections = 0; // opened so far: picks the next source address
   bool stopping = false;
 
-  clock_type::duration think(const think_time& t) {
-    double s = t.mean_seconds;
-    if (t.kind == think_time::shape::uniform) s = std::uniform_real_distribution<double>{0.5 * s, 1.5 * s}(rng);
-    if (t.kind == think_time::shape::exponential && s > 0) s = std::exponential_distribution<double>{1.0 / s}(rng);
+  clock_type::duration think(const think_time& tt) {
+    double s = tt.mean_seconds;
+    if (tt.kind == think_time::shape::uniform) s = std::uniform_real_distribution<double>{0.5 * s, 1.5 * s}(rng);
+    if (tt.kind == think_time::shape::exponential && s > 0) s = std::exponential_distribution<double>{1.0 / s}(rng);
     return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
   }
-  // "<token> xxxx": the token names the message for the receiving end, which measures
-  // its delivery from `intended`, the time the message was due to be sent.
-  std::string make_text(bool last, clock_type::time_point intended) {
-    std::string token = "m" + std::to_string(next_token++) + (last ? "!" : "");
-    due[token] = intended;
-    std::string text = token + " ";
+  tcp::endpoint next_source() {
+    return {asio::ip::address_v4{source_address_v4(opts.proc_index, connections++, opts.source_addresses)}, 0};
+  }
+  // "@<due ns>[!] xxxx": when the message was due, and "!" on a visitor's last message.
+  std::string make_text(bool last, clock_type::time_point intended) const {
+    std::string text = "@" + std::to_string(intended.time_since_epoch().count()) + (last ? "! " : " ");
     if (text.size() < sc.text_bytes) text.append(sc.text_bytes - text.size(), 'x');
     return text;
   }
-  // The token of a received text; records delivery latency.
-  std::string take_token(const std::string& text, latency_histogram& h) {
-    auto token = text.substr(0, text.find(' '));
-    if (auto it = due.find(token); it != due.end()) h.record(micros_since(it->second));
-    return token;
+  // Records a received text's delivery latency; true when it was a visitor's last message.
+  static bool take_token(const std::string& text, latency_histogram& h) {
+    if (text.size() < 2 || text[0] != '@') return false;
+    clock_type::rep due = 0;
+    auto [end, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), due);
+    if (ec != std::errc{}) return false;
+    h.record(micros_since(clock_type::time_point{clock_type::duration{due}}));
+    return end != text.data() + text.size() && *end == '!';
   }
 };
 
@@ -96,6 +104,14 @@ public:
     queue_.clear();
     writing_ = false;
     auto& lowest = beast::get_lowest_layer(*ws_);
+    // Bind a source address from 127.0.0.0/8 first; the port is picked at connect time
+    // (IP_BIND_ADDRESS_NO_PORT), so each address offers a full ephemeral port range.
+    beast::error_code ec;
+    lowest.socket().open(tcp::v4(), ec);
+    const int one = 1;
+    if (!ec) ::setsockopt(lowest.socket().native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (!ec) lowest.socket().bind(w_.next_source(), ec);
+    if (ec) return asio::post(w_.ioc, [self = shared_from_this()] { self->on_connect_failed(); });
     lowest.expires_after(std::chrono::seconds{10});
     lowest.async_connect(w_.ep, [self = shared_from_this(), path](beast::error_code ec) {
       if (ec) return self->on_connect_failed();
@@ -131,7 +147,7 @@ protected:
   virtual void on_open() = 0;
   virtual void on_frame(const json& f) = 0;
   virtual void on_closed() {}
-  virtual void on_connect_failed() { w_.connect_failures++; }
+  virtual void on_connect_failed() { w_.t.connect_failures++; }
   world& w_;
   bool open_ = false;
 
@@ -148,7 +164,7 @@ private:
                                     ws->got_binary() ? protocol::encoding::msgpack : protocol::encoding::json);
       self->buffer_.consume(self->buffer_.size());
       if (parsed) self->on_frame(*parsed);
-      else self->w_.errors["undecodable_frame"]++;
+      else self->w_.t.errors["undecodable_frame"]++;
       self->read();
     });
   }
@@ -172,8 +188,8 @@ private:
 class sim_visitor final : public peer {
 public:
   using peer::peer;
-  void start() {
-    started_ = clock_type::now();
+  void start(clock_type::time_point intended_arrival) {
+    started_ = intended_arrival;
     will_drop_ = std::bernoulli_distribution{w_.sc.resume_share}(w_.rng);
     connect("/v1/visitor");
   }
@@ -192,13 +208,13 @@ private:
     const std::string type = f.value("type", "");
     if (type == "welcome") {
       if (resume_token_.empty()) {
-        w_.setup.record(micros_since(started_));
-        w_.connected++;
+        w_.t.setup.record(micros_since(started_));
+        w_.t.connected++;
         conversation_ = f.value("conversation_id", "");
         resume_token_ = f.value("resume_token", "");
         if (!w_.sc.wait_for_agent) schedule_next();
       } else {
-        w_.resumed++;
+        w_.t.resumed++;
         for (auto& [id, frame] : unacked_) send(frame); // the server dedups what it already has
       }
     } else if (type == "message") {
@@ -209,8 +225,8 @@ private:
         agent_joined_ = true;
         if (w_.sc.wait_for_agent) schedule_next();
       } else if (from == "agent") {
-        w_.checker.delivered(conversation_, "visitor", seq);
-        w_.take_token(f.value("text", ""), w_.to_visitor);
+        w_.t.checker.delivered(conversation_, "visitor", seq);
+        world::take_token(f.value("text", ""), w_.t.to_visitor);
         replies_++;
         maybe_finish();
       }
@@ -218,9 +234,9 @@ private:
       const std::string id = f.value("client_msg_id", "");
       auto it = unacked_.find(id);
       if (it == unacked_.end()) return; // a repeat ack after a resend: harmless
-      w_.visitor_ack.record(micros_since(due_.at(id)));
-      w_.checker.acked(conversation_, f.value("seq", std::uint64_t{0}));
-      w_.acked++;
+      w_.t.visitor_ack.record(micros_since(due_.at(id)));
+      w_.t.checker.acked(conversation_, f.value("seq", std::uint64_t{0}));
+      w_.t.acked++;
       unacked_.erase(it);
       if (will_drop_ && !dropped_) return drop_and_resume();
       maybe_finish();
@@ -228,12 +244,12 @@ private:
       ended_ = true;
       maybe_finish();
     } else if (type == "error") {
-      w_.errors[f.value("code", "?")]++;
+      w_.t.errors[f.value("code", "?")]++;
     }
   }
 
   void on_closed() override {
-    if (!done_ && !dropped_now_) w_.closed_early++;
+    if (!done_ && !dropped_now_) w_.t.closed_early++;
     dropped_now_ = false;
   }
 
@@ -250,7 +266,7 @@ private:
       json say{{"type", "say"}, {"client_msg_id", id}, {"text", w_.make_text(last, intended)}};
       due_[id] = intended;
       unacked_[id] = say;
-      w_.sent++;
+      w_.t.sent++;
       send(say);
       schedule_next();
     });
@@ -270,7 +286,7 @@ private:
     done_ = true;
     const auto hold = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(w_.sc.idle_hold_seconds));
     after(hold, [this] {
-      w_.finished++;
+      w_.t.finished++;
       w_.active--;
       drop();
     });
@@ -302,10 +318,9 @@ private:
     } else if (type == "offer") {
       send(json{{"type", "accept"}, {"conversation_id", conv}});
     } else if (type == "message" && f.value("from", "") == "visitor") {
-      w_.checker.delivered(conv, "agent", f.value("seq", std::uint64_t{0}));
-      const auto token = w_.take_token(f.value("text", ""), w_.to_agent);
+      w_.t.checker.delivered(conv, "agent", f.value("seq", std::uint64_t{0}));
+      const bool last = world::take_token(f.value("text", ""), w_.t.to_agent);
       if (!w_.sc.agent_replies) return;
-      const bool last = !token.empty() && token.back() == '!';
       if (last) last_seen_.insert(conv);
       replies_pending_[conv]++;
       const auto intended = clock_type::now() + w_.think(w_.sc.agent_think);
@@ -313,17 +328,17 @@ private:
         const std::string id = "a" + std::to_string(next_id_++);
         due_[id] = intended;
         reply_conv_[id] = conv;
-        w_.sent++;
+        w_.t.sent++;
         send(json{{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", id}, {"text", w_.make_text(false, intended)}});
       });
     } else if (type == "ack") {
       const std::string id = f.value("client_msg_id", "");
       if (auto it = due_.find(id); it != due_.end()) {
-        w_.agent_ack.record(micros_since(it->second));
+        w_.t.agent_ack.record(micros_since(it->second));
         due_.erase(it);
       }
-      w_.checker.acked(conv, f.value("seq", std::uint64_t{0}));
-      w_.acked++;
+      w_.t.checker.acked(conv, f.value("seq", std::uint64_t{0}));
+      w_.t.acked++;
       // End the chat once the visitor's last message and every reply are through.
       if (auto r = reply_conv_.find(id); r != reply_conv_.end()) {
         const auto c = r->second;
@@ -335,7 +350,7 @@ private:
         }
       }
     } else if (type == "error") {
-      w_.errors[f.value("code", "?")]++;
+      w_.t.errors[f.value("code", "?")]++;
     }
   }
 
@@ -371,54 +386,57 @@ std::vector<std::string> create_agents(const run_options& o, const tcp::endpoint
 
 } // namespace
 
-run_result run_scenario(const scenario& sc, const run_options& o) {
-  if (!is_loopback_v4(o.host)) {
-    std::cerr << "dynchat-load: the host must be a loopback address in 127.0.0.0/8\n";
-    return {2, {}};
-  }
+double run_bound_seconds(const scenario& sc, const run_options& o) {
+  if (o.max_seconds > 0) return o.max_seconds;
+  return sc.ramp_up_seconds + sc.duration_seconds + sc.idle_hold_seconds +
+         sc.messages_per_visitor * (sc.visitor_think.mean_seconds + sc.agent_think.mean_seconds) * 4 + 15;
+}
+
+tally run_share(const scenario& sc, const run_options& o, double& elapsed_seconds) {
   const auto addr = asio::ip::make_address(o.host);
   asio::io_context ioc{1};
-  world w{sc, ioc, tcp::endpoint{addr, o.port}, std::mt19937_64{o.seed}, {}, {}, {}, {}, {}, {}, {}, {}};
+  world w{sc, o, ioc, tcp::endpoint{addr, o.port}, std::mt19937_64{o.seed + o.proc_index}, {}};
   std::vector<std::shared_ptr<sim_agent>> agents;
-  if (sc.agents > 0) {
-    if (o.admin_token.empty()) {
-      std::cerr << "dynchat-load: this scenario has agents; give --admin-token to create them\n";
-      return {2, {}};
-    }
-    try {
-      for (auto& token : create_agents(o, w.ep, sc.agents, sc.agent_max_chats)) {
-        agents.push_back(std::make_shared<sim_agent>(w, token));
-        agents.back()->start();
-      }
-    } catch (const std::exception& e) {
-      std::cerr << "dynchat-load: " << e.what() << "\n";
-      return {2, {}};
-    }
+  for (auto& token : create_agents(o, w.ep, sc.agents, sc.agent_max_chats)) {
+    agents.push_back(std::make_shared<sim_agent>(w, token));
+    agents.back()->start();
   }
-  const double bound = o.max_seconds > 0 ? o.max_seconds
-                                         : sc.ramp_up_seconds + sc.duration_seconds + sc.idle_hold_seconds +
-                                             sc.messages_per_visitor * (sc.visitor_think.mean_seconds + sc.agent_think.mean_seconds) * 4 + 15;
-  const auto t0 = clock_type::now() + std::chrono::milliseconds{300}; // agents log in first
+  const double bound = run_bound_seconds(sc, o);
+  const auto t0 = o.start_at_ns > 0 ? clock_type::time_point{clock_type::duration{o.start_at_ns}}
+                                    : clock_type::now() + std::chrono::milliseconds{300}; // agents log in first
+  const auto at_seconds = [t0](double s) {
+    return t0 + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
+  };
   std::vector<std::shared_ptr<sim_visitor>> visitors;
+  const bool alone = o.procs <= 1; // else the launcher decides when everyone is done
 
-  // Arrivals: the rate ramps linearly to arrival_rate over ramp_up, then holds until duration.
-  asio::steady_timer arrivals{ioc};
+  asio::steady_timer arrivals{ioc}, ticker{ioc};
+  auto stop = [&] {
+    w.stopping = true;
+    arrivals.cancel();
+    ticker.cancel();
+    for (auto& v : visitors) v->drop();
+    for (auto& a : agents) a->drop();
+  };
+
+  // Arrivals: every 5 ms, start the visitors that are due by now; each one's set-up
+  // latency counts from its own due time, not from this tick. Split over processes,
+  // this one takes every procs-th arrival of the whole run.
   std::function<void()> arrive = [&] {
     const double t = std::chrono::duration<double>(clock_type::now() - t0).count();
-    const double r = sc.arrival_rate, ramp = sc.ramp_up_seconds, end = sc.duration_seconds;
-    const double tt = std::min(t, end);
-    const double expected = ramp > 0 && tt < ramp ? r * tt * tt / (2 * ramp) : r * (tt - ramp / 2);
-    while (w.arrived < static_cast<std::uint64_t>(std::max(0.0, expected))) {
-      w.arrived++;
+    const auto due = own_arrivals(static_cast<std::uint64_t>(std::max(0.0, arrivals_due(sc, t))), o.procs, o.proc_index);
+    while (w.t.arrived < due) {
+      w.t.arrived++;
       if (w.active >= sc.max_concurrent) {
-        w.capped++;
+        w.t.capped++;
         continue;
       }
       w.active++;
       visitors.push_back(std::make_shared<sim_visitor>(w));
-      visitors.back()->start();
+      const auto n = global_arrival(w.t.arrived, o.procs, o.proc_index);
+      visitors.back()->start(at_seconds(arrival_time(sc, n)));
     }
-    if (t < end) {
+    if (t < sc.duration_seconds) {
       arrivals.expires_after(std::chrono::milliseconds{5});
       arrivals.async_wait([&](beast::error_code e) { if (!e) arrive(); });
     }
@@ -426,65 +444,73 @@ run_result run_scenario(const scenario& sc, const run_options& o) {
   arrivals.expires_at(t0);
   arrivals.async_wait([&](beast::error_code e) { if (!e) arrive(); });
 
-  asio::steady_timer ticker{ioc};
-  std::uint64_t last_acked = 0;
-  json timeline = json::array(); // one sample a second: for throughput-over-time plots
+  asio::signal_set done_signal{ioc};
+  if (!alone) {
+    done_signal.add(SIGUSR1);
+    done_signal.async_wait([&](beast::error_code e, int) { if (!e && !w.stopping) stop(); });
+  }
+
+  // A sample each second, on whole seconds from t0 so that children's timelines line up.
+  std::uint64_t last_acked = 0, last_connected = 0;
+  unsigned second = 0;
   std::function<void()> tick = [&] {
-    const double t = std::chrono::duration<double>(clock_type::now() - t0).count();
-    timeline.push_back({{"t", t}, {"acked", w.acked - last_acked}, {"visitors", w.active}});
-    std::fprintf(stderr, "[%6.1fs] visitors %llu/%llu  acked/s %llu  p99 ack %.1f ms  lost-so-far %llu  errors %zu\n", t,
-                 static_cast<unsigned long long>(w.active), static_cast<unsigned long long>(w.arrived),
-                 static_cast<unsigned long long>(w.acked - last_acked), w.visitor_ack.quantile(0.99) / 1000.0,
-                 static_cast<unsigned long long>(w.checker.lost()), w.errors.size());
-    last_acked = w.acked;
-    const bool arrivals_over = t >= sc.duration_seconds;
-    if (t >= bound || (arrivals_over && w.active == 0)) {
-      w.stopping = true;
-      arrivals.cancel();
-      for (auto& v : visitors) v->drop();
-      for (auto& a : agents) a->drop();
-      return;
+    second++;
+    const double t = second;
+    w.t.acked_per_second.push_back(w.t.acked - last_acked);
+    w.t.visitors_per_second.push_back(w.active);
+    w.t.connected_per_second.push_back(w.t.connected - last_connected);
+    last_acked = w.t.acked;
+    last_connected = w.t.connected;
+    const bool visitors_done = t >= sc.duration_seconds && w.active == 0;
+    std::uint64_t errors = 0;
+    for (auto& [code, n] : w.t.errors) errors += n;
+    if (alone) {
+      std::fprintf(stderr, "[%5.0fs] visitors %llu/%llu  new sessions/s %llu  acked/s %llu  p99 ack %.1f ms  in flight %llu  errors %llu\n", t,
+                   static_cast<unsigned long long>(w.active), static_cast<unsigned long long>(w.t.arrived),
+                   static_cast<unsigned long long>(w.t.connected_per_second.back()),
+                   static_cast<unsigned long long>(w.t.acked_per_second.back()), w.t.visitor_ack.quantile(0.99) / 1000.0,
+                   static_cast<unsigned long long>(w.t.sent - w.t.acked), static_cast<unsigned long long>(errors));
+    } else {
+      write_line(o.progress_fd, json{{"progress",
+                                      {{"second", second}, {"active", w.active}, {"arrived", w.t.arrived}, {"connected", w.t.connected},
+                                       {"sent", w.t.sent}, {"acked", w.t.acked}, {"errors", errors},
+                                       {"p99_ack_us", w.t.visitor_ack.quantile(0.99)}, {"done", visitors_done}}}}
+                                    .dump());
     }
-    ticker.expires_after(std::chrono::seconds{1});
+    if (t >= bound || (alone && visitors_done)) {
+      done_signal.cancel();
+      return stop();
+    }
+    if (w.stopping) return;
+    ticker.expires_at(at_seconds(second + 1));
     ticker.async_wait([&](beast::error_code e) { if (!e) tick(); });
   };
-  ticker.expires_after(std::chrono::seconds{1});
+  ticker.expires_at(at_seconds(1));
   ticker.async_wait([&](beast::error_code e) { if (!e) tick(); });
   ioc.run();
+  elapsed_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  return std::move(w.t);
+}
 
-  const double elapsed = std::chrono::duration<double>(clock_type::now() - t0).count();
-  json report{{"scenario", sc.name},
-              {"encoding", sc.msgpack ? "msgpack" : "json"},
-              {"seconds", elapsed},
-              {"visitors_arrived", w.arrived},
-              {"visitors_connected", w.connected},
-              {"visitors_finished", w.finished},
-              {"visitors_capped", w.capped},
-              {"resumed", w.resumed},
-              {"connect_failures", w.connect_failures},
-              {"closed_early", w.closed_early},
-              {"agents", sc.agents},
-              {"messages_sent", w.sent},
-              {"messages_acked", w.acked},
-              {"acked_per_second", elapsed > 0 ? static_cast<double>(w.acked) / elapsed : 0.0},
-              {"lost", w.checker.lost()},
-              {"duplicated", w.checker.duplicated()},
-              {"reordered", w.checker.reordered()},
-              {"latency",
-               {{"session_setup", histogram_json(w.setup)},
-                {"visitor_ack", histogram_json(w.visitor_ack)},
-                {"agent_ack", histogram_json(w.agent_ack)},
-                {"visitor_to_agent", histogram_json(w.to_agent)},
-                {"agent_to_visitor", histogram_json(w.to_visitor)}}},
-              {"errors", w.errors},
-              {"timeline", timeline}};
-  bool ok = w.checker.lost() == 0 && w.checker.duplicated() == 0 && w.checker.reordered() == 0;
-  if (o.slo_p99_ack_ms > 0 && w.visitor_ack.quantile(0.99) > o.slo_p99_ack_ms * 1000) {
-    report["slo_missed"] = "p99 visitor ack above " + std::to_string(o.slo_p99_ack_ms) + " ms";
-    ok = false;
+run_result run_scenario(const scenario& sc, const run_options& o) {
+  if (!is_loopback_v4(o.host)) {
+    std::cerr << "dynchat-load: the host must be a loopback address in 127.0.0.0/8\n";
+    return {2, {}};
   }
-  report["ok"] = ok;
-  return {ok ? 0 : 1, report.dump(2)};
+  if (sc.agents > 0 && o.admin_token.empty()) {
+    std::cerr << "dynchat-load: this scenario has agents; give --admin-token to create them\n";
+    return {2, {}};
+  }
+  if (o.procs > 1) return run_in_processes(sc, o);
+  try {
+    double elapsed = 0;
+    const tally t = run_share(sc, o, elapsed);
+    const auto report = make_report(t, sc, elapsed, o.slo_p99_ack_ms, 1);
+    return {report["ok"].get<bool>() ? 0 : 1, report.dump(2)};
+  } catch (const std::exception& e) {
+    std::cerr << "dynchat-load: " << e.what() << "\n";
+    return {2, {}};
+  }
 }
 
 run_result find_capacity(scenario s, const run_options& o, double factor, unsigned max_steps) {

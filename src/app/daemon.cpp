@@ -31,6 +31,14 @@ sigset_t shutdown_signals() {
   return set;
 }
 
+// Tells the directory, the router and the writer to quit, the writer last: it commits
+// what it holds first. Clears the handles, so a second call does nothing.
+void finish_actors(actor_context& ctx) {
+  for (auto* a : {&ctx.directory, &ctx.router, &ctx.writer})
+    if (*a) caf::anon_send(*a, msg::shutdown_atom::value);
+  ctx = {};
+}
+
 } // namespace
 
 int run_daemon(const launch_options& opts) {
@@ -51,6 +59,12 @@ int run_daemon(const launch_options& opts) {
   configure_actor_system(sys_cfg, cfg.server.actor_threads);
   caf::actor_system sys{sys_cfg};
   actor_context ctx{db, &cfg, &stats, {}, {}, {}};
+  // On every way out, a start-up failure (the port is taken) included, the long-lived
+  // actors are told to finish: the actor system's destructor waits for them.
+  struct finish_on_exit {
+    actor_context& ctx;
+    ~finish_on_exit() { finish_actors(ctx); }
+  } finish{ctx};
   ctx.writer = spawn_store_writer(sys, ctx, true);
   ctx.router = spawn_router(sys, ctx);
   ctx.directory = spawn_directory(sys, ctx);
@@ -78,10 +92,7 @@ int run_daemon(const launch_options& opts) {
     spdlog::warn("some websockets did not close in time; dropping them");
   server.stop();
   rest.reset();
-  caf::anon_send(ctx.directory, msg::shutdown_atom::value);
-  caf::anon_send(ctx.router, msg::shutdown_atom::value);
-  caf::anon_send(ctx.writer, msg::shutdown_atom::value); // commits what it holds, then quits
-  ctx = {};
+  finish_actors(ctx);
   sys.await_all_actors_done();
   spdlog::info("store drained; closing {}", cfg.server.data_dir);
   return 0;

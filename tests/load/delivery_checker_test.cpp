@@ -40,3 +40,27 @@ TEST_CASE("conversations and receivers are tracked apart", "[load]") {
   CHECK(c.lost() == 0);
   CHECK(c.reordered() == 0);
 }
+
+TEST_CASE("checkers merged across processes: acked in one, delivered in another", "[load]") {
+  delivery_checker visitors_side, agents_side;
+  for (std::uint64_t s = 1; s <= 3; ++s) visitors_side.acked("c1", s);
+  agents_side.delivered("c1", "agent", 1);
+  agents_side.delivered("c1", "agent", 2);
+  auto merged = delivery_checker::from_json(visitors_side.to_json()); // through the wire format
+  merged.merge(delivery_checker::from_json(agents_side.to_json()));
+  CHECK(merged.acked_count() == 3);
+  CHECK(merged.lost() == 1); // seq 3 never reached the agent
+  CHECK(visitors_side.lost() == 3); // alone, one process cannot tell
+}
+
+TEST_CASE("a seq delivered in two processes is a duplicate, and counts survive the dump", "[load]") {
+  delivery_checker a, b;
+  a.acked("c1", 1);
+  a.delivered("c1", "agent", 1);
+  a.delivered("c1", "agent", 1); // a duplicate seen inside a
+  b.delivered("c1", "agent", 1); // and again in b
+  a.merge(delivery_checker::from_json(b.to_json()));
+  CHECK(a.duplicated() == 2);
+  CHECK(a.lost() == 0);
+  CHECK_THROWS_AS(delivery_checker::from_json(nlohmann::json{{"streams", 3}}), std::invalid_argument);
+}

@@ -1,0 +1,150 @@
+#include "tally.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "report_util.hpp"
+
+namespace dynchat::load {
+namespace {
+
+using json = nlohmann::json;
+
+json buckets_json(const latency_histogram& h) {
+  auto buckets = json::array();
+  h.for_each_bucket([&](std::size_t i, std::uint64_t n) { buckets.push_back({i, n}); });
+  return {{"max", h.max()}, {"buckets", buckets}};
+}
+
+latency_histogram histogram_from(const json& j) {
+  latency_histogram h;
+  const auto max = j.at("max").get<std::uint64_t>();
+  for (const auto& b : j.at("buckets"))
+    if (!h.add_bucket(b.at(0).get<std::size_t>(), b.at(1).get<std::uint64_t>(), max))
+      throw std::invalid_argument("tally dump: histogram bucket out of range");
+  return h;
+}
+
+std::uint64_t peak(const std::vector<std::uint64_t>& series) {
+  return series.empty() ? 0 : *std::max_element(series.begin(), series.end());
+}
+
+void add_series(std::vector<std::uint64_t>& into, const std::vector<std::uint64_t>& from) {
+  if (into.size() < from.size()) into.resize(from.size());
+  for (std::size_t i = 0; i < from.size(); ++i) into[i] += from[i];
+}
+
+// The counters, named once for both directions of the JSON dump.
+template <class Tally, class Fn> void for_each_counter(Tally& t, Fn&& fn) {
+  fn("arrived", t.arrived);
+  fn("connected", t.connected);
+  fn("finished", t.finished);
+  fn("resumed", t.resumed);
+  fn("connect_failures", t.connect_failures);
+  fn("closed_early", t.closed_early);
+  fn("capped", t.capped);
+  fn("sent", t.sent);
+  fn("acked", t.acked);
+}
+
+template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
+  fn("session_setup", t.setup);
+  fn("visitor_ack", t.visitor_ack);
+  fn("agent_ack", t.agent_ack);
+  fn("visitor_to_agent", t.to_agent);
+  fn("agent_to_visitor", t.to_visitor);
+}
+
+} // namespace
+
+void tally::merge(const tally& other) {
+  setup.merge(other.setup);
+  visitor_ack.merge(other.visitor_ack);
+  agent_ack.merge(other.agent_ack);
+  to_agent.merge(other.to_agent);
+  to_visitor.merge(other.to_visitor);
+  checker.merge(other.checker);
+  for (const auto& [code, n] : other.errors) errors[code] += n;
+  arrived += other.arrived;
+  connected += other.connected;
+  finished += other.finished;
+  resumed += other.resumed;
+  connect_failures += other.connect_failures;
+  closed_early += other.closed_early;
+  capped += other.capped;
+  sent += other.sent;
+  acked += other.acked;
+  add_series(acked_per_second, other.acked_per_second);
+  add_series(visitors_per_second, other.visitors_per_second);
+  add_series(connected_per_second, other.connected_per_second);
+}
+
+json tally::to_json() const {
+  json j{{"checker", checker.to_json()},
+         {"errors", errors},
+         {"acked_per_second", acked_per_second},
+         {"visitors_per_second", visitors_per_second},
+         {"connected_per_second", connected_per_second}};
+  for_each_counter(*this, [&](const char* name, std::uint64_t v) { j[name] = v; });
+  for_each_histogram(*this, [&](const char* name, const latency_histogram& h) { j["histograms"][name] = buckets_json(h); });
+  return j;
+}
+
+tally tally::from_json(const json& j) {
+  try {
+    tally t;
+    t.checker = delivery_checker::from_json(j.at("checker"));
+    t.errors = j.at("errors").get<std::map<std::string, std::uint64_t>>();
+    t.acked_per_second = j.at("acked_per_second").get<std::vector<std::uint64_t>>();
+    t.visitors_per_second = j.at("visitors_per_second").get<std::vector<std::uint64_t>>();
+    t.connected_per_second = j.at("connected_per_second").get<std::vector<std::uint64_t>>();
+    for_each_counter(t, [&](const char* name, std::uint64_t& v) { v = j.at(name).get<std::uint64_t>(); });
+    for_each_histogram(t, [&](const char* name, latency_histogram& h) { h = histogram_from(j.at("histograms").at(name)); });
+    return t;
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string{"tally dump: "} + e.what());
+  }
+}
+
+json make_report(const tally& t, const scenario& sc, double elapsed, double slo_p99_ack_ms, unsigned procs) {
+  auto timeline = json::array(); // one sample a second, for throughput-over-time plots
+  for (std::size_t k = 0; k < t.acked_per_second.size(); ++k)
+    timeline.push_back({{"t", static_cast<double>(k + 1)},
+                        {"acked", t.acked_per_second[k]},
+                        {"visitors", k < t.visitors_per_second.size() ? t.visitors_per_second[k] : 0},
+                        {"connected", k < t.connected_per_second.size() ? t.connected_per_second[k] : 0}});
+  json latency;
+  for_each_histogram(t, [&](const char* name, const latency_histogram& h) { latency[name] = histogram_json(h); });
+  json report{{"scenario", sc.name},
+              {"encoding", sc.msgpack ? "msgpack" : "json"},
+              {"procs", procs},
+              {"seconds", elapsed},
+              {"visitors_arrived", t.arrived},
+              {"visitors_connected", t.connected},
+              {"visitors_finished", t.finished},
+              {"visitors_capped", t.capped},
+              {"resumed", t.resumed},
+              {"connect_failures", t.connect_failures},
+              {"closed_early", t.closed_early},
+              {"agents", sc.agents},
+              {"messages_sent", t.sent},
+              {"messages_acked", t.acked},
+              {"acked_per_second", elapsed > 0 ? static_cast<double>(t.acked) / elapsed : 0.0},
+              {"peak_acked_per_second", peak(t.acked_per_second)},
+              {"peak_sessions_per_second", peak(t.connected_per_second)},
+              {"lost", t.checker.lost()},
+              {"duplicated", t.checker.duplicated()},
+              {"reordered", t.checker.reordered()},
+              {"latency", latency},
+              {"errors", t.errors},
+              {"timeline", timeline}};
+  bool ok = t.checker.lost() == 0 && t.checker.duplicated() == 0 && t.checker.reordered() == 0;
+  if (slo_p99_ack_ms > 0 && static_cast<double>(t.visitor_ack.quantile(0.99)) > slo_p99_ack_ms * 1000) {
+    report["slo_missed"] = "p99 visitor ack above " + std::to_string(slo_p99_ack_ms) + " ms";
+    ok = false;
+  }
+  report["ok"] = ok;
+  return report;
+}
+
+} // namespace dynchat::load

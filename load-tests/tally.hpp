@@ -1,0 +1,39 @@
+#pragma once
+// What one load run counted: latencies, correctness, counters and a per-second timeline.
+// One process fills one tally; with --procs N every child sends its tally to the
+// launcher as JSON, and the launcher merges them before it writes the report.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "delivery_checker.hpp"
+#include "histogram.hpp"
+#include "scenario.hpp"
+
+namespace dynchat::load {
+
+struct tally {
+  latency_histogram setup, visitor_ack, agent_ack, to_agent, to_visitor;
+  delivery_checker checker;
+  std::map<std::string, std::uint64_t> errors; // by error code
+  std::uint64_t arrived = 0, connected = 0, finished = 0, resumed = 0, connect_failures = 0, closed_early = 0,
+                capped = 0, sent = 0, acked = 0;
+  std::vector<std::uint64_t> acked_per_second;    // [k]: acks during second k+1 after the start
+  std::vector<std::uint64_t> visitors_per_second; // [k]: visitors between arrival and finish at the end of second k+1
+  std::vector<std::uint64_t> connected_per_second; // [k]: sessions set up (welcomed) during second k+1
+
+  void merge(const tally& other);
+  nlohmann::json to_json() const;
+  /// Throws std::invalid_argument on a malformed dump.
+  static tally from_json(const nlohmann::json& j);
+};
+
+/// The run's report. "ok" is false when a message was lost, duplicated or reordered, or
+/// when slo_p99_ack_ms > 0 and the p99 visitor ack latency was above it.
+nlohmann::json make_report(const tally& t, const scenario& sc, double elapsed_seconds, double slo_p99_ack_ms,
+                           unsigned procs);
+
+} // namespace dynchat::load
