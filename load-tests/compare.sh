@@ -4,12 +4,22 @@
 #   limit   - build/beast_relay: a minimal Beast relay, no actors, no storage
 #   peer    - baselines/node_relay.js on Debian's nodejs + node-ws, the same relay
 #   dynchat - build/dynchatd, acking every message after a durable commit
+# Two passes per server, each a fresh server process:
+#   equal load - the scenario as written: latency side by side at one offered load
+#   capacity   - capacity mode from --arrival-rate $base, x1.4 a step, until the p99 ack
+#                SLO ($slo ms) or correctness breaks: the highest load each one holds
+# The load generator runs in $procs processes (dynchat-load --procs).
 # Usage: load-tests/compare.sh [scenario.toml]   (after scripts/build.sh; loopback only)
+#   env: COMPARE_PROCS (2), COMPARE_SLO_MS (100), COMPARE_BASE_RATE (100), COMPARE_STEPS (6)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario="${1:-load-tests/scenarios/compare.toml}"
 bin=build
 port=18500
+procs="${COMPARE_PROCS:-2}"
+slo="${COMPARE_SLO_MS:-100}"
+base="${COMPARE_BASE_RATE:-100}"
+steps="${COMPARE_STEPS:-6}"
 mkdir -p reports
 missing=()
 for p in nodejs node-ws gnuplot-nox; do
@@ -25,19 +35,35 @@ cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null || true; r
 trap cleanup EXIT
 
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-run() { # label
+start_server() { # label
+  case "$1" in
+    limit) "$bin/beast_relay" "$port" & server_pid=$! ;;
+    peer) NODE_PATH=/usr/share/nodejs node load-tests/baselines/node_relay.js "$port" & server_pid=$! ;;
+    dynchat) rm -rf "$work/data"
+      "$bin/dynchatd" --no-seed --admin-token compare --data-dir "$work/data" --listen "127.0.0.1:$port" --log-level warn \
+        --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 & server_pid=$! ;;
+  esac
   wait_port || { echo "$1 did not start" >&2; exit 1; }
-  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token compare \
-    --report "reports/compare-$1.json" > /dev/null 2> "reports/compare-$1.log" || true
-  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
+stop_server() { kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 
-"$bin/beast_relay" "$port" & server_pid=$!; run limit
-NODE_PATH=/usr/share/nodejs node load-tests/baselines/node_relay.js "$port" & server_pid=$!; run peer
-"$bin/dynchatd" --no-seed --admin-token compare --data-dir "$work/data" --listen "127.0.0.1:$port" --log-level warn \
-  --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 & server_pid=$!; run dynchat
+for server in limit peer dynchat; do
+  echo "equal load: $server" >&2
+  start_server "$server"
+  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token compare --procs "$procs" \
+    --report "reports/compare-$server.json" > /dev/null 2> "reports/compare-$server.log" || true
+  stop_server
+done
+for server in limit peer dynchat; do
+  echo "capacity: $server" >&2
+  start_server "$server"
+  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token compare --procs "$procs" \
+    --capacity --arrival-rate "$base" --capacity-factor 1.4 --capacity-steps "$steps" --slo-p99-ack-ms "$slo" \
+    --report "reports/capacity-$server.json" > /dev/null 2> "reports/capacity-$server.log" || true
+  stop_server
+done
 
-python3 - <<'PY'
+COMPARE_SLO_MS="$slo" python3 - <<'PY'
 import json, shutil, subprocess
 # Plots (PNG, beside the JSON): latency percentiles and throughput over time.
 plots = shutil.which("gnuplot") is not None
@@ -71,6 +97,19 @@ for k, r in rows.items():
           f"{l['visitor_to_agent']['p99_us']/1000:>13.1f}{l['agent_to_visitor']['p99_us']/1000:>13.1f}"
           f"{r['lost']:>6}{r['duplicated']:>5}{r['reordered']:>6}")
 d, lim, peer = rows["dynchat"], rows["limit"], rows["peer"]
-print(f"dynchat / limit throughput: {d['acked_per_second']/max(lim['acked_per_second'],1):.2f}; "
+print(f"equal load: dynchat / limit throughput: {d['acked_per_second']/max(lim['acked_per_second'],1):.2f}; "
       f"dynchat / peer: {d['acked_per_second']/max(peer['acked_per_second'],1):.2f}")
+import os
+caps = {k: json.load(open(f"reports/capacity-{k}.json")) for k in ("limit", "peer", "dynchat")}
+print(f"\ncapacity (p99 visitor ack <= {os.environ['COMPARE_SLO_MS']} ms, 0 lost/dup/reordered):")
+print(f"{'server':<9}{'visitors/s held':>16}{'acked/s there':>15}{'p99 ms there':>14}   steps (visitors/s: ok)")
+held = {}
+for k, c in caps.items():
+    ok_steps = [s for s in c.get("steps", []) if s["ok"]]
+    best = ok_steps[-1] if ok_steps else None
+    held[k] = best["acked_per_second"] if best else 0
+    trail = ", ".join(f"{s['arrival_rate']:.0f}:{'ok' if s['ok'] else 'no'}" for s in c.get("steps", []))
+    print(f"{k:<9}{c.get('highest_arrival_rate_held', 0):>16.0f}{held[k]:>15.0f}"
+          f"{(best['p99_visitor_ack_us']/1000 if best else 0):>14.1f}   {trail}")
+print(f"at capacity: dynchat / limit: {held['dynchat']/max(held['limit'],1):.2f}; dynchat / peer: {held['dynchat']/max(held['peer'],1):.2f}")
 PY

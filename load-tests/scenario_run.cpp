@@ -63,6 +63,7 @@ struct world {
   std::mt19937_64 rng;
   tally t;
   std::uint64_t active = 0;      // visitors between arrival and finish
+  std::uint64_t agent_unacked = 0; // agent replies sent and not yet acked
   std::uint64_t connections = 0; // opened so far: picks the next source address
   bool stopping = false;
 
@@ -249,7 +250,7 @@ private:
   }
 
   void on_closed() override {
-    if (!done_ && !dropped_now_) w_.t.closed_early++;
+    if (!done_ && !dropped_now_ && !w_.stopping) w_.t.closed_early++; // the server closed it
     dropped_now_ = false;
   }
 
@@ -329,6 +330,7 @@ private:
         due_[id] = intended;
         reply_conv_[id] = conv;
         w_.t.sent++;
+        w_.agent_unacked++;
         send(json{{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", id}, {"text", w_.make_text(false, intended)}});
       });
     } else if (type == "ack") {
@@ -336,6 +338,7 @@ private:
       if (auto it = due_.find(id); it != due_.end()) {
         w_.t.agent_ack.record(micros_since(it->second));
         due_.erase(it);
+        w_.agent_unacked--;
       }
       w_.t.checker.acked(conv, f.value("seq", std::uint64_t{0}));
       w_.t.acked++;
@@ -352,6 +355,12 @@ private:
     } else if (type == "error") {
       w_.t.errors[f.value("code", "?")]++;
     }
+  }
+
+  void on_closed() override {
+    // A real agent app would reconnect; this one reports it, because what the server sent
+    // meanwhile would be missing from its view (the server drops clients that do not read).
+    if (!w_.stopping) w_.t.errors["agent_socket_closed_by_server"]++;
   }
 
   std::string token_;
@@ -461,7 +470,8 @@ tally run_share(const scenario& sc, const run_options& o, double& elapsed_second
     w.t.connected_per_second.push_back(w.t.connected - last_connected);
     last_acked = w.t.acked;
     last_connected = w.t.connected;
-    const bool visitors_done = t >= sc.duration_seconds && w.active == 0;
+    // Done when every visitor finished and every agent reply was acked.
+    const bool all_done = t >= sc.duration_seconds && w.active == 0 && w.agent_unacked == 0;
     std::uint64_t errors = 0;
     for (auto& [code, n] : w.t.errors) errors += n;
     if (alone) {
@@ -474,10 +484,11 @@ tally run_share(const scenario& sc, const run_options& o, double& elapsed_second
       write_line(o.progress_fd, json{{"progress",
                                       {{"second", second}, {"active", w.active}, {"arrived", w.t.arrived}, {"connected", w.t.connected},
                                        {"sent", w.t.sent}, {"acked", w.t.acked}, {"errors", errors},
-                                       {"p99_ack_us", w.t.visitor_ack.quantile(0.99)}, {"done", visitors_done}}}}
+                                       {"p99_ack_us", w.t.visitor_ack.quantile(0.99)}, {"done", all_done}}}}
                                     .dump());
     }
-    if (t >= bound || (alone && visitors_done)) {
+    if (t >= bound) w.t.timed_out = 1;
+    if (t >= bound || (alone && all_done)) {
       done_signal.cancel();
       return stop();
     }

@@ -45,6 +45,7 @@ template <class Tally, class Fn> void for_each_counter(Tally& t, Fn&& fn) {
   fn("capped", t.capped);
   fn("sent", t.sent);
   fn("acked", t.acked);
+  fn("timed_out", t.timed_out);
 }
 
 template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
@@ -74,6 +75,7 @@ void tally::merge(const tally& other) {
   capped += other.capped;
   sent += other.sent;
   acked += other.acked;
+  timed_out += other.timed_out;
   add_series(acked_per_second, other.acked_per_second);
   add_series(visitors_per_second, other.visitors_per_second);
   add_series(connected_per_second, other.connected_per_second);
@@ -126,6 +128,8 @@ json make_report(const tally& t, const scenario& sc, double elapsed, double slo_
               {"resumed", t.resumed},
               {"connect_failures", t.connect_failures},
               {"closed_early", t.closed_early},
+              {"unfinished_at_stop", t.arrived - t.capped - t.finished},
+              {"timed_out", t.timed_out > 0},
               {"agents", sc.agents},
               {"messages_sent", t.sent},
               {"messages_acked", t.acked},
@@ -138,9 +142,17 @@ json make_report(const tally& t, const scenario& sc, double elapsed, double slo_
               {"latency", latency},
               {"errors", t.errors},
               {"timeline", timeline}};
+  if (t.checker.lost() || t.checker.duplicated() || t.checker.reordered())
+    report["not_ok_because"].push_back("messages lost, duplicated or reordered");
   bool ok = t.checker.lost() == 0 && t.checker.duplicated() == 0 && t.checker.reordered() == 0;
+  if (t.timed_out) {
+    // Cut off at the time bound: what was acked and not yet delivered shows up in "lost".
+    report["not_ok_because"].push_back("the run reached its time bound before every visitor was done");
+    ok = false;
+  }
   if (slo_p99_ack_ms > 0 && static_cast<double>(t.visitor_ack.quantile(0.99)) > slo_p99_ack_ms * 1000) {
     report["slo_missed"] = "p99 visitor ack above " + std::to_string(slo_p99_ack_ms) + " ms";
+    report["not_ok_because"].push_back(report["slo_missed"]);
     ok = false;
   }
   report["ok"] = ok;

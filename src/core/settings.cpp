@@ -56,6 +56,8 @@ const std::map<std::string, setter>& setters() {
     {"websocket.flood_strikes", field(&settings::websocket, &websocket_settings::flood_strikes)},
     {"websocket.max_outbound_frames", field(&settings::websocket, &websocket_settings::max_outbound_frames)},
     {"websocket.max_outbound_bytes", field(&settings::websocket, &websocket_settings::max_outbound_bytes)},
+    {"websocket.agent_max_outbound_frames", field(&settings::websocket, &websocket_settings::agent_max_outbound_frames)},
+    {"websocket.agent_max_outbound_bytes", field(&settings::websocket, &websocket_settings::agent_max_outbound_bytes)},
     {"websocket.hello_timeout", field(&settings::websocket, &websocket_settings::hello_timeout)},
     {"websocket.idle_timeout", field(&settings::websocket, &websocket_settings::idle_timeout)},
     {"websocket.handshake_timeout", field(&settings::websocket, &websocket_settings::handshake_timeout)},
@@ -120,6 +122,7 @@ void validate(const settings& s) {
   require(s.websocket.max_frame_bytes >= 256, "websocket.max_frame_bytes must be at least 256");
   require(s.websocket.rate_per_second > 0 && s.websocket.rate_burst >= 1, "websocket rate must be positive");
   require(s.websocket.max_outbound_frames >= 8, "websocket.max_outbound_frames must be at least 8");
+  require(s.websocket.agent_max_outbound_frames >= 8, "websocket.agent_max_outbound_frames must be at least 8");
   require(s.websocket.max_connections >= 1, "websocket.max_connections must be at least 1");
   require(s.server.io_threads >= 1 && s.server.actor_threads >= 1, "thread counts must be at least 1");
   require(s.chat.max_offer_attempts >= 1, "chat.max_offer_attempts must be at least 1");

@@ -146,7 +146,10 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
 void websocket_session::enqueue(std::shared_ptr<const std::string> bytes, bool binary) {
   if (closing_ || finished_ || !accepted_) return;
   const auto& cfg = core_.cfg.websocket;
-  if (queue_.size() >= cfg.max_outbound_frames || queued_bytes_ + bytes->size() > cfg.max_outbound_bytes) {
+  const bool agent = kind_ == endpoint::agent;
+  const auto max_frames = agent ? cfg.agent_max_outbound_frames : cfg.max_outbound_frames;
+  const auto max_bytes = agent ? cfg.agent_max_outbound_bytes : cfg.max_outbound_bytes;
+  if (queue_.size() >= max_frames || queued_bytes_ + bytes->size() > max_bytes) {
     core_.stats.slow_consumers_closed++;
     spdlog::info("closing connection {}: outbound queue full ({} frames, {} bytes)", id_, queue_.size(), queued_bytes_);
     return abort_connection();

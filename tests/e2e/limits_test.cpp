@@ -91,6 +91,39 @@ TEST_CASE("a client that does not read is closed at the outbound limit", "[e2e][
   CHECK(agent.receive_type("ack", 5s));
 }
 
+TEST_CASE("an agent's socket has its own outbound limit", "[e2e][limits]") {
+  // Visitors keep the default queue; the agent's is made small here to see it apply.
+  daemon_process server({"--set", "websocket.agent_max_outbound_frames=64", "--set",
+                         "websocket.agent_max_outbound_bytes=524288", "--set", "websocket.rate_per_second=100000",
+                         "--set", "websocket.rate_burst=100000"});
+  auto [agent_id, token] = create_agent(server.port(), "Stalled");
+  ws_client agent;
+  login_agent(agent, server.port(), token);
+  ws_client visitor;
+  start_live_chat(agent, visitor, server.port());
+  agent.pause_reading();
+  auto agent_closed = [&] {
+    auto m = http_call(server.port(), "GET", "/metrics").body;
+    return m.find("dynchat_slow_consumers_closed_total 1") != std::string::npos &&
+           m.find("dynchat_open_sockets{kind=\"agent\"} 0") != std::string::npos;
+  };
+  const std::string text(8000, 'z');
+  bool closed = false;
+  for (int batch = 0; batch < 300 && !closed; ++batch) {
+    for (int i = 0; i < 20; ++i)
+      visitor.send({{"type", "say"}, {"client_msg_id", std::to_string(batch * 20 + i)}, {"text", text}});
+    for (int i = 0; i < 20; ++i) REQUIRE(visitor.receive_type("ack", 5s));
+    if (batch % 10 == 9) closed = agent_closed();
+  }
+  for (int i = 0; i < 50 && !closed; ++i) {
+    std::this_thread::sleep_for(100ms);
+    closed = agent_closed();
+  }
+  CHECK(closed);
+  visitor.send({{"type", "say"}, {"client_msg_id", "last"}, {"text", "still here"}});
+  CHECK(visitor.receive_type("ack", 5s));
+}
+
 TEST_CASE("a live chat with no message for chat_idle_timeout ends", "[e2e][limits]") {
   daemon_process server({"--set", "chat.chat_idle_timeout=1"});
   auto [agent_id, token] = create_agent(server.port(), "Idle");

@@ -50,6 +50,11 @@ TEST_CASE("the report flags loss and a missed SLO", "[load]") {
   auto slow = make_report(t, sc, 2.0, 10, 1); // p99 20 ms > 10 ms
   CHECK(slow["ok"] == false);
   CHECK(slow.contains("slo_missed"));
+  t.timed_out = 1; // cut off by the time bound: never ok
+  auto cut = make_report(t, sc, 2.0, 0, 1);
+  CHECK(cut["ok"] == false);
+  CHECK(cut["timed_out"] == true);
+  CHECK(cut["not_ok_because"].size() == 1);
 }
 
 TEST_CASE("arrivals ramp up, hold and stop, and arrival_time inverts arrivals_due", "[load]") {

@@ -37,6 +37,10 @@ struct websocket_settings {
   unsigned flood_strikes = 20;         // rate-limited frames before the socket is closed (1008)
   std::size_t max_outbound_frames = 1024;
   std::size_t max_outbound_bytes = 1024 * 1024;
+  // An agent's socket carries up to max_chats conversations (and echoes of its own
+  // messages), so it gets a deeper queue before a stall counts as not reading.
+  std::size_t agent_max_outbound_frames = 8192;
+  std::size_t agent_max_outbound_bytes = 8 * 1024 * 1024;
   seconds hello_timeout{10};
   seconds idle_timeout{60};            // no traffic: ping, then close after another idle_timeout
   seconds handshake_timeout{10};
