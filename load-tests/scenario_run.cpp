@@ -536,7 +536,8 @@ run_result find_capacity(scenario s, const run_options& o, double factor, unsign
     auto j = json::parse(r.report);
     steps.push_back({{"arrival_rate", s.arrival_rate}, {"ok", r.exit_code == 0}, {"acked_per_second", j["acked_per_second"]},
                      {"p99_visitor_ack_us", j["latency"]["visitor_ack"]["p99_us"]}, {"lost", j["lost"]},
-                     {"duplicated", j["duplicated"]}, {"reordered", j["reordered"]}});
+                     {"duplicated", j["duplicated"]}, {"reordered", j["reordered"]}, {"errors", j["errors"]},
+                     {"not_ok_because", j.value("not_ok_because", json::array())}});
     if (r.exit_code != 0) break;
     held = s.arrival_rate;
   }

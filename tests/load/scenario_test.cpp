@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "scenario.hpp"
+#include <string>
 
 using namespace dynchat::load;
 
@@ -30,6 +31,11 @@ msgpack = true
   CHECK(s.duration_seconds == preset("burst").duration_seconds);
   CHECK(s.visitor_think.kind == think_time::shape::fixed);
   CHECK(s.msgpack);
+}
+
+TEST_CASE("the shipped scenarios parse", "[load]") {
+  for (auto name : {"compare", "sessions"})
+    CHECK_NOTHROW(load_scenario_file(std::string{DYNCHAT_SOURCE_DIR "/load-tests/scenarios/"} + name + ".toml"));
 }
 
 TEST_CASE("the shipped smoke scenario parses", "[load]") {
