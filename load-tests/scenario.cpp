@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <optional>
 #include <stdexcept>
 
 #include <toml++/toml.h>
@@ -34,7 +36,8 @@ std::uint32_t count(const toml::node& n, const std::string& key) {
   return static_cast<std::uint32_t>(*v);
 }
 
-void apply(scenario& s, const std::string& table, const std::string& key, const toml::node& n) {
+void apply(scenario& s, const std::string& table, const std::string& key, const toml::node& n,
+           const std::filesystem::path& base_dir) {
   const std::string full = table + "." + key;
   if (table == "visitors") {
     if (key == "arrival_rate") s.arrival_rate = number(n, full);
@@ -49,6 +52,13 @@ void apply(scenario& s, const std::string& table, const std::string& key, const 
     else if (key == "idle_hold") s.idle_hold_seconds = number(n, full);
     else if (key == "text_bytes") s.text_bytes = count(n, full);
     else if (key == "msgpack") s.msgpack = boolean(n, full);
+    else if (key == "known_share") s.known_share = number(n, full);
+    else if (key == "leads_file") {
+      auto file = n.value<std::string>();
+      if (!file) bad("'" + full + "' must be a path");
+      const std::filesystem::path path{*file};
+      s.leads = load_leads(path.is_absolute() ? path : base_dir / path);
+    }
     else bad("unknown key '" + full + "'");
   } else if (table == "agents") {
     if (key == "count") s.agents = count(n, full);
@@ -63,7 +73,7 @@ void apply(scenario& s, const std::string& table, const std::string& key, const 
   }
 }
 
-scenario from_document(const toml::table& doc) {
+scenario from_document(const toml::table& doc, const std::filesystem::path& base_dir) {
   scenario s;
   if (auto* head = doc.get_as<toml::table>("scenario")) {
     for (auto&& [k, v] : *head) {
@@ -78,7 +88,7 @@ scenario from_document(const toml::table& doc) {
     if (t == "scenario") continue;
     auto* tbl = node.as_table();
     if (!tbl) bad("'" + t + "' must be a table");
-    for (auto&& [k, v] : *tbl) apply(s, t, std::string{k.str()}, v);
+    for (auto&& [k, v] : *tbl) apply(s, t, std::string{k.str()}, v, base_dir);
   }
   validate(s);
   return s;
@@ -128,9 +138,9 @@ scenario preset(std::string_view name) {
   bad("unknown preset '" + std::string{name} + "' (idle, chat, burst, dialogue, soak)");
 }
 
-scenario load_scenario_text(std::string_view text) {
+scenario load_scenario_text(std::string_view text, const std::filesystem::path& base_dir) {
   try {
-    return from_document(toml::parse(text));
+    return from_document(toml::parse(text), base_dir);
   } catch (const toml::parse_error& e) {
     bad(std::string{"not valid TOML: "} + std::string{e.description()});
   }
@@ -138,7 +148,7 @@ scenario load_scenario_text(std::string_view text) {
 
 scenario load_scenario_file(const std::filesystem::path& path) {
   try {
-    return from_document(toml::parse_file(path.string()));
+    return from_document(toml::parse_file(path.string()), path.parent_path());
   } catch (const toml::parse_error& e) {
     bad(path.string() + " is not valid TOML: " + std::string{e.description()});
   }
@@ -154,8 +164,39 @@ void validate(const scenario& s) {
   if (s.idle_hold_seconds < 0 || s.idle_hold_seconds > 86400) bad("visitors.idle_hold must be 0..86400 seconds");
   if (s.text_bytes < 1 || s.text_bytes > 60000) bad("visitors.text_bytes must be 1..60000");
   if (s.agent_max_chats < 1 || s.agent_max_chats > 10) bad("agents.max_chats must be 1..10");
+  if (s.known_share < 0 || s.known_share > 1) bad("visitors.known_share must be 0..1");
+  if (s.known_share > 0 && s.leads.empty()) bad("visitors.known_share needs visitors.leads_file");
   if (s.wait_for_agent && s.agents == 0 && s.messages_per_visitor > 0)
     bad("visitors.wait_for_agent needs agents.count > 0");
+}
+
+std::vector<std::string> load_leads(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) bad("cannot read leads file " + path.string());
+  std::vector<std::string> emails;
+  std::string line;
+  std::optional<std::size_t> column; // CSV: the header's "email" column
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> cells;
+    for (std::size_t at = 0;;) {
+      const auto comma = line.find(',', at);
+      cells.push_back(line.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    if (first) {
+      first = false;
+      for (std::size_t i = 0; i < cells.size(); ++i)
+        if (cells[i] == "email") column = i;
+      if (column) continue;
+    }
+    const std::size_t i = column.value_or(0);
+    if (i < cells.size() && cells[i].find('@') != std::string::npos) emails.push_back(cells[i]);
+  }
+  if (emails.empty()) bad("no email in leads file " + path.string());
+  return emails;
 }
 
 double arrivals_due(const scenario& s, double t) {

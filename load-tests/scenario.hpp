@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dynchat::load {
 
@@ -28,6 +29,8 @@ struct scenario {
   double resume_share = 0.1;        // share of visitors who drop the socket once and resume
   double idle_hold_seconds = 0;     // stay connected this long after the last message
   std::uint32_t text_bytes = 64;
+  double known_share = 0;           // share of visitors who say hello as a known lead (with an email)
+  std::vector<std::string> leads;   // their emails, from visitors.leads_file (one per line or CSV with an email column)
   bool msgpack = false;
   // agents
   std::uint32_t agents = 4;
@@ -42,7 +45,11 @@ scenario preset(std::string_view name);
 /// Reads [scenario], [visitors] and [agents] tables over `base` (the preset named by
 /// scenario.preset if given). Throws std::invalid_argument naming the bad key.
 scenario load_scenario_file(const std::filesystem::path& path);
-scenario load_scenario_text(std::string_view toml_text);
+/// `base_dir` resolves a relative visitors.leads_file.
+scenario load_scenario_text(std::string_view toml_text, const std::filesystem::path& base_dir = ".");
+/// The emails in a leads file: one per line, or a CSV whose header has an "email" column.
+/// Throws std::invalid_argument when the file cannot be read or holds no email.
+std::vector<std::string> load_leads(const std::filesystem::path& path);
 /// Checks every range; throws std::invalid_argument.
 void validate(const scenario& s);
 

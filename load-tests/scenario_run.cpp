@@ -192,12 +192,15 @@ public:
   void start(clock_type::time_point intended_arrival) {
     started_ = intended_arrival;
     will_drop_ = std::bernoulli_distribution{w_.sc.resume_share}(w_.rng);
+    if (!w_.sc.leads.empty() && std::bernoulli_distribution{w_.sc.known_share}(w_.rng))
+      email_ = w_.sc.leads[std::uniform_int_distribution<std::size_t>{0, w_.sc.leads.size() - 1}(w_.rng)];
     connect("/v1/visitor");
   }
 
 private:
   void on_open() override {
     json hello{{"type", "hello"}, {"page_url", "https://load.test/pricing"}};
+    if (!email_.empty()) hello["email"] = email_;
     if (!resume_token_.empty()) {
       hello["resume_token"] = resume_token_;
       hello["last_seq"] = last_seq_;
@@ -212,6 +215,8 @@ private:
         w_.t.setup.record(micros_since(started_));
         w_.t.connected++;
         conversation_ = f.value("conversation_id", "");
+        if (f.value("known", false)) w_.t.known++;
+        else if (!email_.empty()) w_.t.errors["known_lead_not_recognised"]++;
         resume_token_ = f.value("resume_token", "");
         if (!w_.sc.wait_for_agent) schedule_next();
       } else {
@@ -295,7 +300,7 @@ private:
 
   clock_type::time_point started_;
   clock_type::time_point next_due_{};
-  std::string conversation_, resume_token_;
+  std::string conversation_, resume_token_, email_;
   std::uint64_t last_seq_ = 0;
   std::uint32_t sent_ = 0, replies_ = 0;
   std::map<std::string, json> unacked_;

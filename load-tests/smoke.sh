@@ -29,6 +29,8 @@ if r["visitors_finished"] != r["visitors_arrived"] or r["messages_acked"] != r["
     problems.append("not every visitor arrived and finished or not every message was acked")
 if r["resumed"] == 0:
     problems.append("no visitor resumed")
+if r["visitors_known"] == 0:
+    problems.append("no visitor was welcomed as a known lead")
 if r["errors"]:
     problems.append("errors: " + json.dumps(r["errors"]))
 print(f"smoke (procs {r['procs']}):", "ok" if not problems else "FAILED " + ", ".join(problems))

@@ -46,6 +46,7 @@ template <class Tally, class Fn> void for_each_counter(Tally& t, Fn&& fn) {
   fn("sent", t.sent);
   fn("acked", t.acked);
   fn("timed_out", t.timed_out);
+  fn("known", t.known);
 }
 
 template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
@@ -76,6 +77,7 @@ void tally::merge(const tally& other) {
   sent += other.sent;
   acked += other.acked;
   timed_out += other.timed_out;
+  known += other.known;
   add_series(acked_per_second, other.acked_per_second);
   add_series(visitors_per_second, other.visitors_per_second);
   add_series(connected_per_second, other.connected_per_second);
@@ -123,6 +125,7 @@ json make_report(const tally& t, const scenario& sc, double elapsed, double slo_
               {"seconds", elapsed},
               {"visitors_arrived", t.arrived},
               {"visitors_connected", t.connected},
+              {"visitors_known", t.known},
               {"visitors_finished", t.finished},
               {"visitors_capped", t.capped},
               {"resumed", t.resumed},

@@ -54,3 +54,24 @@ TEST_CASE("bad scenarios fail with a clear message", "[load]") {
   CHECK_THROWS_WITH(load_scenario_text("[visitors\n"), Catch::Contains("not valid TOML"));
   CHECK_THROWS_WITH(load_scenario_text("[visitors]\nthink_shape = \"gaussian\"\n"), Catch::Contains("fixed, uniform or exponential"));
 }
+
+#include <filesystem>
+#include <fstream>
+
+TEST_CASE("leads come from a CSV with an email column or from plain lines", "[load]") {
+  const auto dir = std::filesystem::temp_directory_path() / "dynchat-leads-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "leads.csv") << "first_name,email\r\nAnn,ann@example.com\r\nBob,not-an-email\r\nCy,cy@example.com\r\n";
+  std::ofstream(dir / "plain.txt") << "dee@example.com\neve@example.com\n";
+  std::ofstream(dir / "empty.txt") << "no emails here\n";
+  CHECK(load_leads(dir / "leads.csv") == std::vector<std::string>{"ann@example.com", "cy@example.com"});
+  CHECK(load_leads(dir / "plain.txt").size() == 2);
+  CHECK_THROWS_WITH(load_leads(dir / "empty.txt"), Catch::Contains("no email"));
+  CHECK_THROWS_WITH(load_leads(dir / "missing.csv"), Catch::Contains("cannot read"));
+  auto s = load_scenario_text("[visitors]\nknown_share = 0.5\nleads_file = \"leads.csv\"\n", dir);
+  CHECK(s.leads.size() == 2);
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\nknown_share = 0.5\n"), Catch::Contains("needs visitors.leads_file"));
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\nknown_share = 2\nleads_file = \"leads.csv\"\n", dir),
+                    Catch::Contains("known_share"));
+  std::filesystem::remove_all(dir);
+}
