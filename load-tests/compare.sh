@@ -64,16 +64,15 @@ for server in limit peer dynchat; do
 done
 
 COMPARE_SLO_MS="$slo" python3 - <<'PY'
-import json, shutil, subprocess
+import json, os, shutil, subprocess
+rows = {k: json.load(open(f"reports/compare-{k}.json")) for k in ("limit", "peer", "dynchat")}
 # Plots (PNG, beside the JSON): latency percentiles and throughput over time.
-plots = shutil.which("gnuplot") is not None
-rows_ = {k: json.load(open(f"reports/compare-{k}.json")) for k in ("limit", "peer", "dynchat")}
-if plots:
+if shutil.which("gnuplot"):
     with open("reports/compare-latency.dat", "w") as f:
         f.write("pct limit peer dynchat\n")
         for q in ("p50_us", "p90_us", "p99_us", "p999_us"):
-            f.write(q.replace("_us", "") + " " + " ".join(str(rows_[k]["latency"]["visitor_ack"][q] / 1000) for k in rows_) + "\n")
-    for k, r in rows_.items():
+            f.write(q.replace("_us", "") + " " + " ".join(str(rows[k]["latency"]["visitor_ack"][q] / 1000) for k in rows) + "\n")
+    for k, r in rows.items():
         with open(f"reports/compare-timeline-{k}.dat", "w") as f:
             for s in r.get("timeline", []):
                 f.write(f"{s['t']:.1f} {s['acked']}\n")
@@ -89,7 +88,6 @@ set title 'acked messages per second'; set xlabel 's'; set ylabel 'msgs/s'; set 
 plot 'reports/compare-timeline-limit.dat' with lines lw 2 title 'limit', 'reports/compare-timeline-peer.dat' with lines lw 2 title 'peer', 'reports/compare-timeline-dynchat.dat' with lines lw 2 title 'dynchat'
 """], check=True)
     print("plots: reports/compare-latency.png, reports/compare-throughput.png")
-rows = {k: json.load(open(f"reports/compare-{k}.json")) for k in ("limit", "peer", "dynchat")}
 print(f"{'server':<9}{'acked/s':>9}{'visitor ack p50/p99 ms':>24}{'v->a p99 ms':>13}{'a->v p99 ms':>13}{'lost':>6}{'dup':>5}{'reord':>6}")
 for k, r in rows.items():
     l = r["latency"]
@@ -99,7 +97,6 @@ for k, r in rows.items():
 d, lim, peer = rows["dynchat"], rows["limit"], rows["peer"]
 print(f"equal load: dynchat / limit throughput: {d['acked_per_second']/max(lim['acked_per_second'],1):.2f}; "
       f"dynchat / peer: {d['acked_per_second']/max(peer['acked_per_second'],1):.2f}")
-import os
 caps = {k: json.load(open(f"reports/capacity-{k}.json")) for k in ("limit", "peer", "dynchat")}
 print(f"\ncapacity (p99 visitor ack <= {os.environ['COMPARE_SLO_MS']} ms, 0 lost/dup/reordered):")
 print(f"{'server':<9}{'visitors/s held':>16}{'acked/s there':>15}{'p99 ms there':>14}   steps (visitors/s: ok)")

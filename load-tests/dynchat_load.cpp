@@ -13,7 +13,6 @@
 // --duration/--hold plus a fixed drain time, and stops by itself.
 #include <sys/resource.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -24,22 +23,19 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "dynchat/protocol/codec.hpp"
 #include "histogram.hpp"
 #include "report_util.hpp"
 #include "scenario.hpp"
 #include "scenario_run.hpp"
+#include "ws_peer.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
@@ -96,64 +92,28 @@ long rss_kib(int pid) {
   return -1;
 }
 
-class visitor : public std::enable_shared_from_this<visitor> {
+// A visitor of the fixed-rate modes: hello, then (chat) a message every 1/msg_rate
+// seconds until send_until, checking each ack for order and repeats.
+class fixed_rate_visitor final : public dynchat::load::ws_peer {
 public:
-  visitor(asio::io_context& ioc, const options& o, results& r, clock_type::time_point send_until)
-    : ws_(asio::make_strand(ioc)), timer_(ws_.get_executor()), opts_(o), res_(r), send_until_(send_until),
-      text_(o.text_bytes, 'x') {}
+  fixed_rate_visitor(dynchat::load::peer_context& ctx, const options& o, results& r, clock_type::time_point send_until)
+    : ws_peer(ctx), opts_(o), res_(r), send_until_(send_until), text_(o.text_bytes, 'x') {}
 
-  void start(const tcp::endpoint& ep) {
+  void start() {
     started_ = clock_type::now();
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds{10});
-    beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
-      if (ec) return self->fail_connect();
-      beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
-      self->ws_.async_handshake(self->opts_.host, "/v1/visitor", [self](beast::error_code ec) {
-        if (ec) return self->fail_connect();
-        beast::get_lowest_layer(self->ws_).expires_never();
-        self->ws_.binary(self->opts_.msgpack);
-        self->send(json{{"type", "hello"}, {"page_url", "https://load.test/pricing"}});
-        self->read();
-      });
-    });
+    connect("/v1/visitor");
   }
-
-  void stop() {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
-      self->stopping_ = true;
-      self->timer_.cancel();
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-    });
-  }
-
   std::uint64_t unacked() const { return next_id_ - acked_count_; }
 
 private:
-  void fail_connect() { res_.connect_failures++; }
-
-  void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) {
-        if (!self->stopping_) self->res_.closed_early++;
-        return;
-      }
-      self->on_frame();
-      self->buffer_.consume(self->buffer_.size());
-      self->read();
-    });
+  void on_open() override { send(json{{"type", "hello"}, {"page_url", "https://load.test/pricing"}}); }
+  void on_closed() override {
+    if (!ctx_.stopping) res_.closed_early++;
   }
+  void on_connect_failed() override { res_.connect_failures++; }
+  void on_undecodable_frame() override { res_.errors["undecodable_frame"]++; }
 
-  void on_frame() {
-    auto data = buffer_.cdata();
-    auto parsed = dynchat::protocol::parse({static_cast<const char*>(data.data()), data.size()},
-                                           ws_.got_binary() ? dynchat::protocol::encoding::msgpack
-                                                            : dynchat::protocol::encoding::json);
-    if (!parsed) {
-      res_.errors["undecodable_frame"]++;
-      return;
-    }
-    const auto& f = *parsed;
+  void on_frame(const json& f) override {
     const auto type = f.value("type", "");
     if (type == "welcome") {
       res_.connected++;
@@ -179,48 +139,23 @@ private:
 
   // Open model: the k-th message is due at start + k/rate whether or not the server kept up.
   void schedule_send(clock_type::time_point due) {
-    if (due >= send_until_ || stopping_) return;
-    timer_.expires_at(due);
-    timer_.async_wait([self = shared_from_this(), due](beast::error_code ec) {
-      if (ec) return;
-      const auto id = self->next_id_++;
-      self->intended_.push_back(due);
-      self->acked_.push_back(false);
-      self->res_.sent++;
-      self->send(json{{"type", "say"}, {"client_msg_id", std::to_string(id)}, {"text", self->text_}});
-      const auto interval = std::chrono::duration<double>(1.0 / self->opts_.msg_rate);
-      self->schedule_send(due + std::chrono::duration_cast<clock_type::duration>(interval));
+    if (due >= send_until_) return;
+    at(due, [this, due] {
+      const auto id = next_id_++;
+      intended_.push_back(due);
+      acked_.push_back(false);
+      res_.sent++;
+      send(json{{"type", "say"}, {"client_msg_id", std::to_string(id)}, {"text", text_}});
+      const auto interval = std::chrono::duration<double>(1.0 / opts_.msg_rate);
+      schedule_send(due + std::chrono::duration_cast<clock_type::duration>(interval));
     });
   }
 
-  void send(const json& frame) {
-    queue_.push_back(dynchat::protocol::serialize(frame, opts_.msgpack ? dynchat::protocol::encoding::msgpack
-                                                                       : dynchat::protocol::encoding::json));
-    if (!writing_) write_next();
-  }
-
-  void write_next() {
-    if (queue_.empty() || stopping_) return;
-    writing_ = true;
-    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->writing_ = false;
-      if (ec) return;
-      self->queue_.erase(self->queue_.begin());
-      self->write_next();
-    });
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
-  asio::steady_timer timer_;
-  beast::flat_buffer buffer_;
   const options& opts_;
   results& res_;
   clock_type::time_point send_until_;
   clock_type::time_point started_;
   std::string text_;
-  std::vector<std::string> queue_;
-  bool writing_ = false;
-  bool stopping_ = false;
   std::uint64_t next_id_ = 0;
   std::uint64_t acked_count_ = 0;
   std::uint64_t last_seq_ = 0;
@@ -294,6 +229,7 @@ int main(int argc, char** argv) {
   }
   const tcp::endpoint ep{asio::ip::make_address(o.host), o.port};
   asio::io_context ioc{1};
+  dynchat::load::peer_context ctx{ioc, ep, o.msgpack, {}};
   results res;
   const auto t0 = clock_type::now();
   const auto connect_span = std::chrono::duration<double>(o.visitors / o.connect_rate);
@@ -301,15 +237,15 @@ int main(int argc, char** argv) {
                           std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.scenario == "chat" ? o.duration : 0));
   const long rss_before = o.server_pid ? rss_kib(o.server_pid) : -1;
 
-  std::vector<std::shared_ptr<visitor>> visitors;
+  std::vector<std::shared_ptr<fixed_rate_visitor>> visitors;
   visitors.reserve(o.visitors);
   asio::steady_timer arrivals{ioc};
   std::function<void()> arrive = [&] {
     const auto elapsed = std::chrono::duration<double>(clock_type::now() - t0).count();
     const auto due = std::min<std::size_t>(o.visitors, static_cast<std::size_t>(elapsed * o.connect_rate) + 1);
     while (visitors.size() < due) {
-      visitors.push_back(std::make_shared<visitor>(ioc, o, res, send_until));
-      visitors.back()->start(ep);
+      visitors.push_back(std::make_shared<fixed_rate_visitor>(ctx, o, res, send_until));
+      visitors.back()->start();
     }
     if (visitors.size() < o.visitors) {
       arrivals.expires_after(std::chrono::milliseconds{1});
@@ -337,7 +273,8 @@ int main(int argc, char** argv) {
     const bool chat_done = o.scenario == "chat" && clock_type::now() > send_until &&
                            std::all_of(visitors.begin(), visitors.end(), [](auto& v) { return v->unacked() == 0; });
     if (elapsed >= total || idle_done || chat_done) {
-      for (auto& v : visitors) v->stop();
+      ctx.stopping = true;
+      for (auto& v : visitors) v->drop();
       arrivals.cancel();
       return;
     }

@@ -12,10 +12,6 @@
 // the delivery checker sees every acked seq arrive exactly once, in order.
 #include "scenario_run.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -26,23 +22,20 @@
 #include <memory>
 #include <random>
 #include <set>
-#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
 #include "delivery_checker.hpp"
-#include "dynchat/protocol/codec.hpp"
 #include "histogram.hpp"
 #include "launcher.hpp"
 #include "report_util.hpp"
+#include "ws_peer.hpp"
 
 namespace dynchat::load {
 namespace {
@@ -50,7 +43,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
@@ -58,14 +50,12 @@ using clock_type = std::chrono::steady_clock;
 struct world {
   const scenario& sc;
   const run_options& opts;
-  asio::io_context& ioc;
-  tcp::endpoint ep;
+  peer_context& ctx;
   std::mt19937_64 rng;
   tally t;
   std::uint64_t active = 0;      // visitors between arrival and finish
   std::uint64_t agent_unacked = 0; // agent replies sent and not yet acked
   std::uint64_t connections = 0; // opened so far: picks the next source address
-  bool stopping = false;
 
   clock_type::duration think(const think_time& tt) {
     double s = tt.mean_seconds;
@@ -73,6 +63,9 @@ struct world {
     if (tt.kind == think_time::shape::exponential && s > 0) s = std::exponential_distribution<double>{1.0 / s}(rng);
     return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
   }
+  // Visitors of this run name it in their page_url, so agents can tell them from
+  // conversations an earlier run left waiting on the same server.
+  std::string page_url() const { return "https://load.test/pricing?run=" + opts.run_tag; }
   tcp::endpoint next_source() {
     return {asio::ip::address_v4{source_address_v4(opts.proc_index, connections++, opts.source_addresses)}, 0};
   }
@@ -93,102 +86,20 @@ struct world {
   }
 };
 
-// One websocket with a read loop and a write queue; subclasses handle frames.
-class peer : public std::enable_shared_from_this<peer> {
+// A simulated client of this run: a websocket that counts into the run's tally.
+class sim_peer : public ws_peer {
 public:
-  explicit peer(world& w) : w_(w) {}
-  virtual ~peer() = default;
-
-  void connect(const std::string& path) {
-    ws_.emplace(asio::make_strand(w_.ioc));
-    buffer_.clear();
-    queue_.clear();
-    writing_ = false;
-    auto& lowest = beast::get_lowest_layer(*ws_);
-    // Bind a source address from 127.0.0.0/8 first; the port is picked at connect time
-    // (IP_BIND_ADDRESS_NO_PORT), so each address offers a full ephemeral port range.
-    beast::error_code ec;
-    lowest.socket().open(tcp::v4(), ec);
-    const int one = 1;
-    if (!ec) ::setsockopt(lowest.socket().native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    if (!ec) lowest.socket().bind(w_.next_source(), ec);
-    if (ec) return asio::post(w_.ioc, [self = shared_from_this()] { self->on_connect_failed(); });
-    lowest.expires_after(std::chrono::seconds{10});
-    lowest.async_connect(w_.ep, [self = shared_from_this(), path](beast::error_code ec) {
-      if (ec) return self->on_connect_failed();
-      self->ws_->async_handshake("127.0.0.1", path, [self](beast::error_code ec) {
-        if (ec) return self->on_connect_failed();
-        beast::get_lowest_layer(*self->ws_).expires_never();
-        self->ws_->binary(self->w_.sc.msgpack);
-        self->open_ = true;
-        self->on_open();
-        self->read();
-      });
-    });
-  }
-  void send(const json& frame) {
-    if (!open_) return;
-    queue_.push_back(protocol::serialize(frame, w_.sc.msgpack ? protocol::encoding::msgpack : protocol::encoding::json));
-    if (!writing_) write_next();
-  }
-  void drop() { // the TCP connection vanishes, no close frame
-    open_ = false;
-    beast::error_code ignored;
-    if (ws_) beast::get_lowest_layer(*ws_).socket().close(ignored);
-  }
-  void after(clock_type::duration d, std::function<void()> fn) { at(clock_type::now() + d, std::move(fn)); }
-  void at(clock_type::time_point when, std::function<void()> fn) {
-    auto t = std::make_shared<asio::steady_timer>(w_.ioc, when);
-    t->async_wait([t, fn = std::move(fn), self = shared_from_this()](beast::error_code ec) {
-      if (!ec && !self->w_.stopping) fn();
-    });
-  }
+  explicit sim_peer(world& w) : ws_peer(w.ctx), w_(w) {}
 
 protected:
-  virtual void on_open() = 0;
-  virtual void on_frame(const json& f) = 0;
-  virtual void on_closed() {}
-  virtual void on_connect_failed() { w_.t.connect_failures++; }
+  void on_connect_failed() override { w_.t.connect_failures++; }
+  void on_undecodable_frame() override { w_.t.errors["undecodable_frame"]++; }
   world& w_;
-  bool open_ = false;
-
-private:
-  void read() {
-    ws_->async_read(buffer_, [self = shared_from_this(), ws = &*ws_](beast::error_code ec, std::size_t) {
-      if (&*self->ws_ != ws) return; // a newer connection replaced this one
-      if (ec) {
-        self->open_ = false;
-        return self->on_closed();
-      }
-      auto data = self->buffer_.cdata();
-      auto parsed = protocol::parse({static_cast<const char*>(data.data()), data.size()},
-                                    ws->got_binary() ? protocol::encoding::msgpack : protocol::encoding::json);
-      self->buffer_.consume(self->buffer_.size());
-      if (parsed) self->on_frame(*parsed);
-      else self->w_.t.errors["undecodable_frame"]++;
-      self->read();
-    });
-  }
-  void write_next() {
-    if (queue_.empty() || !open_) return;
-    writing_ = true;
-    ws_->async_write(asio::buffer(queue_.front()), [self = shared_from_this(), ws = &*ws_](beast::error_code ec, std::size_t) {
-      if (&*self->ws_ != ws) return;
-      self->writing_ = false;
-      if (ec) return;
-      self->queue_.erase(self->queue_.begin());
-      self->write_next();
-    });
-  }
-  std::optional<websocket::stream<beast::tcp_stream>> ws_;
-  beast::flat_buffer buffer_;
-  std::vector<std::string> queue_;
-  bool writing_ = false;
 };
 
-class sim_visitor final : public peer {
+class sim_visitor final : public sim_peer {
 public:
-  using peer::peer;
+  using sim_peer::sim_peer;
   void start(clock_type::time_point intended_arrival) {
     started_ = intended_arrival;
     will_drop_ = std::bernoulli_distribution{w_.sc.resume_share}(w_.rng);
@@ -199,7 +110,7 @@ public:
 
 private:
   void on_open() override {
-    json hello{{"type", "hello"}, {"page_url", "https://load.test/pricing"}};
+    json hello{{"type", "hello"}, {"page_url", w_.page_url()}};
     if (!email_.empty()) hello["email"] = email_;
     if (!resume_token_.empty()) {
       hello["resume_token"] = resume_token_;
@@ -241,7 +152,8 @@ private:
       auto it = unacked_.find(id);
       if (it == unacked_.end()) return; // a repeat ack after a resend: harmless
       w_.t.visitor_ack.record(micros_since(due_.at(id)));
-      w_.t.checker.acked(conversation_, f.value("seq", std::uint64_t{0}));
+      // With no agents there is no other end to deliver to: acks are all there is to check.
+      if (w_.sc.agents > 0) w_.t.checker.acked(conversation_, f.value("seq", std::uint64_t{0}));
       w_.t.acked++;
       unacked_.erase(it);
       if (will_drop_ && !dropped_) return drop_and_resume();
@@ -255,7 +167,7 @@ private:
   }
 
   void on_closed() override {
-    if (!done_ && !dropped_now_ && !w_.stopping) w_.t.closed_early++; // the server closed it
+    if (!done_ && !dropped_now_ && !w_.ctx.stopping) w_.t.closed_early++; // the server closed it
     dropped_now_ = false;
   }
 
@@ -308,9 +220,9 @@ private:
   bool agent_joined_ = false, will_drop_ = false, dropped_ = false, dropped_now_ = false, ended_ = false, done_ = false;
 };
 
-class sim_agent final : public peer {
+class sim_agent final : public sim_peer {
 public:
-  sim_agent(world& w, std::string token) : peer(w), token_(std::move(token)) {}
+  sim_agent(world& w, std::string token) : sim_peer(w), token_(std::move(token)) {}
   void start() { connect("/v1/agent"); }
 
 private:
@@ -323,21 +235,19 @@ private:
       send(json{{"type", "status"}, {"status", "available"}});
     } else if (type == "offer") {
       send(json{{"type", "accept"}, {"conversation_id", conv}});
+    } else if (type == "chat" && f.value("/visitor/page_url"_json_pointer, std::string{}) != w_.page_url()) {
+      // Left waiting by an earlier run: take it out of the line and end it, uncounted;
+      // a strict FIFO would otherwise hold this run's visitors behind it.
+      foreign_.insert(conv);
+      send(json{{"type", "end"}, {"conversation_id", conv}});
+    } else if (foreign_.count(conv)) {
+      if (type == "ended") foreign_.erase(conv);
+    } else if (type == "chat") {
+      // What the visitor wrote before the agent joined arrives once, in the transcript.
+      for (const auto& m : f.value("transcript", json::array()))
+        if (m.value("from", "") == "visitor") on_visitor_message(conv, m);
     } else if (type == "message" && f.value("from", "") == "visitor") {
-      w_.t.checker.delivered(conv, "agent", f.value("seq", std::uint64_t{0}));
-      const bool last = world::take_token(f.value("text", ""), w_.t.to_agent);
-      if (!w_.sc.agent_replies) return;
-      if (last) last_seen_.insert(conv);
-      replies_pending_[conv]++;
-      const auto intended = clock_type::now() + w_.think(w_.sc.agent_think);
-      at(intended, [this, conv, intended] {
-        const std::string id = "a" + std::to_string(next_id_++);
-        due_[id] = intended;
-        reply_conv_[id] = conv;
-        w_.t.sent++;
-        w_.agent_unacked++;
-        send(json{{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", id}, {"text", w_.make_text(false, intended)}});
-      });
+      on_visitor_message(conv, f);
     } else if (type == "ack") {
       const std::string id = f.value("client_msg_id", "");
       if (auto it = due_.find(id); it != due_.end()) {
@@ -362,10 +272,28 @@ private:
     }
   }
 
+  // A visitor message reached this agent: check it in, and answer after a think time.
+  void on_visitor_message(const std::string& conv, const json& m) {
+    w_.t.checker.delivered(conv, "agent", m.value("seq", std::uint64_t{0}));
+    const bool last = world::take_token(m.value("text", ""), w_.t.to_agent);
+    if (!w_.sc.agent_replies) return;
+    if (last) last_seen_.insert(conv);
+    replies_pending_[conv]++;
+    const auto intended = clock_type::now() + w_.think(w_.sc.agent_think);
+    at(intended, [this, conv, intended] {
+      const std::string id = "a" + std::to_string(next_id_++);
+      due_[id] = intended;
+      reply_conv_[id] = conv;
+      w_.t.sent++;
+      w_.agent_unacked++;
+      send(json{{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", id}, {"text", w_.make_text(false, intended)}});
+    });
+  }
+
   void on_closed() override {
     // A real agent app would reconnect; this one reports it, because what the server sent
     // meanwhile would be missing from its view (the server drops clients that do not read).
-    if (!w_.stopping) w_.t.errors["agent_socket_closed_by_server"]++;
+    if (!w_.ctx.stopping) w_.t.errors["agent_socket_closed_by_server"]++;
   }
 
   std::string token_;
@@ -374,6 +302,7 @@ private:
   std::map<std::string, std::string> reply_conv_;            // reply client_msg_id -> conversation
   std::map<std::string, std::uint32_t> replies_pending_;     // conversation -> replies not yet acked
   std::set<std::string> last_seen_;                          // conversations whose last message arrived
+  std::set<std::string> foreign_;                            // chats of an earlier run, being ended
 };
 
 // Creates n agents over REST; returns their login tokens.
@@ -409,9 +338,11 @@ double run_bound_seconds(const scenario& sc, const run_options& o) {
 tally run_share(const scenario& sc, const run_options& o, double& elapsed_seconds) {
   const auto addr = asio::ip::make_address(o.host);
   asio::io_context ioc{1};
-  world w{sc, o, ioc, tcp::endpoint{addr, o.port}, std::mt19937_64{o.seed + o.proc_index}, {}};
+  peer_context ctx{ioc, tcp::endpoint{addr, o.port}, sc.msgpack, {}};
+  world w{sc, o, ctx, std::mt19937_64{o.seed + o.proc_index}, {}};
+  ctx.next_source = [&w] { return w.next_source(); };
   std::vector<std::shared_ptr<sim_agent>> agents;
-  for (auto& token : create_agents(o, w.ep, sc.agents, sc.agent_max_chats)) {
+  for (auto& token : create_agents(o, ctx.server, sc.agents, sc.agent_max_chats)) {
     agents.push_back(std::make_shared<sim_agent>(w, token));
     agents.back()->start();
   }
@@ -426,7 +357,7 @@ tally run_share(const scenario& sc, const run_options& o, double& elapsed_second
 
   asio::steady_timer arrivals{ioc}, ticker{ioc};
   auto stop = [&] {
-    w.stopping = true;
+    w.ctx.stopping = true;
     arrivals.cancel();
     ticker.cancel();
     for (auto& v : visitors) v->drop();
@@ -461,7 +392,7 @@ tally run_share(const scenario& sc, const run_options& o, double& elapsed_second
   asio::signal_set done_signal{ioc};
   if (!alone) {
     done_signal.add(SIGUSR1);
-    done_signal.async_wait([&](beast::error_code e, int) { if (!e && !w.stopping) stop(); });
+    done_signal.async_wait([&](beast::error_code e, int) { if (!e && !w.ctx.stopping) stop(); });
   }
 
   // A sample each second, on whole seconds from t0 so that children's timelines line up.
@@ -497,7 +428,7 @@ tally run_share(const scenario& sc, const run_options& o, double& elapsed_second
       done_signal.cancel();
       return stop();
     }
-    if (w.stopping) return;
+    if (w.ctx.stopping) return;
     ticker.expires_at(at_seconds(second + 1));
     ticker.async_wait([&](beast::error_code e) { if (!e) tick(); });
   };
@@ -517,10 +448,12 @@ run_result run_scenario(const scenario& sc, const run_options& o) {
     std::cerr << "dynchat-load: this scenario has agents; give --admin-token to create them\n";
     return {2, {}};
   }
-  if (o.procs > 1) return run_in_processes(sc, o);
+  run_options tagged = o;
+  if (tagged.run_tag.empty()) tagged.run_tag = std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
+  if (o.procs > 1) return run_in_processes(sc, tagged);
   try {
     double elapsed = 0;
-    const tally t = run_share(sc, o, elapsed);
+    const tally t = run_share(sc, tagged, elapsed);
     const auto report = make_report(t, sc, elapsed, o.slo_p99_ack_ms, 1);
     return {report["ok"].get<bool>() ? 0 : 1, report.dump(2)};
   } catch (const std::exception& e) {

@@ -17,6 +17,7 @@ struct run_options {
   std::uint64_t seed = 1;
   unsigned procs = 1;              // client processes (see launcher.hpp)
   unsigned source_addresses = 64;  // source addresses per process, 127.(p+1).x.y
+  std::string run_tag;             // names this run's visitors (page_url); set by run_scenario
   // Set by the launcher for each child process:
   unsigned proc_index = 0;
   std::int64_t start_at_ns = 0;    // steady_clock (system-wide CLOCK_MONOTONIC) start; 0: now

@@ -37,6 +37,17 @@ print(f"smoke (procs {r['procs']}):", "ok" if not problems else "FAILED " + ", "
 sys.exit(1 if problems else 0)
 PY
 done
+# With no agents (the burst preset, scaled down) acks are all there is to check: every
+# message acked once, nothing counted as lost for want of a receiver.
+"$bin/dynchat-load" --port "$(cat "$work/port")" --preset burst --arrival-rate 100 --max-seconds 30 \
+  --report "$work/burst.json" > /dev/null
+python3 - "$work/burst.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = r["ok"] and r["visitors_finished"] == r["visitors_arrived"] == 200 and r["messages_acked"] == 200
+print("burst without agents:", "ok" if ok else "FAILED " + json.dumps({k: r[k] for k in ("lost", "messages_acked", "not_ok_because") if k in r}))
+sys.exit(0 if ok else 1)
+PY
 # Capacity mode: two short steps under a generous SLO must both hold.
 "$bin/dynchat-load" --port "$(cat "$work/port")" --scenario-file "$here/scenarios/smoke.toml" \
   --admin-token smoke --capacity --capacity-steps 2 --slo-p99-ack-ms 2000 --report "$work/capacity.json" > /dev/null || true

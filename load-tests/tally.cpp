@@ -117,6 +117,8 @@ json make_report(const tally& t, const scenario& sc, double elapsed, double slo_
                         {"acked", t.acked_per_second[k]},
                         {"visitors", k < t.visitors_per_second.size() ? t.visitors_per_second[k] : 0},
                         {"connected", k < t.connected_per_second.size() ? t.connected_per_second[k] : 0}});
+  const auto lost = t.checker.lost(); // a scan over every conversation: once
+  const bool exactly_once = lost == 0 && t.checker.duplicated() == 0 && t.checker.reordered() == 0;
   json latency;
   for_each_histogram(t, [&](const char* name, const latency_histogram& h) { latency[name] = histogram_json(h); });
   json report{{"scenario", sc.name},
@@ -139,26 +141,22 @@ json make_report(const tally& t, const scenario& sc, double elapsed, double slo_
               {"acked_per_second", elapsed > 0 ? static_cast<double>(t.acked) / elapsed : 0.0},
               {"peak_acked_per_second", peak(t.acked_per_second)},
               {"peak_sessions_per_second", peak(t.connected_per_second)},
-              {"lost", t.checker.lost()},
+              {"lost", lost},
               {"duplicated", t.checker.duplicated()},
               {"reordered", t.checker.reordered()},
               {"latency", latency},
               {"errors", t.errors},
               {"timeline", timeline}};
-  if (t.checker.lost() || t.checker.duplicated() || t.checker.reordered())
-    report["not_ok_because"].push_back("messages lost, duplicated or reordered");
-  bool ok = t.checker.lost() == 0 && t.checker.duplicated() == 0 && t.checker.reordered() == 0;
-  if (t.timed_out) {
-    // Cut off at the time bound: what was acked and not yet delivered shows up in "lost".
-    report["not_ok_because"].push_back("the run reached its time bound before every visitor was done");
-    ok = false;
-  }
+  // ok is "no reason against it".
+  auto refuse = [&](const std::string& why) { report["not_ok_because"].push_back(why); };
+  if (!exactly_once) refuse("messages lost, duplicated or reordered");
+  // Cut off at the time bound: what was acked and not yet delivered shows up in "lost".
+  if (t.timed_out) refuse("the run reached its time bound before every visitor was done");
   if (slo_p99_ack_ms > 0 && static_cast<double>(t.visitor_ack.quantile(0.99)) > slo_p99_ack_ms * 1000) {
     report["slo_missed"] = "p99 visitor ack above " + std::to_string(slo_p99_ack_ms) + " ms";
-    report["not_ok_because"].push_back(report["slo_missed"]);
-    ok = false;
+    refuse(report["slo_missed"]);
   }
-  report["ok"] = ok;
+  report["ok"] = !report.contains("not_ok_because");
   return report;
 }
 

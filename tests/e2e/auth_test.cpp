@@ -21,7 +21,7 @@ TEST_CASE("the agent socket refuses a wrong token with an error and close 1008",
   auto err = agent.receive_type("error");
   REQUIRE(err);
   CHECK((*err)["code"] == "unauthorized");
-  CHECK(agent.wait_closed().code == 1008);
+  expect_close(agent, 1008);
 }
 
 TEST_CASE("a deleted agent's token stops working and its socket is closed", "[e2e][auth]") {
@@ -31,7 +31,7 @@ TEST_CASE("a deleted agent's token stops working and its socket is closed", "[e2
   login_agent(agent, server.port(), token);
   start_live_chat(agent, visitor, server.port());
   CHECK(http_call(server.port(), "DELETE", "/v1/agents/" + id, {}, admin_token).status == 204);
-  CHECK(agent.wait_closed().code == 1008);
+  expect_close(agent, 1008);
   auto ended = visitor.receive_type("ended");
   REQUIRE(ended); // the open chat ends with its agent
   CHECK((*ended)["reason"] == "agent_removed");

@@ -50,8 +50,7 @@ TEST_CASE("a bad first frame is a failed hello: error, then close 1008", "[e2e][
     visitor.send_raw(first, false);
     auto err = visitor.receive_type("error");
     REQUIRE(err);
-    auto closed = visitor.wait_closed();
-    CHECK(closed.code == 1008);
+    expect_close(visitor, 1008);
   }
 }
 
@@ -60,9 +59,7 @@ TEST_CASE("invalid UTF-8 in a text frame closes with 1007", "[e2e][bad_input]") 
   ws_client visitor;
   visitor_hello(visitor, server.port());
   visitor.send_raw(std::string{"{\"type\":\"say\",\"client_msg_id\":\"1\",\"text\":\"\xff\xfe\"}"}, false);
-  auto closed = visitor.wait_closed();
-  CHECK(closed.closed);
-  CHECK(closed.code == 1007);
+  expect_close(visitor, 1007);
 }
 
 TEST_CASE("choose and book are refused clearly while the flow offers neither", "[e2e][bad_input]") {

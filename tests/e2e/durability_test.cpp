@@ -69,12 +69,8 @@ TEST_CASE("a wrong resume token is refused and the socket closed", "[e2e]") {
   ws_client visitor;
   REQUIRE(visitor.connect(server.port(), "/v1/visitor") == 0);
   visitor.send({{"type", "hello"}, {"page_url", "x"}, {"resume_token", "00000000000000000000000000000000"}});
-  auto err = visitor.receive_type("error");
-  REQUIRE(err);
-  CHECK((*err)["code"] == "invalid_resume_token");
-  auto closed = visitor.wait_closed();
-  CHECK(closed.closed);
-  CHECK(closed.code == 1008);
+  expect_error(visitor, "invalid_resume_token");
+  expect_close(visitor, 1008);
 }
 
 TEST_CASE("after kill -9 every acked message is there and the conversation resumes", "[e2e]") {
@@ -124,9 +120,7 @@ TEST_CASE("SIGTERM closes sockets with 1001 and exits cleanly", "[e2e]") {
   ws_client visitor;
   visitor_hello(visitor, server.port());
   CHECK(server.stop() == 0);
-  auto closed = visitor.wait_closed();
-  CHECK(closed.closed);
-  CHECK(closed.code == 1001);
+  expect_close(visitor, 1001);
 }
 
 TEST_CASE("after kill -9 an agent finds its open chat and both sides go on talking", "[e2e]") {

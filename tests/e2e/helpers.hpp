@@ -29,6 +29,20 @@ inline json visitor_hello(ws_client& visitor, std::uint16_t port, ws_client::mod
   return *welcome;
 }
 
+/// The next `error` frame carries `code`.
+inline void expect_error(ws_client& client, const std::string& code, std::chrono::milliseconds wait = 3s) {
+  auto err = client.receive_type("error", wait);
+  REQUIRE(err);
+  CHECK((*err)["code"] == code);
+}
+
+/// The server closes the socket with close code `code`.
+inline void expect_close(ws_client& client, std::uint16_t code) {
+  auto closed = client.wait_closed();
+  CHECK(closed.closed);
+  CHECK(closed.code == code);
+}
+
 /// A visitor arrives, the (only available) agent gets the offer and accepts it.
 /// Returns the visitor's welcome once the agent has the `chat` frame.
 inline json start_live_chat(ws_client& agent, ws_client& visitor, std::uint16_t port,

@@ -11,9 +11,7 @@ TEST_CASE("a frame over max_frame_bytes closes the socket with 1009", "[e2e][lim
   visitor_hello(visitor, server.port());
   visitor_hello(bystander, server.port());
   visitor.send({{"type", "say"}, {"client_msg_id", "big"}, {"text", std::string(2000, 'x')}});
-  auto closed = visitor.wait_closed();
-  CHECK(closed.closed);
-  CHECK(closed.code == 1009);
+  expect_close(visitor, 1009);
   bystander.send({{"type", "say"}, {"client_msg_id", "ok"}, {"text", "still here"}});
   CHECK(bystander.receive_type("ack"));
 }
@@ -24,23 +22,16 @@ TEST_CASE("a flood gets rate_limited errors, then close 1008", "[e2e][limits]") 
   ws_client visitor;
   visitor_hello(visitor, server.port());
   for (int i = 0; i < 40; ++i) visitor.send({{"type", "typing"}});
-  auto err = visitor.receive_type("error");
-  REQUIRE(err);
-  CHECK((*err)["code"] == "rate_limited");
-  auto closed = visitor.wait_closed();
-  CHECK(closed.closed);
-  CHECK(closed.code == 1008);
+  expect_error(visitor, "rate_limited");
+  expect_close(visitor, 1008);
 }
 
 TEST_CASE("no hello in time closes with 1008", "[e2e][limits]") {
   daemon_process server({"--set", "websocket.hello_timeout=1"});
   ws_client visitor;
   REQUIRE(visitor.connect(server.port(), "/v1/visitor") == 0);
-  auto err = visitor.receive_type("error", 3s);
-  REQUIRE(err);
-  CHECK((*err)["code"] == "hello_timeout");
-  auto closed = visitor.wait_closed();
-  CHECK(closed.code == 1008);
+  expect_error(visitor, "hello_timeout");
+  expect_close(visitor, 1008);
 }
 
 TEST_CASE("upgrades past max_connections get 503 and the rest keep working", "[e2e][limits]") {
@@ -57,7 +48,41 @@ TEST_CASE("upgrades past max_connections get 503 and the rest keep working", "[e
   CHECK(metrics.find("dynchat_upgrades_rejected_total 2") != std::string::npos);
 }
 
-TEST_CASE("a client that does not read is closed at the outbound limit", "[e2e][limits]") {
+namespace {
+
+// The server's metrics say one socket of `kind` was dropped as a slow consumer and none
+// of that kind is open.
+bool slow_consumer_dropped(std::uint16_t port, const std::string& kind) {
+  auto m = http_call(port, "GET", "/metrics").body;
+  return m.find("dynchat_slow_consumers_closed_total 1") != std::string::npos &&
+         m.find("dynchat_open_sockets{kind=\"" + kind + "\"} 0") != std::string::npos;
+}
+
+// `talker` sends 8000-byte messages, each batch acked, until the server drops the
+// non-reading peer of `kind` (past both kernel socket buffers and then the server's
+// queue), or ~48 MB have gone by. Returns whether it was dropped.
+bool talk_until_peer_dropped(ws_client& talker, const json& say_template, std::uint16_t port, const std::string& kind) {
+  const std::string text(8000, 'y');
+  for (int batch = 0; batch < 300; ++batch) {
+    for (int i = 0; i < 20; ++i) {
+      json say = say_template;
+      say["client_msg_id"] = std::to_string(batch * 20 + i);
+      say["text"] = text;
+      talker.send(say);
+    }
+    for (int i = 0; i < 20; ++i) REQUIRE(talker.receive_type("ack", 5s));
+    if (batch % 10 == 9 && slow_consumer_dropped(port, kind)) return true;
+  }
+  for (int i = 0; i < 50; ++i) {
+    if (slow_consumer_dropped(port, kind)) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("a visitor that does not read is closed at the outbound limit", "[e2e][limits]") {
   daemon_process server({"--set", "websocket.max_outbound_frames=64", "--set", "websocket.max_outbound_bytes=524288",
                          "--set", "websocket.rate_per_second=100000", "--set", "websocket.rate_burst=100000"});
   auto [agent_id, token] = create_agent(server.port(), "Talker");
@@ -66,60 +91,26 @@ TEST_CASE("a client that does not read is closed at the outbound limit", "[e2e][
   ws_client visitor;
   auto conv = start_live_chat(agent, visitor, server.port())["conversation_id"];
   visitor.pause_reading();
-  auto visitor_closed = [&] {
-    auto m = http_call(server.port(), "GET", "/metrics").body;
-    return m.find("dynchat_slow_consumers_closed_total 1") != std::string::npos &&
-           m.find("dynchat_open_sockets{kind=\"visitor\"} 0") != std::string::npos;
-  };
-  // The agent reads everything it is sent; only the visitor lets its backlog grow,
-  // past both kernel socket buffers and then the server's queue.
-  const std::string text(8000, 'y');
-  bool closed = false;
-  for (int batch = 0; batch < 300 && !closed; ++batch) {
-    for (int i = 0; i < 20; ++i)
-      agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", std::to_string(batch * 20 + i)}, {"text", text}});
-    for (int i = 0; i < 20; ++i) REQUIRE(agent.receive_type("ack", 5s));
-    if (batch % 10 == 9) closed = visitor_closed();
-  }
-  for (int i = 0; i < 50 && !closed; ++i) {
-    std::this_thread::sleep_for(100ms);
-    closed = visitor_closed();
-  }
-  CHECK(closed);
+  CHECK(talk_until_peer_dropped(agent, {{"type", "say"}, {"conversation_id", conv}}, server.port(), "visitor"));
   // The agent's socket is unaffected.
   agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "last"}, {"text", "ok"}});
   CHECK(agent.receive_type("ack", 5s));
 }
 
 TEST_CASE("an agent's socket has its own outbound limit", "[e2e][limits]") {
-  // Visitors keep the default queue; the agent's is made small here to see it apply.
+  // The agent's queue is small here and the visitors' huge: only the agent limit can
+  // drop the agent within the ~48 MB the visitor sends.
   daemon_process server({"--set", "websocket.agent_max_outbound_frames=64", "--set",
-                         "websocket.agent_max_outbound_bytes=524288", "--set", "websocket.rate_per_second=100000",
-                         "--set", "websocket.rate_burst=100000"});
+                         "websocket.agent_max_outbound_bytes=524288", "--set", "websocket.max_outbound_frames=1000000",
+                         "--set", "websocket.max_outbound_bytes=1073741824", "--set",
+                         "websocket.rate_per_second=100000", "--set", "websocket.rate_burst=100000"});
   auto [agent_id, token] = create_agent(server.port(), "Stalled");
   ws_client agent;
   login_agent(agent, server.port(), token);
   ws_client visitor;
   start_live_chat(agent, visitor, server.port());
   agent.pause_reading();
-  auto agent_closed = [&] {
-    auto m = http_call(server.port(), "GET", "/metrics").body;
-    return m.find("dynchat_slow_consumers_closed_total 1") != std::string::npos &&
-           m.find("dynchat_open_sockets{kind=\"agent\"} 0") != std::string::npos;
-  };
-  const std::string text(8000, 'z');
-  bool closed = false;
-  for (int batch = 0; batch < 300 && !closed; ++batch) {
-    for (int i = 0; i < 20; ++i)
-      visitor.send({{"type", "say"}, {"client_msg_id", std::to_string(batch * 20 + i)}, {"text", text}});
-    for (int i = 0; i < 20; ++i) REQUIRE(visitor.receive_type("ack", 5s));
-    if (batch % 10 == 9) closed = agent_closed();
-  }
-  for (int i = 0; i < 50 && !closed; ++i) {
-    std::this_thread::sleep_for(100ms);
-    closed = agent_closed();
-  }
-  CHECK(closed);
+  CHECK(talk_until_peer_dropped(visitor, {{"type", "say"}}, server.port(), "agent"));
   visitor.send({{"type", "say"}, {"client_msg_id", "last"}, {"text", "still here"}});
   CHECK(visitor.receive_type("ack", 5s));
 }
