@@ -51,8 +51,9 @@ json transcript_json(const std::vector<msg::chat_message>& t) {
   return arr;
 }
 
-void broadcast(agent_actor* self, const json& frame) {
-  for (auto& s : self->state.sinks) s->send(frame);
+void broadcast(agent_actor* self, const json& frame, std::uint64_t except_conn = 0) {
+  for (auto& s : self->state.sinks)
+    if (s->id() != except_conn) s->send(frame);
 }
 
 net::sink_ptr sink_of(agent_actor* self, std::uint64_t conn) {
@@ -199,7 +200,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
         return;
       }
       with_session(self, say.conversation_id, [=](caf::actor session) {
-        self->request(session, caf::infinite, msg::say_atom::value, self->state.record.id, say)
+        self->request(session, caf::infinite, msg::say_atom::value, self->state.record.id, conn, say)
           .then(
             [=](std::uint64_t seq) {
               if (auto s = sink_of(self, conn)) s->send(protocol::make_ack(say.conversation_id, say.client_msg_id, seq));
@@ -242,9 +243,10 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
       chat.session = caf::actor_cast<caf::actor>(self->current_sender());
       chat.visitor = std::move(visitor);
     },
-    [=](msg::deliver_atom, msg::chat_message& m) {
+    // origin_conn: the socket the message was written on, which has its ack instead.
+    [=](msg::deliver_atom, msg::chat_message& m, std::uint64_t origin_conn) {
       json frame = protocol::make_message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name});
-      broadcast(self, frame);
+      broadcast(self, frame, origin_conn);
     },
     [=](msg::typing_atom, std::string conversation_id, std::string from) {
       broadcast(self, protocol::make_typing(conversation_id, from));

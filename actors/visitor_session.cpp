@@ -38,7 +38,7 @@ struct outgoing {
   store::message_record rec;
   std::string sender;              // visitor | agent: the dedup namespace; empty: no dedup
   std::vector<waiter> waiters;
-  std::uint64_t origin_conn = 0;   // the visitor socket it came from: no echo there
+  std::uint64_t origin_conn = 0;   // the socket it came from (visitor's or agent's): no echo there
   std::uint64_t seq = 0;           // assigned when its batch forms
 };
 
@@ -126,7 +126,7 @@ void on_batch_done(session_actor* self, bool ok) {
     }
     auto frame = protocol::make_message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name});
     send_to_visitors(self, frame, m.origin_conn);
-    if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec));
+    if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
   if (!ok) st.conv_dirty = true; // retry the record with the next batch
   for (auto& cb : callbacks) cb(ok);
@@ -449,7 +449,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       flush(self);
     },
     // ---- from the agent ----
-    [=](msg::say_atom, std::string agent_id, protocol::agent_say& say) -> caf::result<std::uint64_t> {
+    [=](msg::say_atom, std::string agent_id, std::uint64_t conn, protocol::agent_say& say) -> caf::result<std::uint64_t> {
       auto& st = self->state;
       if (st.conv.phase == conversation_phase::ended) return to_caf_error(error_code::conversation_ended);
       if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
@@ -459,7 +459,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       if (in_flight(st) >= st.ctx.cfg->chat.max_in_flight) return to_caf_error(error_code::busy);
       touch(self);
       store::message_record rec{"agent", std::move(say.text), now_ms(), say.client_msg_id, agent_id, st.agent_name};
-      enqueue(self, outgoing{std::move(rec), "agent", {waiter{nullptr, promise, true}}, 0, 0});
+      enqueue(self, outgoing{std::move(rec), "agent", {waiter{nullptr, promise, true}}, conn, 0});
       flush(self);
       return promise;
     },

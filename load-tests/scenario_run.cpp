@@ -235,7 +235,7 @@ private:
       send(json{{"type", "status"}, {"status", "available"}});
     } else if (type == "offer") {
       send(json{{"type", "accept"}, {"conversation_id", conv}});
-    } else if (type == "chat" && f.value("/visitor/page_url"_json_pointer, std::string{}) != w_.page_url()) {
+    } else if (type == "chat" && is_foreign(f)) {
       // Left waiting by an earlier run: take it out of the line and end it, uncounted;
       // a strict FIFO would otherwise hold this run's visitors behind it.
       foreign_.insert(conv);
@@ -273,6 +273,13 @@ private:
   }
 
   // A visitor message reached this agent: check it in, and answer after a think time.
+  // A chat whose visitor came from another run. A server that does not report the
+  // visitor's page cannot be told apart, so its chats all count as this run's.
+  bool is_foreign(const json& chat) const {
+    const auto page = chat.value("/visitor/page_url"_json_pointer, std::string{});
+    return !page.empty() && page != w_.page_url();
+  }
+
   void on_visitor_message(const std::string& conv, const json& m) {
     w_.t.checker.delivered(conv, "agent", m.value("seq", std::uint64_t{0}));
     const bool last = world::take_token(m.value("text", ""), w_.t.to_agent);

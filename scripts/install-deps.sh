@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config
   libcaf-dev libboost-dev libboost-system-dev libmsgpack-cxx-dev
-  liblmdb-dev lmdb-utils catch2 nlohmann-json3-dev libtomlplusplus-dev
+  liblmdb-dev lmdb-utils libjemalloc-dev catch2 nlohmann-json3-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libcli11-dev libssl-dev
 )
 missing=()

@@ -34,6 +34,7 @@ struct conversation {
   std::weak_ptr<ws_session> visitor, agent;
   std::string agent_name;
   std::uint64_t seq = 0;
+  json visitor_summary = json::object(); // what the agent sees of the visitor, as in dynchat
 };
 struct relay_state {
   std::unordered_map<std::string, conversation> conversations;
@@ -92,10 +93,11 @@ private:
       conv_ = "c" + std::to_string(++st_.ids);
       auto& c = st_.conversations[conv_];
       c.visitor = weak_from_this();
+      if (f.contains("page_url")) c.visitor_summary["page_url"] = f["page_url"];
       send({{"type", "welcome"}, {"visitor_id", "v" + conv_}, {"conversation_id", conv_}, {"resume_token", "t" + conv_},
             {"known", false}, {"phase", "waiting"}, {"last_seq", 0}, {"config", json::object()}});
       if (auto a = pick_agent())
-        a->send({{"type", "offer"}, {"conversation_id", conv_}, {"visitor", json::object()}, {"transcript", json::array()},
+        a->send({{"type", "offer"}, {"conversation_id", conv_}, {"visitor", c.visitor_summary}, {"transcript", json::array()},
                  {"expires_in", 100}});
     } else if (type == "say") {
       auto& c = st_.conversations[conv_];
@@ -119,7 +121,7 @@ private:
     } else if (type == "accept") {
       auto& c = st_.conversations[conv];
       c.agent = weak_from_this();
-      send({{"type", "chat"}, {"conversation_id", conv}, {"visitor", json::object()}, {"transcript", json::array()}});
+      send({{"type", "chat"}, {"conversation_id", conv}, {"visitor", c.visitor_summary}, {"transcript", json::array()}});
       if (auto v = c.visitor.lock())
         v->send({{"type", "message"}, {"conversation_id", conv}, {"seq", ++c.seq}, {"from", "system"},
                  {"agent", name}, {"text", name + " joined the chat."}, {"ts", now_ms()}});

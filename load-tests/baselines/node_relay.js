@@ -7,7 +7,7 @@ const http = require('http');
 const { WebSocketServer } = require('ws');
 
 const port = Number(process.argv[2]);
-const conversations = new Map(); // id -> { visitor, agent, agentName, seq }
+const conversations = new Map(); // id -> { visitor, agent, agentName, seq, summary }
 const agents = [];
 let nextAgent = 0;
 let ids = 0;
@@ -27,10 +27,12 @@ function pickAgent() {
 function onVisitor(ws, f) {
   if (f.type === 'hello') {
     ws.conv = 'c' + ++ids;
-    conversations.set(ws.conv, { visitor: ws, agent: null, agentName: '', seq: 0 });
+    // The agent sees the visitor's page, as in dynchat.
+    const summary = f.page_url === undefined ? {} : { page_url: f.page_url };
+    conversations.set(ws.conv, { visitor: ws, agent: null, agentName: '', seq: 0, summary });
     send(ws, { type: 'welcome', visitor_id: 'v' + ws.conv, conversation_id: ws.conv, resume_token: 't' + ws.conv,
                known: false, phase: 'waiting', last_seq: 0, config: {} });
-    send(pickAgent(), { type: 'offer', conversation_id: ws.conv, visitor: {}, transcript: [], expires_in: 100 });
+    send(pickAgent(), { type: 'offer', conversation_id: ws.conv, visitor: summary, transcript: [], expires_in: 100 });
   } else if (f.type === 'say') {
     const c = conversations.get(ws.conv);
     if (!c) return;
@@ -52,7 +54,7 @@ function onAgent(ws, f) {
     const c = conversations.get(conv);
     if (!c) return;
     c.agent = ws;
-    send(ws, { type: 'chat', conversation_id: conv, visitor: {}, transcript: [] });
+    send(ws, { type: 'chat', conversation_id: conv, visitor: c.summary, transcript: [] });
     send(c.visitor, { type: 'message', conversation_id: conv, seq: ++c.seq, from: 'system', agent: ws.name,
                       text: ws.name + ' joined the chat.', ts: Date.now() });
   } else if (f.type === 'say') {

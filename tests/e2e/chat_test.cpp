@@ -199,3 +199,32 @@ TEST_CASE("an agent who goes offline or disconnects keeps its open chats", "[e2e
   REQUIRE(m);
   CHECK((*m)["text"] == "still here");
 }
+
+TEST_CASE("an agent's message is acked on the socket that sent it and delivered to its other sockets", "[e2e]") {
+  daemon_process server;
+  auto [agent_id, token] = create_agent(server.port(), "Ann");
+  ws_client writer_tab, other_tab, visitor;
+  login_agent(writer_tab, server.port(), token);
+  login_agent(other_tab, server.port(), token);
+  const std::string conv = start_live_chat(writer_tab, visitor, server.port())["conversation_id"];
+  REQUIRE(other_tab.receive_type("chat"));
+
+  writer_tab.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "a-1"}, {"text", "from tab one"}});
+  auto ack = writer_tab.receive_type("ack");
+  REQUIRE(ack);
+  const auto seq = (*ack)["seq"].get<std::uint64_t>();
+  auto seen_by_other = other_tab.receive_type("message");
+  while (seen_by_other && (*seen_by_other)["from"] != "agent") seen_by_other = other_tab.receive_type("message");
+  REQUIRE(seen_by_other);
+  CHECK((*seen_by_other)["seq"] == seq);
+  CHECK((*seen_by_other)["text"] == "from tab one");
+
+  // Deliveries are in seq order, so an echo to the writing tab would come before this.
+  visitor.send({{"type", "say"}, {"client_msg_id", "v-1"}, {"text", "thanks"}});
+  REQUIRE(visitor.receive_type("ack"));
+  auto next = writer_tab.receive_type("message");
+  while (next && (*next)["from"] == "system") next = writer_tab.receive_type("message");
+  REQUIRE(next);
+  CHECK((*next)["from"] == "visitor");
+  CHECK((*next)["seq"] == seq + 1);
+}
