@@ -56,7 +56,9 @@ int run_daemon(const launch_options& opts) {
   seed_demo_data(*db, cfg);
 
   caf::actor_system_config sys_cfg;
-  configure_actor_system(sys_cfg, cfg.server.actor_threads);
+  const unsigned actor_threads = effective_actor_threads(cfg.server, std::thread::hardware_concurrency());
+  spdlog::info("threads: {} io, {} actor workers, 1 store writer", cfg.server.io_threads, actor_threads);
+  configure_actor_system(sys_cfg, actor_threads);
   caf::actor_system sys{sys_cfg};
   actor_context ctx{db, &cfg, &stats, {}, {}, {}};
   // On every way out, a start-up failure (the port is taken) included, the long-lived

@@ -124,11 +124,16 @@ void validate(const settings& s) {
   require(s.websocket.max_outbound_frames >= 8, "websocket.max_outbound_frames must be at least 8");
   require(s.websocket.agent_max_outbound_frames >= 8, "websocket.agent_max_outbound_frames must be at least 8");
   require(s.websocket.max_connections >= 1, "websocket.max_connections must be at least 1");
-  require(s.server.io_threads >= 1 && s.server.actor_threads >= 1, "thread counts must be at least 1");
+  require(s.server.io_threads >= 1, "server.io_threads must be at least 1");
   require(s.chat.max_offer_attempts >= 1, "chat.max_offer_attempts must be at least 1");
   require(s.chat.offer_timeout.count() >= 1, "chat.offer_timeout must be at least 1 s");
   require(s.chat.max_in_flight >= 1, "chat.max_in_flight must be at least 1");
   require(s.store.max_batch_requests >= 1, "store.max_batch_requests must be at least 1");
+}
+
+unsigned effective_actor_threads(const server_settings& s, unsigned hardware_threads) {
+  if (s.actor_threads > 0) return s.actor_threads;
+  return hardware_threads > s.io_threads ? hardware_threads - s.io_threads : 1;
 }
 
 } // namespace dynchat

@@ -26,6 +26,20 @@ TEST_CASE("the shipped config file loads and equals the built-in defaults", "[co
   validate(s);
 }
 
+TEST_CASE("actor_threads 0 takes the cores the io threads leave, at least one", "[core]") {
+  server_settings s;
+  s.io_threads = 1;
+  s.actor_threads = 0;
+  CHECK(effective_actor_threads(s, 2) == 1);
+  CHECK(effective_actor_threads(s, 8) == 7);
+  CHECK(effective_actor_threads(s, 1) == 1);
+  CHECK(effective_actor_threads(s, 0) == 1); // the hardware count is unknown
+  s.io_threads = 2;
+  CHECK(effective_actor_threads(s, 2) == 1);
+  s.actor_threads = 3;
+  CHECK(effective_actor_threads(s, 2) == 3); // an explicit count is kept
+}
+
 TEST_CASE("values override defaults, and unknown keys or wrong types are errors", "[core]") {
   auto p = write_toml("[chat]\noffer_timeout = 5\n[websocket]\nmax_frame_bytes = 2048\n");
   auto s = load_settings_file(p);

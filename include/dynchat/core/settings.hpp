@@ -15,7 +15,7 @@ using seconds = std::chrono::seconds;
 struct server_settings {
   std::string listen = "127.0.0.1:8080";
   unsigned io_threads = 1;
-  unsigned actor_threads = 2;
+  unsigned actor_threads = 0; // 0: as many as the cores the io threads leave (at least 1)
   std::string data_dir = "./data";
   std::string admin_token; // empty: generated (and printed) on first start
   bool seed_demo = true;
@@ -73,5 +73,9 @@ settings load_settings_file(const std::filesystem::path& path, settings base = {
 settings load_settings_text(std::string_view toml_text, settings base = {});
 /// Checks ranges (capacity 1..10, positive limits); throws std::runtime_error.
 void validate(const settings& s);
+
+/// The CAF worker count to run: server.actor_threads, or when 0 the cores left over by
+/// the io threads (at least one). More workers than cores only adds wake-ups.
+unsigned effective_actor_threads(const server_settings& s, unsigned hardware_threads);
 
 } // namespace dynchat
