@@ -1,5 +1,7 @@
 #include "detail.hpp"
 
+#include <pthread.h>
+
 #include <spdlog/spdlog.h>
 
 namespace dynchat::net {
@@ -38,7 +40,10 @@ void server::start() {
   }
   core_->acceptor->run();
   for (unsigned i = 0; i < core_->cfg.server.io_threads; ++i)
-    core_->threads.emplace_back([c = core_] { c->ioc.run(); });
+    core_->threads.emplace_back([c = core_] {
+      pthread_setname_np(pthread_self(), "dynchat.io"); // named for top -H and perf
+      c->ioc.run();
+    });
 }
 
 std::uint16_t server::port() const { return core_->acceptor ? core_->acceptor->port() : 0; }
