@@ -36,30 +36,19 @@ server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-start_server() { # label
-  case "$1" in
-    limit) "$bin/beast_relay" "$port" & server_pid=$! ;;
-    peer) NODE_PATH=/usr/share/nodejs node load-tests/baselines/node_relay.js "$port" & server_pid=$! ;;
-    dynchat) rm -rf "$work/data"
-      "$bin/dynchatd" --no-seed --admin-token compare --data-dir "$work/data" --listen "127.0.0.1:$port" --log-level warn \
-        --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 & server_pid=$! ;;
-  esac
-  wait_port || { echo "$1 did not start" >&2; exit 1; }
-}
-stop_server() { kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+. load-tests/servers.sh
 
 for server in limit peer dynchat; do
   echo "equal load: $server" >&2
   start_server "$server"
-  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token compare --procs "$procs" \
+  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token "$admin_token" --procs "$procs" \
     --report "reports/compare-$server.json" > /dev/null 2> "reports/compare-$server.log" || true
   stop_server
 done
 for server in limit peer dynchat; do
   echo "capacity: $server" >&2
   start_server "$server"
-  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token compare --procs "$procs" \
+  "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" --admin-token "$admin_token" --procs "$procs" \
     --capacity --arrival-rate "$base" --capacity-factor "$factor" --capacity-steps "$steps" --slo-p99-ack-ms "$slo" \
     --report "reports/capacity-$server.json" > /dev/null 2> "reports/capacity-$server.log" || true
   stop_server

@@ -230,4 +230,12 @@ std::uint64_t global_arrival(std::uint64_t k, unsigned procs, unsigned index) {
   return index + 1 + (k - 1) * procs;
 }
 
+std::string run_page_url(std::string_view run_tag) {
+  return "https://load.test/pricing?run=" + std::string{run_tag};
+}
+
+bool from_another_run(std::string_view visitor_page_url, std::string_view run_tag) {
+  return !visitor_page_url.empty() && visitor_page_url != run_page_url(run_tag);
+}
+
 } // namespace dynchat::load

@@ -68,4 +68,11 @@ std::uint64_t own_arrivals(std::uint64_t due, unsigned procs, unsigned index);
 /// The run-wide number (from 1) of process `index`'s k-th arrival (from 1).
 std::uint64_t global_arrival(std::uint64_t k, unsigned procs, unsigned index);
 
+/// The page_url a run's visitors send: it names the run, so its agents can tell their
+/// chats from those an earlier run left waiting on the same server.
+std::string run_page_url(std::string_view run_tag);
+/// Whether a chat whose visitor reported `visitor_page_url` belongs to another run. A
+/// server that reports no page cannot be told apart: its chats count as this run's.
+bool from_another_run(std::string_view visitor_page_url, std::string_view run_tag);
+
 } // namespace dynchat::load

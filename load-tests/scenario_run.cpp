@@ -63,9 +63,7 @@ struct world {
     if (tt.kind == think_time::shape::exponential && s > 0) s = std::exponential_distribution<double>{1.0 / s}(rng);
     return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
   }
-  // Visitors of this run name it in their page_url, so agents can tell them from
-  // conversations an earlier run left waiting on the same server.
-  std::string page_url() const { return "https://load.test/pricing?run=" + opts.run_tag; }
+  std::string page_url() const { return run_page_url(opts.run_tag); }
   tcp::endpoint next_source() {
     return {asio::ip::address_v4{source_address_v4(opts.proc_index, connections++, opts.source_addresses)}, 0};
   }
@@ -235,7 +233,8 @@ private:
       send(json{{"type", "status"}, {"status", "available"}});
     } else if (type == "offer") {
       send(json{{"type", "accept"}, {"conversation_id", conv}});
-    } else if (type == "chat" && is_foreign(f)) {
+    } else if (type == "chat" &&
+               from_another_run(f.value("/visitor/page_url"_json_pointer, std::string{}), w_.opts.run_tag)) {
       // Left waiting by an earlier run: take it out of the line and end it, uncounted;
       // a strict FIFO would otherwise hold this run's visitors behind it.
       foreign_.insert(conv);
@@ -273,13 +272,6 @@ private:
   }
 
   // A visitor message reached this agent: check it in, and answer after a think time.
-  // A chat whose visitor came from another run. A server that does not report the
-  // visitor's page cannot be told apart, so its chats all count as this run's.
-  bool is_foreign(const json& chat) const {
-    const auto page = chat.value("/visitor/page_url"_json_pointer, std::string{});
-    return !page.empty() && page != w_.page_url();
-  }
-
   void on_visitor_message(const std::string& conv, const json& m) {
     w_.t.checker.delivered(conv, "agent", m.value("seq", std::uint64_t{0}));
     const bool last = world::take_token(m.value("text", ""), w_.t.to_agent);

@@ -20,23 +20,21 @@ server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+. load-tests/servers.sh
 case "$server" in
-  dynchat) "$bin/dynchatd" --no-seed --admin-token cost --data-dir "$work/data" --listen "127.0.0.1:$port" \
-             --log-level warn --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 "$@" &
-           server_pid=$! ;;
-  limit) "$bin/beast_relay" "$port" & server_pid=$! ;;
-  *) echo "server must be dynchat or limit" >&2; exit 2 ;;
+  dynchat | limit) start_server "$server" "$@" ;;
+  *) echo "server must be dynchat or limit (the peer is not a native process to read threads from)" >&2; exit 2 ;;
 esac
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 /usr/bin/time -f "%U %S" -o "$work/client-time" "$bin/dynchat-load" --port "$port" --scenario-file "$scenario" \
-  --admin-token cost --procs "$procs" --report "$work/report.json" > /dev/null 2> "$work/load.log" || true
+  --admin-token "$admin_token" --procs "$procs" --report "$work/report.json" > /dev/null 2> "$work/load.log" || true
 # Per-thread CPU of the server, read before it exits (utime and stime in clock ticks).
 tick=$(getconf CLK_TCK)
 for t in /proc/"$server_pid"/task/*; do
   echo "$(cat "$t/comm") $(awk '{print $14, $15}' "$t/stat")"
 done > "$work/threads"
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+stop_server
+[ -s "$work/report.json" ] || { echo "the load run wrote no report:" >&2; tail -5 "$work/load.log" >&2; exit 1; }
 
 python3 - "$server" "$work" "$tick" <<'PY'
 import json, sys

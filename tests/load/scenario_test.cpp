@@ -75,3 +75,12 @@ TEST_CASE("leads come from a CSV with an email column or from plain lines", "[lo
                     Catch::Contains("known_share"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a chat belongs to another run only when its visitor names a different run", "[load]") {
+  const std::string mine = run_page_url("run-a");
+  CHECK(mine.find("run-a") != std::string::npos);
+  CHECK_FALSE(from_another_run(mine, "run-a"));
+  CHECK(from_another_run(run_page_url("run-b"), "run-a"));
+  CHECK(from_another_run("https://example.com/pricing", "run-a"));
+  CHECK_FALSE(from_another_run("", "run-a")); // a server that reports no page: this run's
+}
