@@ -40,7 +40,7 @@ struct server::core {
   std::shared_ptr<listener> acceptor;
   std::atomic<std::size_t> websockets{0};
   std::atomic<std::uint64_t> next_connection_id{1};
-  // Weak handles only, so shutdown can reach every socket; never dereferenced off its strand.
+  // Weak handles only, so shutdown can reach every socket; never dereferenced off its executor.
   std::mutex registry_mutex;
   std::unordered_map<std::uint64_t, std::weak_ptr<websocket_session>> registry;
 };
@@ -54,6 +54,7 @@ public:
 
 private:
   void do_accept();
+  asio::any_io_executor connection_executor();
   server::core& core_;
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;
@@ -87,7 +88,7 @@ public:
   ~websocket_session();
   void run(http::request<http::string_body> req);
 
-  // Called on the strand only (the sink posts here).
+  // Called on the connection's executor only (the sink posts here).
   void enqueue(std::shared_ptr<const std::string> bytes, bool binary);
   void close_with(std::uint16_t code, std::string reason);
   void hello_done();

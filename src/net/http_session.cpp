@@ -56,7 +56,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return respond(200, "text/plain; version=0.0.4", core_.stats.render_prometheus(), keep_alive);
   http_request request{std::string{req.method_string()}, std::string{req.target()},
                        std::string{req[http::field::authorization]}, std::move(req.body())};
-  // Answered on the strand whichever thread replies.
+  // Answered on the connection's executor whichever thread replies.
   core_.rest.handle(std::move(request), [self = shared_from_this(), keep_alive](http_response r) {
     asio::post(self->stream_.get_executor(), [self, keep_alive, r = std::move(r)]() mutable {
       self->respond(r.status, std::move(r.content_type), std::move(r.body), keep_alive);

@@ -23,8 +23,16 @@ void listener::stop() {
   });
 }
 
+// A connection's handlers must never run at the same time. With one io thread they
+// cannot, and a strand would only add a lock and a queue hop to every frame the actors
+// post; with several io threads each connection gets its own strand.
+asio::any_io_executor listener::connection_executor() {
+  if (core_.cfg.server.io_threads > 1) return asio::make_strand(core_.ioc);
+  return core_.ioc.get_executor();
+}
+
 void listener::do_accept() {
-  acceptor_.async_accept(asio::make_strand(core_.ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+  acceptor_.async_accept(connection_executor(), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
     if (self->stopped_) return;
     if (ec) {
       // Out of descriptors (EMFILE) and the like: wait a little instead of spinning.

@@ -1,6 +1,7 @@
 // One websocket. Reads decode nothing here: bytes go to the connection handler (the
 // actor bridge). Writes come from actors through socket_sink, which posts onto this
-// connection's strand; one write is in flight and a bounded queue stands behind it.
+// connection's executor (listener::connection_executor); one write is in flight and a
+// bounded queue stands behind it.
 // A client that stops reading fills the queue and is dropped: it never grows memory.
 #include "detail.hpp"
 
@@ -13,9 +14,9 @@ namespace {
 
 class socket_sink final : public frame_sink {
 public:
-  socket_sink(std::uint64_t id, std::weak_ptr<websocket_session> session, asio::any_io_executor strand,
+  socket_sink(std::uint64_t id, std::weak_ptr<websocket_session> session, asio::any_io_executor executor,
               metrics& stats)
-    : id_(id), session_(std::move(session)), strand_(std::move(strand)), stats_(stats) {}
+    : id_(id), session_(std::move(session)), executor_(std::move(executor)), stats_(stats) {}
 
   std::uint64_t id() const noexcept override { return id_; }
 
@@ -24,21 +25,21 @@ public:
     auto bytes = std::make_shared<const std::string>(
       protocol::serialize(frame, binary ? protocol::encoding::msgpack : protocol::encoding::json));
     stats_.frames_out++;
-    asio::post(strand_, [weak = session_, bytes = std::move(bytes), binary] {
+    asio::post(executor_, [weak = session_, bytes = std::move(bytes), binary] {
       if (auto s = weak.lock()) s->enqueue(bytes, binary);
     });
   }
 
   void close(std::uint16_t code, std::string reason) override {
-    asio::post(strand_, [weak = session_, code, reason = std::move(reason)]() mutable {
+    asio::post(executor_, [weak = session_, code, reason = std::move(reason)]() mutable {
       if (auto s = weak.lock()) s->close_with(code, std::move(reason));
     });
   }
 
-  void post(std::function<void()> fn) override { asio::post(strand_, std::move(fn)); }
+  void post(std::function<void()> fn) override { asio::post(executor_, std::move(fn)); }
 
   void hello_completed() override {
-    asio::post(strand_, [weak = session_] {
+    asio::post(executor_, [weak = session_] {
       if (auto s = weak.lock()) s->hello_done();
     });
   }
@@ -49,7 +50,7 @@ public:
 private:
   std::uint64_t id_;
   std::weak_ptr<websocket_session> session_;
-  asio::any_io_executor strand_;
+  asio::any_io_executor executor_; // the connection's strand, or the io context with one io thread
   metrics& stats_;
   std::atomic<bool> binary_{false};
 };
