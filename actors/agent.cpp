@@ -51,7 +51,7 @@ json transcript_json(const std::vector<msg::chat_message>& t) {
   return arr;
 }
 
-void broadcast(agent_actor* self, const json& frame, std::uint64_t except_conn = 0) {
+void broadcast(agent_actor* self, const protocol::outbound_frame& frame, std::uint64_t except_conn = 0) {
   for (auto& s : self->state.sinks)
     if (s->id() != except_conn) s->send(frame);
 }
@@ -203,7 +203,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
         self->request(session, caf::infinite, msg::say_atom::value, self->state.record.id, conn, say)
           .then(
             [=](std::uint64_t seq) {
-              if (auto s = sink_of(self, conn)) s->send(protocol::make_ack(say.conversation_id, say.client_msg_id, seq));
+              if (auto s = sink_of(self, conn)) s->send(protocol::outbound_frame::ack(say.conversation_id, say.client_msg_id, seq));
             },
             [=](caf::error& err) {
               send_error(self, conn, from_caf_error(err), "the message was not accepted", say.client_msg_id);
@@ -245,8 +245,8 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     },
     // origin_conn: the socket the message was written on, which has its ack instead.
     [=](msg::deliver_atom, msg::chat_message& m, std::uint64_t origin_conn) {
-      json frame = protocol::make_message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name});
-      broadcast(self, frame, origin_conn);
+      broadcast(self, protocol::outbound_frame::message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name}),
+                origin_conn);
     },
     [=](msg::typing_atom, std::string conversation_id, std::string from) {
       broadcast(self, protocol::make_typing(conversation_id, from));

@@ -74,7 +74,7 @@ msg::visitor_summary summary(const store::conversation_record& c) {
   return {c.visitor_id, c.id, c.page_url, c.referrer, c.email};
 }
 
-void send_to_visitors(session_actor* self, const nlohmann::json& frame, std::uint64_t except_conn = 0) {
+void send_to_visitors(session_actor* self, const protocol::outbound_frame& frame, std::uint64_t except_conn = 0) {
   for (auto& s : self->state.sinks)
     if (s->id() != except_conn) s->send(frame);
 }
@@ -122,10 +122,11 @@ void on_batch_done(session_actor* self, bool ok) {
     for (auto& w : m.waiters) {
       st.ctx.stats->acks_sent++;
       if (w.has_promise) w.promise.deliver(m.seq);
-      else if (w.sink) w.sink->send(protocol::make_ack(st.conv.id, m.rec.client_msg_id, m.seq));
+      else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, m.rec.client_msg_id, m.seq));
     }
-    auto frame = protocol::make_message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name});
-    send_to_visitors(self, frame, m.origin_conn);
+    send_to_visitors(self,
+                     protocol::outbound_frame::message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name}),
+                     m.origin_conn);
     if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
   if (!ok) st.conv_dirty = true; // retry the record with the next batch
@@ -212,7 +213,7 @@ bool absorb_duplicate(session_actor* self, const std::string& sender, const std:
   st.ctx.stats->duplicate_messages++;
   st.ctx.stats->acks_sent++;
   if (w.has_promise) w.promise.deliver(*seq);
-  else if (w.sink) w.sink->send(protocol::make_ack(st.conv.id, client_msg_id, *seq));
+  else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, client_msg_id, *seq));
   return true;
 }
 
@@ -375,7 +376,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
         sink->hello_completed();
         sink->send(welcome_frame(self, hello));
         for (auto& m : committed_transcript(self, hello.last_seq, st.ctx.cfg->chat.max_replay))
-          sink->send(protocol::make_message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name}));
+          sink->send(protocol::outbound_frame::message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name}));
       });
       flush(self);
     },

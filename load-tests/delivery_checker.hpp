@@ -4,11 +4,14 @@
 // end every acked message must have been delivered once, and each receiver must have
 // seen its conversation's seqs strictly increasing.
 #include <cstdint>
-#include <map>
-#include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "seq_set.hpp"
 
 namespace dynchat::load {
 
@@ -33,11 +36,11 @@ public:
 
 private:
   struct stream {
-    std::set<std::uint64_t> acked;
-    std::set<std::uint64_t> delivered;
+    seq_set acked;
+    seq_set delivered;
+    std::vector<std::pair<std::string, std::uint64_t>> last_seen; // per receiver: one or two
   };
-  std::map<std::string, stream> streams_;                      // per conversation
-  std::map<std::pair<std::string, std::string>, std::uint64_t> last_seen_; // (conversation, receiver)
+  std::unordered_map<std::string, stream> streams_; // per conversation
   std::uint64_t duplicated_ = 0;
   std::uint64_t reordered_ = 0;
   std::uint64_t acked_count_ = 0;

@@ -20,10 +20,9 @@ public:
 
   std::uint64_t id() const noexcept override { return id_; }
 
-  void send(const nlohmann::json& frame) override {
+  void send(const protocol::outbound_frame& frame) override {
     const bool binary = binary_.load(std::memory_order_relaxed);
-    auto bytes = std::make_shared<const std::string>(
-      protocol::serialize(frame, binary ? protocol::encoding::msgpack : protocol::encoding::json));
+    auto bytes = frame.bytes(binary ? protocol::encoding::msgpack : protocol::encoding::json);
     stats_.frames_out++;
     asio::post(executor_, [weak = session_, bytes = std::move(bytes), binary] {
       if (auto s = weak.lock()) s->enqueue(bytes, binary);

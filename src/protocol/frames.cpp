@@ -154,19 +154,8 @@ json make_error(error_code code, std::string_view message, std::string_view clie
   return j;
 }
 
-json make_ack(std::string_view conversation_id, std::string_view client_msg_id, std::uint64_t seq) {
-  return json{{"type", "ack"}, {"conversation_id", conversation_id}, {"client_msg_id", client_msg_id}, {"seq", seq}};
-}
-
 json make_typing(std::string_view conversation_id, std::string_view from) {
   return json{{"type", "typing"}, {"conversation_id", conversation_id}, {"from", from}};
-}
-
-json make_message(const message_view& m) {
-  json j{{"type", "message"}, {"conversation_id", m.conversation_id}, {"seq", m.seq},
-         {"from", m.from},    {"text", m.text},                       {"ts", m.ts_ms}};
-  if (!m.agent_name.empty()) j["agent"] = m.agent_name;
-  return j;
 }
 
 } // namespace dynchat::protocol

@@ -11,12 +11,16 @@ using namespace dynchat::testing;
 
 namespace {
 
-// Records frames; checks at the moment of every ack that its message is already stored.
+// Records frames as a JSON client reads them; checks at the moment of every ack that its
+// message is already stored.
 class recording_sink final : public net::frame_sink {
 public:
   explicit recording_sink(std::shared_ptr<store::database> db) : db_(std::move(db)) {}
   std::uint64_t id() const noexcept override { return 7; }
-  void send(const nlohmann::json& frame) override {
+  void send(const protocol::outbound_frame& out) override {
+    auto decoded = protocol::parse(*out.bytes(protocol::encoding::json), protocol::encoding::json);
+    REQUIRE(decoded);
+    const auto& frame = *decoded;
     if (frame["type"] == "ack") {
       auto txn = db_->read();
       auto key = store::message_key(frame["conversation_id"].get<std::string>(), frame["seq"].get<std::uint64_t>());

@@ -63,4 +63,25 @@ TEST_CASE("a seq delivered in two processes is a duplicate, and counts survive t
   CHECK(a.duplicated() == 2);
   CHECK(a.lost() == 0);
   CHECK_THROWS_AS(delivery_checker::from_json(nlohmann::json{{"streams", 3}}), std::invalid_argument);
+  auto dump = a.to_json();
+  dump["streams"]["c1"]["acked"] = {{5, 2}}; // a run that ends before it starts
+  CHECK_THROWS_AS(delivery_checker::from_json(dump), std::invalid_argument);
+  dump["streams"]["c1"]["acked"] = {{5}};
+  CHECK_THROWS_AS(delivery_checker::from_json(dump), std::invalid_argument);
+}
+
+TEST_CASE("visitor and agent seqs interleave across processes and merge back whole", "[load]") {
+  delivery_checker visitor_proc, agent_proc;
+  for (std::uint64_t s = 1; s <= 100; ++s) {
+    // Odd seqs are the visitor's messages, even ones the agent's: each side acks its own
+    // and is delivered the other's.
+    (s % 2 ? visitor_proc : agent_proc).acked("c1", s);
+    if (s != 40) (s % 2 ? agent_proc : visitor_proc).delivered("c1", s % 2 ? "agent" : "visitor", s);
+  }
+  auto merged = delivery_checker::from_json(visitor_proc.to_json());
+  merged.merge(delivery_checker::from_json(agent_proc.to_json()));
+  CHECK(merged.acked_count() == 100);
+  CHECK(merged.lost() == 1); // seq 40
+  CHECK(merged.duplicated() == 0);
+  CHECK(merged.reordered() == 0);
 }

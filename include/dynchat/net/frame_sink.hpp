@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "dynchat/protocol/outbound.hpp"
 
 namespace dynchat::net {
 
@@ -30,19 +30,20 @@ public:
   virtual ~frame_sink() = default;
   /// Unique per connection for the life of the process.
   virtual std::uint64_t id() const noexcept = 0;
-  /// Encodes in the client's encoding on the calling thread and queues the bytes on the
-  /// connection's strand. Thread-safe; a no-op once the socket is gone.
-  virtual void send(const nlohmann::json& frame) = 0;
+  /// Encodes in the client's encoding on the calling thread (once per encoding for a
+  /// frame sent to many sockets) and queues the bytes on the connection's io executor.
+  /// A no-op once the socket is gone. Call with one frame from one thread at a time.
+  virtual void send(const protocol::outbound_frame& frame) = 0;
   /// Sends a close frame after what is queued. Thread-safe.
   virtual void close(std::uint16_t code, std::string reason) = 0;
-  /// Runs fn on the connection's strand; it runs even if the socket has closed meanwhile.
+  /// Runs fn on the connection's io executor; it runs even if the socket has closed meanwhile.
   virtual void post(std::function<void()> fn) = 0;
   /// The client completed hello: stops the hello timer. Thread-safe.
   virtual void hello_completed() = 0;
 };
 using sink_ptr = std::shared_ptr<frame_sink>;
 
-/// One per websocket; every call arrives on the connection's strand.
+/// One per websocket; every call arrives on the connection's io executor, never two at once.
 class connection_handler {
 public:
   virtual ~connection_handler() = default;

@@ -54,11 +54,11 @@ agent_decode decode_agent(const json& frame, const decode_limits& limits);
 /// True for the statuses an agent may set.
 bool is_agent_status(std::string_view s) noexcept;
 
-// ---- server -> client ----
+// ---- server -> client (ack and message, sent most, are in outbound.hpp) ----
 json make_error(error_code code, std::string_view message, std::string_view client_msg_id = {});
-json make_ack(std::string_view conversation_id, std::string_view client_msg_id, std::uint64_t seq);
 json make_typing(std::string_view conversation_id, std::string_view from);
 
+/// A stored message as clients see it; outbound_frame::message (outbound.hpp) sends it.
 struct message_view {
   std::string_view conversation_id;
   std::uint64_t seq;
@@ -67,6 +67,5 @@ struct message_view {
   std::int64_t ts_ms;
   std::string_view agent_name; // set when from == agent
 };
-json make_message(const message_view& m);
 
 } // namespace dynchat::protocol

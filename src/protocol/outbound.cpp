@@ -1,0 +1,121 @@
+#include "dynchat/protocol/outbound.hpp"
+
+#include <msgpack.hpp>
+
+namespace dynchat::protocol {
+namespace {
+
+using fields = outbound_frame::fields;
+
+// As nlohmann's dump escapes (without ensure_ascii): quote, backslash and control
+// characters; everything else, UTF-8 included, is copied.
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 0xF];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string flat_json(const fields& f) {
+  std::string out;
+  out.reserve(64 + 48 * f.size());
+  out += '{';
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, f[i].key);
+    out += ':';
+    if (auto* s = std::get_if<std::string>(&f[i].value)) append_json_string(out, *s);
+    else if (auto* u = std::get_if<std::uint64_t>(&f[i].value)) out += std::to_string(*u);
+    else out += std::to_string(std::get<std::int64_t>(f[i].value));
+  }
+  out += '}';
+  return out;
+}
+
+std::string flat_msgpack(const fields& f) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk{buffer};
+  pk.pack_map(static_cast<std::uint32_t>(f.size()));
+  for (const auto& [key, value] : f) {
+    pk.pack_str(static_cast<std::uint32_t>(key.size()));
+    pk.pack_str_body(key.data(), static_cast<std::uint32_t>(key.size()));
+    if (auto* s = std::get_if<std::string>(&value)) {
+      pk.pack_str(static_cast<std::uint32_t>(s->size()));
+      pk.pack_str_body(s->data(), static_cast<std::uint32_t>(s->size()));
+    } else if (auto* u = std::get_if<std::uint64_t>(&value)) {
+      pk.pack(*u);
+    } else {
+      pk.pack(std::get<std::int64_t>(value));
+    }
+  }
+  return std::string{buffer.data(), buffer.size()};
+}
+
+json to_document(const fields& f) {
+  json doc = json::object();
+  for (const auto& [key, value] : f) std::visit([&, k = key](const auto& v) { doc[std::string{k}] = v; }, value);
+  return doc;
+}
+
+bool all_valid_utf8(const fields& f) {
+  for (const auto& [key, value] : f)
+    if (auto* s = std::get_if<std::string>(&value); s && !is_valid_utf8(*s)) return false;
+  return true;
+}
+
+} // namespace
+
+outbound_frame outbound_frame::ack(std::string_view conversation_id, std::string_view client_msg_id,
+                                   std::uint64_t seq) {
+  return outbound_frame{fields{{"client_msg_id", std::string{client_msg_id}},
+                               {"conversation_id", std::string{conversation_id}},
+                               {"seq", seq},
+                               {"type", std::string{"ack"}}}};
+}
+
+outbound_frame outbound_frame::message(const message_view& m) {
+  fields f;
+  f.reserve(7);
+  if (!m.agent_name.empty()) f.push_back({"agent", std::string{m.agent_name}});
+  f.push_back({"conversation_id", std::string{m.conversation_id}});
+  f.push_back({"from", std::string{m.from}});
+  f.push_back({"seq", m.seq});
+  f.push_back({"text", std::string{m.text}});
+  f.push_back({"ts", static_cast<std::int64_t>(m.ts_ms)});
+  f.push_back({"type", std::string{"message"}});
+  return outbound_frame{std::move(f)};
+}
+
+const std::shared_ptr<const std::string>& outbound_frame::bytes(encoding enc) const {
+  auto& slot = encoded_[static_cast<std::size_t>(enc)];
+  if (slot) return slot;
+  if (const auto* doc = std::get_if<json>(&content_)) {
+    slot = std::make_shared<const std::string>(serialize(*doc, enc));
+  } else {
+    const auto& flat = std::get<fields>(content_);
+    // Invalid UTF-8 never reaches the store, but if it did the document route replaces it.
+    if (!all_valid_utf8(flat)) slot = std::make_shared<const std::string>(serialize(to_document(flat), enc));
+    else slot = std::make_shared<const std::string>(enc == encoding::json ? flat_json(flat) : flat_msgpack(flat));
+  }
+  return slot;
+}
+
+} // namespace dynchat::protocol

@@ -1,0 +1,60 @@
+#include <catch2/catch.hpp>
+
+#include <limits>
+
+#include "dynchat/protocol/outbound.hpp"
+
+using namespace dynchat::protocol;
+
+namespace {
+
+// The bytes a frame must have: its document as the general encoder writes it.
+void check_encodes_as(const outbound_frame& frame, const json& expected) {
+  CHECK(*frame.bytes(encoding::json) == serialize(expected, encoding::json));
+  CHECK(*frame.bytes(encoding::msgpack) == serialize(expected, encoding::msgpack));
+  for (auto enc : {encoding::json, encoding::msgpack}) {
+    auto back = parse(*frame.bytes(enc), enc);
+    REQUIRE(back);
+    CHECK(*back == expected);
+  }
+}
+
+} // namespace
+
+TEST_CASE("ack and message frames are written as their documents would be", "[protocol]") {
+  const std::string awkward = "quote \" backslash \\ slash / tab \t newline \n nul " + std::string(1, '\0') +
+                              " bell \x07 del \x7f unit \x1f é 中 🙂";
+  const std::string long8(200, 'x'), long16(70'000, 'y');
+  const std::uint64_t max_u = std::numeric_limits<std::uint64_t>::max();
+  for (std::uint64_t seq : std::initializer_list<std::uint64_t>{0, 1, 127, 128, 255, 256, 65'535, 65'536,
+                                                               4'294'967'295, 4'294'967'296, max_u}) {
+    CAPTURE(seq);
+    check_encodes_as(outbound_frame::ack("c1", "m-1", seq),
+                     {{"type", "ack"}, {"conversation_id", "c1"}, {"client_msg_id", "m-1"}, {"seq", seq}});
+  }
+  for (const std::string* text : {&awkward, &long8, &long16}) {
+    check_encodes_as(outbound_frame::message({"c1", 42, "agent", *text, 1'700'000'000'123, "Ann"}),
+                     {{"type", "message"}, {"conversation_id", "c1"}, {"seq", 42}, {"from", "agent"},
+                      {"text", *text}, {"ts", 1'700'000'000'123}, {"agent", "Ann"}});
+  }
+  // No agent name, no `agent` key; a negative timestamp still round-trips.
+  check_encodes_as(outbound_frame::message({"c2", 7, "visitor", "hi", -5, ""}),
+                   {{"type", "message"}, {"conversation_id", "c2"}, {"seq", 7}, {"from", "visitor"},
+                    {"text", "hi"}, {"ts", -5}});
+}
+
+TEST_CASE("invalid UTF-8 in a flat frame is replaced as the document encoder does", "[protocol]") {
+  const std::string bad = "ok \xff\xfe end";
+  auto frame = outbound_frame::message({"c", 1, "visitor", bad, 1, ""});
+  json doc{{"type", "message"}, {"conversation_id", "c"}, {"seq", 1}, {"from", "visitor"}, {"text", bad}, {"ts", 1}};
+  CHECK(*frame.bytes(encoding::json) == serialize(doc, encoding::json));
+  CHECK(is_valid_utf8(*frame.bytes(encoding::json)));
+}
+
+TEST_CASE("a frame is encoded once per encoding and shared by every socket", "[protocol]") {
+  outbound_frame frame = json{{"type", "typing"}, {"from", "agent"}};
+  auto first = frame.bytes(encoding::json);
+  CHECK(frame.bytes(encoding::json) == first); // the same buffer, not an equal copy
+  CHECK(frame.bytes(encoding::msgpack) != first);
+  CHECK(*first == R"({"from":"agent","type":"typing"})");
+}
