@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "histogram.hpp"
+#include "report_text.hpp"
 #include "report_util.hpp"
 #include "scenario.hpp"
 #include "scenario_run.hpp"
@@ -175,7 +176,14 @@ int main(int argc, char** argv) {
   cli.add_option("--preset", preset_name, "run a preset: idle, chat, burst, dialogue, soak");
   cli.add_option("--admin-token", run.admin_token, "admin token, to create the simulated agents");
   cli.add_option("--max-seconds", run.max_seconds, "hard bound on the run (scenario mode)");
-  cli.add_option("--slo-p99-ack-ms", run.slo_p99_ack_ms, "fail when the p99 visitor ack latency is above this");
+  cli.add_option("--slo-p99-ack-ms", run.slo.p99_ack_ms, "fail when the p99 visitor ack latency is above this")
+    ->check(CLI::NonNegativeNumber);
+  cli.add_option("--slo-p99-delivery-ms", run.slo.p99_delivery_ms,
+                 "fail when the p99 visitor->agent or agent->visitor delivery latency is above this")
+    ->check(CLI::NonNegativeNumber);
+  cli.add_option("--slo-p99-agent-wait-ms", run.slo.p99_agent_wait_ms,
+                 "fail when the p99 time from a visitor's arrival to an agent joining is above this")
+    ->check(CLI::NonNegativeNumber);
   cli.add_option("--seed", run.seed, "random seed (think times, who drops and resumes)");
   cli.add_option("--procs", run.procs, "client processes sharing the run (scenario mode)")->check(CLI::Range(1u, 64u));
   cli.add_option("--source-addresses", run.source_addresses, "source addresses per client process, 127.(p+1).x.y")
@@ -199,7 +207,7 @@ int main(int argc, char** argv) {
   cli.add_option("--text-bytes", o.text_bytes, "bytes of text per message")->check(CLI::Range(1u, 60000u));
   cli.add_flag("--msgpack", o.msgpack, "binary MessagePack frames instead of JSON text");
   cli.add_option("--server-pid", o.server_pid, "measure this process's RSS (idle)");
-  cli.add_option("--report", o.report, "write a JSON report here");
+  cli.add_option("--report", o.report, "write the JSON report to this file ('-': print it instead of the summary)");
   cli.add_option("--label", o.label, "name of this run in the report");
   CLI11_PARSE(cli, argc, argv);
   raise_descriptor_limit();
@@ -213,8 +221,13 @@ int main(int argc, char** argv) {
       auto result = capacity ? dynchat::load::find_capacity(sc, run, capacity_factor, capacity_steps)
                              : dynchat::load::run_scenario(sc, run);
       if (!result.report.empty()) {
-        std::cout << result.report << std::endl;
-        if (!o.report.empty()) std::ofstream(o.report) << result.report << "\n";
+        if (o.report == "-") { // a script wants the JSON on stdout
+          std::cout << result.report << std::endl;
+        } else {
+          const auto j = nlohmann::json::parse(result.report);
+          std::cout << (capacity ? dynchat::load::render_capacity(j) : dynchat::load::render_report(j)) << std::flush;
+          if (!o.report.empty()) std::ofstream(o.report) << result.report << "\n";
+        }
       }
       return result.exit_code;
     } catch (const std::invalid_argument& e) {
@@ -310,7 +323,7 @@ int main(int argc, char** argv) {
     if (rss_loaded > 0 && res.connected > 0)
       report["server_rss_per_session_bytes"] = static_cast<double>(rss_loaded - rss_before) * 1024.0 / static_cast<double>(res.connected);
   }
-  std::cout << report.dump(2) << std::endl;
-  if (!o.report.empty()) std::ofstream(o.report) << report.dump(2) << "\n";
+  std::cout << report.dump(2) << std::endl; // the fixed-rate modes feed bench-core.sh: JSON only
+  if (!o.report.empty() && o.report != "-") std::ofstream(o.report) << report.dump(2) << "\n";
   return (res.reordered || res.duplicates || lost) ? 1 : 0;
 }

@@ -186,7 +186,7 @@ run_result run_in_processes(const scenario& sc, const run_options& o) {
     merged.merge(c.final_tally);
     elapsed = std::max(elapsed, c.elapsed);
   }
-  const auto report = make_report(merged, sc, elapsed, o.slo_p99_ack_ms, o.procs);
+  const auto report = make_report(merged, sc, elapsed, o.slo, o.procs);
   return {report["ok"].get<bool>() ? 0 : 1, report.dump(2)};
 }
 

@@ -138,6 +138,7 @@ private:
       const std::string from = f.value("from", "");
       if (from == "system" && f.contains("agent") && !agent_joined_) {
         agent_joined_ = true;
+        w_.t.agent_wait.record(micros_since(started_));
         if (w_.sc.wait_for_agent) schedule_next();
       } else if (from == "agent") {
         w_.t.checker.delivered(conversation_, "visitor", seq);
@@ -453,7 +454,7 @@ run_result run_scenario(const scenario& sc, const run_options& o) {
   try {
     double elapsed = 0;
     const tally t = run_share(sc, tagged, elapsed);
-    const auto report = make_report(t, sc, elapsed, o.slo_p99_ack_ms, 1);
+    const auto report = make_report(t, sc, elapsed, o.slo, 1);
     return {report["ok"].get<bool>() ? 0 : 1, report.dump(2)};
   } catch (const std::exception& e) {
     std::cerr << "dynchat-load: " << e.what() << "\n";
@@ -472,13 +473,17 @@ run_result find_capacity(scenario s, const run_options& o, double factor, unsign
     if (r.exit_code == 2) return r;
     auto j = json::parse(r.report);
     steps.push_back({{"arrival_rate", s.arrival_rate}, {"ok", r.exit_code == 0}, {"acked_per_second", j["acked_per_second"]},
-                     {"p99_visitor_ack_us", j["latency"]["visitor_ack"]["p99_us"]}, {"lost", j["lost"]},
+                     {"p99_visitor_ack_us", j["latency"]["visitor_ack"]["p99_us"]},
+                     {"p99_visitor_to_agent_us", j["latency"]["visitor_to_agent"]["p99_us"]},
+                     {"p99_agent_to_visitor_us", j["latency"]["agent_to_visitor"]["p99_us"]},
+                     {"p99_agent_wait_us", j["latency"]["agent_wait"]["p99_us"]}, {"lost", j["lost"]},
                      {"duplicated", j["duplicated"]}, {"reordered", j["reordered"]}, {"errors", j["errors"]},
                      {"not_ok_because", j.value("not_ok_because", json::array())}});
     if (r.exit_code != 0) break;
     held = s.arrival_rate;
   }
-  json out{{"scenario", s.name}, {"mode", "capacity"}, {"slo_p99_ack_ms", o.slo_p99_ack_ms},
+  json out{{"scenario", s.name}, {"mode", "capacity"}, {"slo_p99_ack_ms", o.slo.p99_ack_ms},
+           {"slo_p99_delivery_ms", o.slo.p99_delivery_ms}, {"slo_p99_agent_wait_ms", o.slo.p99_agent_wait_ms},
            {"highest_arrival_rate_held", held}, {"steps", steps}};
   return {held > 0 ? 0 : 1, out.dump(2)};
 }

@@ -13,7 +13,7 @@ struct run_options {
   std::string admin_token;  // to create the simulated agents over REST
   std::string report;       // JSON report path
   double max_seconds = 0;   // hard bound; 0: derived from the scenario
-  double slo_p99_ack_ms = 0; // 0: none
+  service_levels slo;       // bounds the run must keep (all off by default)
   std::uint64_t seed = 1;
   unsigned procs = 1;              // client processes (see launcher.hpp)
   unsigned source_addresses = 64;  // source addresses per process, 127.(p+1).x.y

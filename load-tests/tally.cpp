@@ -1,6 +1,7 @@
 #include "tally.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "report_util.hpp"
@@ -23,6 +24,12 @@ latency_histogram histogram_from(const json& j) {
     if (!h.add_bucket(b.at(0).get<std::size_t>(), b.at(1).get<std::uint64_t>(), max))
       throw std::invalid_argument("tally dump: histogram bucket out of range");
   return h;
+}
+
+std::string fmt_ms(const std::string& head, double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g ms", ms);
+  return head + buf;
 }
 
 std::uint64_t peak(const std::vector<std::uint64_t>& series) {
@@ -55,6 +62,7 @@ template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
   fn("agent_ack", t.agent_ack);
   fn("visitor_to_agent", t.to_agent);
   fn("agent_to_visitor", t.to_visitor);
+  fn("agent_wait", t.agent_wait);
 }
 
 } // namespace
@@ -65,6 +73,7 @@ void tally::merge(const tally& other) {
   agent_ack.merge(other.agent_ack);
   to_agent.merge(other.to_agent);
   to_visitor.merge(other.to_visitor);
+  agent_wait.merge(other.agent_wait);
   checker.merge(other.checker);
   for (const auto& [code, n] : other.errors) errors[code] += n;
   arrived += other.arrived;
@@ -110,7 +119,7 @@ tally tally::from_json(const json& j) {
   }
 }
 
-json make_report(const tally& t, const scenario& sc, double elapsed, double slo_p99_ack_ms, unsigned procs) {
+json make_report(const tally& t, const scenario& sc, double elapsed, const service_levels& slo, unsigned procs) {
   auto timeline = json::array(); // one sample a second, for throughput-over-time plots
   for (std::size_t k = 0; k < t.acked_per_second.size(); ++k)
     timeline.push_back({{"t", static_cast<double>(k + 1)},
@@ -152,10 +161,16 @@ json make_report(const tally& t, const scenario& sc, double elapsed, double slo_
   if (!exactly_once) refuse("messages lost, duplicated or reordered");
   // Cut off at the time bound: what was acked and not yet delivered shows up in "lost".
   if (t.timed_out) refuse("the run reached its time bound before every visitor was done");
-  if (slo_p99_ack_ms > 0 && static_cast<double>(t.visitor_ack.quantile(0.99)) > slo_p99_ack_ms * 1000) {
-    report["slo_missed"] = "p99 visitor ack above " + std::to_string(slo_p99_ack_ms) + " ms";
-    refuse(report["slo_missed"]);
-  }
+  auto bound = [&](const latency_histogram& h, double limit_ms, const char* what) {
+    if (limit_ms <= 0 || static_cast<double>(h.quantile(0.99)) <= limit_ms * 1000) return;
+    const std::string why = fmt_ms("p99 " + std::string{what} + " above ", limit_ms);
+    report["slo_missed"].push_back(why);
+    refuse(why);
+  };
+  bound(t.visitor_ack, slo.p99_ack_ms, "visitor ack");
+  bound(t.to_agent, slo.p99_delivery_ms, "visitor -> agent delivery");
+  bound(t.to_visitor, slo.p99_delivery_ms, "agent -> visitor delivery");
+  bound(t.agent_wait, slo.p99_agent_wait_ms, "wait for an agent");
   report["ok"] = !report.contains("not_ok_because");
   return report;
 }

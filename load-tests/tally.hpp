@@ -17,6 +17,7 @@ namespace dynchat::load {
 
 struct tally {
   latency_histogram setup, visitor_ack, agent_ack, to_agent, to_visitor;
+  latency_histogram agent_wait; // a visitor's due arrival -> an agent joined its chat
   delivery_checker checker;
   std::map<std::string, std::uint64_t> errors; // by error code
   std::uint64_t arrived = 0, connected = 0, finished = 0, resumed = 0, connect_failures = 0, closed_early = 0,
@@ -33,9 +34,19 @@ struct tally {
   static tally from_json(const nlohmann::json& j);
 };
 
-/// The run's report. "ok" is false when a message was lost, duplicated or reordered, or
-/// when slo_p99_ack_ms > 0 and the p99 visitor ack latency was above it.
-nlohmann::json make_report(const tally& t, const scenario& sc, double elapsed_seconds, double slo_p99_ack_ms,
+/// Bounds a run must keep besides exactly-once delivery (0 turns one off). Capacity mode
+/// steps the load up until one of them breaks.
+struct service_levels {
+  double p99_ack_ms = 0;        // visitor acks: the durable commit as the sender sees it
+  double p99_delivery_ms = 0;   // visitor -> agent and agent -> visitor, the chat as people see it
+  double p99_agent_wait_ms = 0; // a visitor's arrival -> an agent in its chat: a server (or an
+                                // agent pool) that falls behind shows here, not in the acks
+};
+
+/// The run's report. "ok" is false when a message was lost, duplicated or reordered, when
+/// the run was cut off at its time bound, or when a p99 went above a bound in `slo`
+/// (each miss is listed in "slo_missed").
+nlohmann::json make_report(const tally& t, const scenario& sc, double elapsed_seconds, const service_levels& slo,
                            unsigned procs);
 
 } // namespace dynchat::load

@@ -19,6 +19,8 @@ TEST_CASE("a tally survives its JSON dump and merges by adding", "[load]") {
   b.acked_per_second = {1, 1, 2};
   a.checker.acked("c", 1);
   b.checker.delivered("c", "agent", 1);
+  a.agent_wait.record(2'000);
+  b.agent_wait.record(3'000'000);
 
   const auto a2 = tally::from_json(a.to_json());
   CHECK(a2.visitor_ack.count() == 1000);
@@ -33,6 +35,8 @@ TEST_CASE("a tally survives its JSON dump and merges by adding", "[load]") {
   CHECK(m.errors.at("busy") == 1);
   CHECK(m.acked_per_second == std::vector<std::uint64_t>{6, 5, 2});
   CHECK(m.visitor_ack.max() == 5'000'000);
+  CHECK(m.agent_wait.count() == 2);
+  CHECK(m.agent_wait.max() == 3'000'000);
   CHECK(m.checker.lost() == 0);
   CHECK_THROWS_AS(tally::from_json(nlohmann::json::object()), std::invalid_argument);
 }
@@ -42,19 +46,43 @@ TEST_CASE("the report flags loss and a missed SLO", "[load]") {
   tally t;
   t.checker.acked("c", 1);
   t.visitor_ack.record(20'000);
-  auto r = make_report(t, sc, 2.0, 0, 1);
+  auto r = make_report(t, sc, 2.0, {}, 1);
   CHECK(r["lost"] == 1);
   CHECK(r["ok"] == false);
   t.checker.delivered("c", "agent", 1);
-  CHECK(make_report(t, sc, 2.0, 0, 1)["ok"] == true);
-  auto slow = make_report(t, sc, 2.0, 10, 1); // p99 20 ms > 10 ms
+  CHECK(make_report(t, sc, 2.0, {}, 1)["ok"] == true);
+  auto slow = make_report(t, sc, 2.0, {.p99_ack_ms = 10}, 1); // p99 20 ms > 10 ms
   CHECK(slow["ok"] == false);
-  CHECK(slow.contains("slo_missed"));
+  REQUIRE(slow["slo_missed"].size() == 1);
+  CHECK(slow["slo_missed"][0] == "p99 visitor ack above 10 ms");
+  CHECK(make_report(t, sc, 2.0, {.p99_ack_ms = 25}, 1)["ok"] == true);
   t.timed_out = 1; // cut off by the time bound: never ok
-  auto cut = make_report(t, sc, 2.0, 0, 1);
+  auto cut = make_report(t, sc, 2.0, {}, 1);
   CHECK(cut["ok"] == false);
   CHECK(cut["timed_out"] == true);
   CHECK(cut["not_ok_because"].size() == 1);
+}
+
+TEST_CASE("delivery and agent-wait bounds fail a run whose acks are fast", "[load]") {
+  scenario sc;
+  tally t;
+  t.checker.acked("c", 1);
+  t.checker.delivered("c", "agent", 1);
+  for (int i = 0; i < 100; ++i) t.visitor_ack.record(1'000); // 1 ms acks
+  for (int i = 0; i < 100; ++i) t.to_agent.record(5'000);
+  for (int i = 0; i < 100; ++i) t.to_visitor.record(i < 95 ? 5'000 : 400'000); // a slow tail
+  for (int i = 0; i < 100; ++i) t.agent_wait.record(2'000'000);                // 2 s to reach an agent
+  const service_levels acks_only{.p99_ack_ms = 10};
+  CHECK(make_report(t, sc, 2.0, acks_only, 1)["ok"] == true); // what acks alone cannot see
+
+  auto late = make_report(t, sc, 2.0, {.p99_ack_ms = 10, .p99_delivery_ms = 100}, 1);
+  CHECK(late["ok"] == false);
+  CHECK(late["slo_missed"] == nlohmann::json::array({"p99 agent -> visitor delivery above 100 ms"}));
+
+  auto queued = make_report(t, sc, 2.0, {.p99_delivery_ms = 500, .p99_agent_wait_ms = 1000}, 1);
+  CHECK(queued["slo_missed"] == nlohmann::json::array({"p99 wait for an agent above 1000 ms"}));
+  CHECK(queued["latency"].contains("agent_wait"));
+  CHECK(make_report(t, sc, 2.0, {.p99_delivery_ms = 500, .p99_agent_wait_ms = 2500}, 1)["ok"] == true);
 }
 
 TEST_CASE("arrivals ramp up, hold and stop, and arrival_time inverts arrivals_due", "[load]") {
