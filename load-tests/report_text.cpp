@@ -37,9 +37,11 @@ std::string render_report(const json& r) {
   std::string out;
   out += fmt::format("scenario {}, {} encoding, {} process(es), {:.1f} s\n", r.value("scenario", "?"),
                      r.value("encoding", "?"), count(r, "procs"), r.value("seconds", 0.0));
-  out += fmt::format("visitors   arrived {}  connected {}  finished {}  resumed {}  capped {}  known {}\n",
+  out += fmt::format("visitors   arrived {}  connected {}  finished {}  resumed {}  capped {}  known {}  "
+                     "held at once (peak) {}\n",
                      count(r, "visitors_arrived"), count(r, "visitors_connected"), count(r, "visitors_finished"),
-                     count(r, "resumed"), count(r, "visitors_capped"), count(r, "visitors_known"));
+                     count(r, "resumed"), count(r, "visitors_capped"), count(r, "visitors_known"),
+                     count(r, "peak_concurrent_visitors"));
   out += fmt::format("           connect failures {}  closed by the server {}  unfinished at stop {}\n",
                      count(r, "connect_failures"), count(r, "closed_early"), count(r, "unfinished_at_stop"));
   out += fmt::format("messages   sent {}  acked {}  {:.0f} acked/s (peak {}/s)  peak new sessions {}/s\n",

@@ -150,6 +150,7 @@ json make_report(const tally& t, const scenario& sc, double elapsed, const servi
               {"acked_per_second", elapsed > 0 ? static_cast<double>(t.acked) / elapsed : 0.0},
               {"peak_acked_per_second", peak(t.acked_per_second)},
               {"peak_sessions_per_second", peak(t.connected_per_second)},
+              {"peak_concurrent_visitors", peak(t.visitors_per_second)},
               {"lost", lost},
               {"duplicated", t.checker.duplicated()},
               {"reordered", t.checker.reordered()},

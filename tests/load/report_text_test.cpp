@@ -20,10 +20,12 @@ TEST_CASE("the final summary shows counts, latencies in ms, correctness and the 
   for (int i = 0; i < 100; ++i) t.visitor_ack.record(20'000); // 20 ms
   t.agent_wait.record(1'500'000);
   t.errors["busy"] = 2;
+  t.visitors_per_second = {1, 2, 0};
   const auto text = render_report(make_report(t, sc, 4.0, {.p99_ack_ms = 10}, 1));
   INFO(text);
   CHECK(has(text, "scenario chat, json encoding, 1 process(es), 4.0 s"));
   CHECK(has(text, "arrived 2  connected 2  finished 2"));
+  CHECK(has(text, "held at once (peak) 2\n"));
   CHECK(has(text, "sent 3  acked 3  1 acked/s"));
   CHECK(has(text, "  visitor ack               100     20.0     20.0     20.0     20.0     20.0"));
   CHECK(has(text, "  wait for an agent           1"));
