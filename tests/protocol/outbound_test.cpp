@@ -24,7 +24,9 @@ void check_encodes_as(const outbound_frame& frame, const json& expected) {
 TEST_CASE("ack and message frames are written as their documents would be", "[protocol]") {
   const std::string awkward = "quote \" backslash \\ slash / tab \t newline \n nul " + std::string(1, '\0') +
                               " bell \x07 del \x7f unit \x1f é 中 🙂";
-  const std::string long8(200, 'x'), long16(70'000, 'y');
+  // Escapes first, last and back to back, between plain runs of every length.
+  const std::string edges = "\n\"" + std::string(1, '\0') + "\\a\t\tbc\x01\x1f\"";
+  const std::string long8(200, 'x'), long16(70'000, 'y'), empty;
   const std::uint64_t max_u = std::numeric_limits<std::uint64_t>::max();
   for (std::uint64_t seq : std::initializer_list<std::uint64_t>{0, 1, 127, 128, 255, 256, 65'535, 65'536,
                                                                4'294'967'295, 4'294'967'296, max_u}) {
@@ -32,7 +34,7 @@ TEST_CASE("ack and message frames are written as their documents would be", "[pr
     check_encodes_as(outbound_frame::ack("c1", "m-1", seq),
                      {{"type", "ack"}, {"conversation_id", "c1"}, {"client_msg_id", "m-1"}, {"seq", seq}});
   }
-  for (const std::string* text : {&awkward, &long8, &long16}) {
+  for (const std::string* text : {&awkward, &edges, &long8, &long16, &empty}) {
     check_encodes_as(outbound_frame::message({"c1", 42, "agent", *text, 1'700'000'000'123, "Ann"}),
                      {{"type", "message"}, {"conversation_id", "c1"}, {"seq", 42}, {"from", "agent"},
                       {"text", *text}, {"ts", 1'700'000'000'123}, {"agent", "Ann"}});
