@@ -124,15 +124,18 @@ scenario preset(std::string_view name) {
     return s;
   }
   if (name == "dialogue") { // bot flows: until dialogues exist, the live-chat flow
+    s.arrival_rate = 40;
     s.messages_per_visitor = 3;
     s.visitor_think = {think_time::shape::uniform, 2.0};
     return s;
   }
-  if (name == "soak") { // long and moderate
-    s.arrival_rate = 20;
+  if (name == "soak") { // long and moderate: ~500 chats open for ten minutes
+    s.arrival_rate = 5;
     s.duration_seconds = 600;
+    s.max_concurrent = 1500;
     s.messages_per_visitor = 20;
     s.visitor_think = {think_time::shape::exponential, 5.0};
+    s.agents = 80;
     return s;
   }
   bad("unknown preset '" + std::string{name} + "' (idle, chat, burst, dialogue, soak)");
@@ -197,6 +200,13 @@ std::vector<std::string> load_leads(const std::filesystem::path& path) {
   }
   if (emails.empty()) bad("no email in leads file " + path.string());
   return emails;
+}
+
+double expected_concurrent_chats(const scenario& s) {
+  if (s.agents == 0) return 0;
+  const double chat_seconds = s.messages_per_visitor * s.visitor_think.mean_seconds +
+                              (s.agent_replies ? s.agent_think.mean_seconds : 0.0);
+  return s.arrival_rate * chat_seconds;
 }
 
 double arrivals_due(const scenario& s, double t) {

@@ -19,7 +19,7 @@ struct think_time {
 struct scenario {
   std::string name = "chat";
   // visitors: an open model
-  double arrival_rate = 100;        // new visitors per second once ramped up
+  double arrival_rate = 50;         // new visitors per second once ramped up
   double ramp_up_seconds = 2;       // arrival rate grows linearly to arrival_rate
   double duration_seconds = 10;     // arrivals stop after this
   std::uint32_t max_concurrent = 1000;
@@ -33,7 +33,7 @@ struct scenario {
   std::vector<std::string> leads;   // their emails, from visitors.leads_file (one per line or CSV with an email column)
   bool msgpack = false;
   // agents
-  std::uint32_t agents = 4;
+  std::uint32_t agents = 40;        // 400 seats: above the ~275 chats the defaults keep open
   std::uint32_t agent_max_chats = 10;
   think_time agent_think{think_time::shape::exponential, 0.5};
   bool agent_replies = true;        // agents answer every visitor message
@@ -52,6 +52,12 @@ scenario load_scenario_text(std::string_view toml_text, const std::filesystem::p
 std::vector<std::string> load_leads(const std::filesystem::path& path);
 /// Checks every range; throws std::invalid_argument.
 void validate(const scenario& s);
+
+/// Chats open at once in the steady state, by Little's law: arrivals per second times a
+/// chat's length (its messages one visitor think time apart, then the agent's last reply).
+/// When the agents' seats (agents x max_chats) are fewer, visitors queue for an agent and
+/// the run measures the queue: dynchat-load warns before it starts.
+double expected_concurrent_chats(const scenario& s);
 
 /// Visitors due to have arrived t seconds after the start: the rate ramps linearly up to
 /// arrival_rate over ramp_up, holds until duration, and then arrivals stop.

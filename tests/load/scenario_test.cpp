@@ -16,6 +16,31 @@ TEST_CASE("presets exist and are valid", "[load]") {
   CHECK_THROWS_WITH(preset("stampede"), Catch::Contains("unknown preset"));
 }
 
+TEST_CASE("presets with agents seat the chats they keep open, with room to spare", "[load]") {
+  // A preset whose visitors mostly queue for an agent measures the queue, not the server
+  // (the chat preset once had 40 seats for ~500 chats and timed out).
+  for (auto name : {"chat", "dialogue", "soak"}) {
+    CAPTURE(name);
+    const auto s = preset(name);
+    REQUIRE(s.agents > 0);
+    CHECK(static_cast<double>(s.agents) * s.agent_max_chats >= 1.2 * expected_concurrent_chats(s));
+    CHECK(expected_concurrent_chats(s) <= s.max_concurrent);
+  }
+}
+
+TEST_CASE("expected concurrent chats follow Little's law", "[load]") {
+  scenario s;
+  s.arrival_rate = 10;
+  s.messages_per_visitor = 4;
+  s.visitor_think = {think_time::shape::fixed, 2.0};
+  s.agent_think = {think_time::shape::exponential, 0.5};
+  CHECK(expected_concurrent_chats(s) == Approx(10 * (4 * 2.0 + 0.5)));
+  s.agent_replies = false;
+  CHECK(expected_concurrent_chats(s) == Approx(80));
+  s.agents = 0; // no agents: no chats to seat
+  CHECK(expected_concurrent_chats(s) == 0);
+}
+
 TEST_CASE("a scenario file overrides its preset", "[load]") {
   auto s = load_scenario_text(R"(
 [scenario]
