@@ -1,5 +1,8 @@
 #include "report_text.hpp"
 
+#include <cstdint>
+#include <utility>
+
 #include <fmt/format.h>
 
 namespace dynchat::load {
