@@ -177,13 +177,13 @@ int main(int argc, char** argv) {
   cli.add_option("--admin-token", run.admin_token, "admin token, to create the simulated agents");
   cli.add_option("--max-seconds", run.max_seconds, "hard bound on the run (scenario mode)");
   cli.add_option("--slo-p99-ack-ms", run.slo.p99_ack_ms, "fail when the p99 visitor ack latency is above this")
-    ->check(CLI::NonNegativeNumber);
+    ->check(CLI::Range(0.0, 3600000.0)); // ms: up to an hour
   cli.add_option("--slo-p99-delivery-ms", run.slo.p99_delivery_ms,
                  "fail when the p99 visitor->agent or agent->visitor delivery latency is above this")
-    ->check(CLI::NonNegativeNumber);
+    ->check(CLI::Range(0.0, 3600000.0));
   cli.add_option("--slo-p99-agent-wait-ms", run.slo.p99_agent_wait_ms,
                  "fail when the p99 time from a visitor's arrival to an agent joining is above this")
-    ->check(CLI::NonNegativeNumber);
+    ->check(CLI::Range(0.0, 3600000.0));
   cli.add_option("--seed", run.seed, "random seed (think times, who drops and resumes)");
   cli.add_option("--procs", run.procs, "client processes sharing the run (scenario mode)")->check(CLI::Range(1u, 64u));
   cli.add_option("--source-addresses", run.source_addresses, "source addresses per client process, 127.(p+1).x.y")
