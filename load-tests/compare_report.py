@@ -8,41 +8,45 @@ and compare-capacity.png (acked/s at each capacity step, a cross where a step mi
 """
 import json, os, shutil, subprocess, sys
 
+SERVERS = ("limit", "peer", "dynchat")
 reports, slo_ack, slo_delivery, slo_wait = sys.argv[1:5]
 os.chdir(reports)
-rows = {k: json.load(open(f"compare-{k}.json")) for k in ("limit", "peer", "dynchat")}
-caps = {k: json.load(open(f"capacity-{k}.json")) for k in ("limit", "peer", "dynchat")}
-# Plots (PNG, beside the JSON): latency percentiles and throughput over time.
+rows = {k: json.load(open(f"compare-{k}.json")) for k in SERVERS}
+caps = {k: json.load(open(f"capacity-{k}.json")) for k in SERVERS}
+
+
+def write_dat(path, lines):
+    with open(path, "w") as f:
+        f.writelines(line + "\n" for line in lines)
+
+
+def gnuplot(png, script):
+    subprocess.run(["gnuplot", "-e", f"set terminal pngcairo size 900,500; set output '{png}'; {script}"], check=True)
+
+
+# Plots (PNG, beside the JSON): latency percentiles, throughput over time, capacity steps.
 if shutil.which("gnuplot"):
-    with open("compare-latency.dat", "w") as f:
-        f.write("pct limit peer dynchat\n")
-        for q in ("p50_us", "p90_us", "p99_us", "p999_us"):
-            f.write(q.replace("_us", "") + " " + " ".join(str(rows[k]["latency"]["visitor_ack"][q] / 1000) for k in rows) + "\n")
-    for k, r in rows.items():
-        with open(f"compare-timeline-{k}.dat", "w") as f:
-            for s in r.get("timeline", []):
-                f.write(f"{s['t']:.1f} {s['acked']}\n")
-    subprocess.run(["gnuplot", "-e", """
-set terminal pngcairo size 900,500; set output 'compare-latency.png';
+    write_dat("compare-latency.dat", ["pct limit peer dynchat"] + [
+        q.replace("_us", "") + " " + " ".join(str(rows[k]["latency"]["visitor_ack"][q] / 1000) for k in SERVERS)
+        for q in ("p50_us", "p90_us", "p99_us", "p999_us")])
+    for k in SERVERS:
+        write_dat(f"compare-timeline-{k}.dat", [f"{s['t']:.1f} {s['acked']}" for s in rows[k].get("timeline", [])])
+        write_dat(f"capacity-steps-{k}.dat", [f"{s['arrival_rate']:.1f} {s['acked_per_second']:.0f} {1 if s['ok'] else 0}"
+                                              for s in caps[k].get("steps", [])])
+    gnuplot("compare-latency.png", """
 set title 'visitor ack latency by percentile (same scenario, same tool)'; set ylabel 'ms'; set logscale y;
 set style data histograms; set style fill solid; set key top left;
 plot 'compare-latency.dat' using 2:xtic(1) title 'limit (Beast relay)', '' using 3 title 'peer (Node ws relay)', '' using 4 title 'dynchat (durable)'
-"""], check=True)
-    subprocess.run(["gnuplot", "-e", """
-set terminal pngcairo size 900,500; set output 'compare-throughput.png';
+""")
+    gnuplot("compare-throughput.png", """
 set title 'acked messages per second'; set xlabel 's'; set ylabel 'msgs/s'; set key top left;
-plot 'compare-timeline-limit.dat' with lines lw 2 title 'limit', 'compare-timeline-peer.dat' with lines lw 2 title 'peer', 'compare-timeline-dynchat.dat' with lines lw 2 title 'dynchat'
-"""], check=True)
-    for k, c in caps.items():
-        with open(f"capacity-steps-{k}.dat", "w") as f:
-            for st in c.get("steps", []):
-                f.write(f"{st['arrival_rate']:.1f} {st['acked_per_second']:.0f} {1 if st['ok'] else 0}\n")
-    subprocess.run(["gnuplot", "-e", """
-set terminal pngcairo size 900,500; set output 'compare-capacity.png';
+plot for [k in 'limit peer dynchat'] 'compare-timeline-'.k.'.dat' with lines lw 2 title k
+""")
+    gnuplot("compare-capacity.png", """
 set title 'capacity: acked messages per second at each step (x: the step missed a service level)';
 set xlabel 'visitors arriving per second'; set ylabel 'acked msgs/s'; set logscale x; set key top left;
 plot for [k in 'limit peer dynchat'] 'capacity-steps-'.k.'.dat' using 1:2 with lines lw 2 title k, for [k in 'limit peer dynchat'] 'capacity-steps-'.k.'.dat' using 1:($3 == 0 ? $2 : 1/0) with points pt 2 ps 2 lc 'black' notitle
-"""], check=True)
+""")
     print(f"plots: {reports}/compare-latency.png, {reports}/compare-throughput.png, {reports}/compare-capacity.png")
 print(f"{'server':<9}{'acked/s':>9}{'visitor ack p50/p99 ms':>24}{'v->a p99 ms':>13}{'a->v p99 ms':>13}{'wait p99 ms':>13}"
       f"{'lost':>6}{'dup':>5}{'reord':>6}")

@@ -216,12 +216,6 @@ int main(int argc, char** argv) {
       auto sc = !scenario_file.empty() ? dynchat::load::load_scenario_file(scenario_file) : dynchat::load::preset(preset_name);
       if (arrival_rate) sc.arrival_rate = *arrival_rate;
       dynchat::load::validate(sc);
-      if (const double chats = dynchat::load::expected_concurrent_chats(sc);
-          sc.agents > 0 && static_cast<double>(sc.agents) * sc.agent_max_chats < chats)
-        std::fprintf(stderr,
-                     "dynchat-load: warning: %u agent seats (agents x max_chats) for about %.0f chats open at once: "
-                     "visitors will queue for an agent (see 'wait for an agent')\n",
-                     sc.agents * sc.agent_max_chats, chats);
       run.host = o.host;
       run.port = o.port;
       auto result = capacity ? dynchat::load::find_capacity(sc, run, capacity_factor, capacity_steps)

@@ -209,6 +209,15 @@ double expected_concurrent_chats(const scenario& s) {
   return s.arrival_rate * chat_seconds;
 }
 
+std::string seat_shortfall(const scenario& s) {
+  const double chats = expected_concurrent_chats(s);
+  const std::uint64_t seats = std::uint64_t{s.agents} * s.agent_max_chats;
+  if (s.agents == 0 || static_cast<double>(seats) >= chats) return {};
+  return std::to_string(seats) + " agent seats (agents x max_chats) for about " +
+         std::to_string(static_cast<std::uint64_t>(chats + 0.5)) +
+         " chats open at once: visitors will queue for an agent (see 'wait for an agent')";
+}
+
 double arrivals_due(const scenario& s, double t) {
   const double r = s.arrival_rate, ramp = s.ramp_up_seconds;
   const double tt = std::clamp(t, 0.0, s.duration_seconds);

@@ -55,9 +55,10 @@ void validate(const scenario& s);
 
 /// Chats open at once in the steady state, by Little's law: arrivals per second times a
 /// chat's length (its messages one visitor think time apart, then the agent's last reply).
-/// When the agents' seats (agents x max_chats) are fewer, visitors queue for an agent and
-/// the run measures the queue: dynchat-load warns before it starts.
 double expected_concurrent_chats(const scenario& s);
+/// Empty when the agents' seats (agents x max_chats) hold those chats; otherwise a warning:
+/// visitors will queue for an agent, and the run measures the queue, not the server.
+std::string seat_shortfall(const scenario& s);
 
 /// Visitors due to have arrived t seconds after the start: the rate ramps linearly up to
 /// arrival_rate over ramp_up, holds until duration, and then arrivals stop.

@@ -448,6 +448,9 @@ run_result run_scenario(const scenario& sc, const run_options& o) {
     std::cerr << "dynchat-load: this scenario has agents; give --admin-token to create them\n";
     return {2, {}};
   }
+  // Checked here, so each capacity step (a higher arrival rate) is checked too.
+  if (const auto shortfall = seat_shortfall(sc); !shortfall.empty())
+    std::cerr << "dynchat-load: warning: " << shortfall << "\n";
   run_options tagged = o;
   if (tagged.run_tag.empty()) tagged.run_tag = std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
   if (o.procs > 1) return run_in_processes(sc, tagged);

@@ -11,7 +11,6 @@ struct run_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::string admin_token;  // to create the simulated agents over REST
-  std::string report;       // JSON report path
   double max_seconds = 0;   // hard bound; 0: derived from the scenario
   service_levels slo;       // bounds the run must keep (all off by default)
   std::uint64_t seed = 1;

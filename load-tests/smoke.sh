@@ -39,8 +39,9 @@ PY
 done
 # With no agents (the burst preset, scaled down) acks are all there is to check: every
 # message acked once, nothing counted as lost for want of a receiver.
+# `--report -` prints the JSON instead of the summary: stdout must parse as the report.
 "$bin/dynchat-load" --port "$(cat "$work/port")" --preset burst --arrival-rate 100 --max-seconds 30 \
-  --report "$work/burst.json" > /dev/null
+  --report - > "$work/burst.json"
 python3 - "$work/burst.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

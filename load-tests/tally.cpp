@@ -1,8 +1,9 @@
 #include "tally.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "report_util.hpp"
 
@@ -24,12 +25,6 @@ latency_histogram histogram_from(const json& j) {
     if (!h.add_bucket(b.at(0).get<std::size_t>(), b.at(1).get<std::uint64_t>(), max))
       throw std::invalid_argument("tally dump: histogram bucket out of range");
   return h;
-}
-
-std::string fmt_ms(const std::string& head, double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g ms", ms);
-  return head + buf;
 }
 
 std::uint64_t peak(const std::vector<std::uint64_t>& series) {
@@ -164,7 +159,7 @@ json make_report(const tally& t, const scenario& sc, double elapsed, const servi
   if (t.timed_out) refuse("the run reached its time bound before every visitor was done");
   auto bound = [&](const latency_histogram& h, double limit_ms, const char* what) {
     if (limit_ms <= 0 || static_cast<double>(h.quantile(0.99)) <= limit_ms * 1000) return;
-    const std::string why = fmt_ms("p99 " + std::string{what} + " above ", limit_ms);
+    const std::string why = fmt::format("p99 {} above {:g} ms", what, limit_ms);
     report["slo_missed"].push_back(why);
     refuse(why);
   };

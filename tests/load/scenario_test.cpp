@@ -25,7 +25,24 @@ TEST_CASE("presets with agents seat the chats they keep open, with room to spare
     REQUIRE(s.agents > 0);
     CHECK(static_cast<double>(s.agents) * s.agent_max_chats >= 1.2 * expected_concurrent_chats(s));
     CHECK(expected_concurrent_chats(s) <= s.max_concurrent);
+    CHECK(seat_shortfall(s).empty());
   }
+}
+
+TEST_CASE("too few agent seats for the chats a scenario opens is named before it runs", "[load]") {
+  scenario s;
+  s.arrival_rate = 100;
+  s.messages_per_visitor = 5;
+  s.visitor_think = {think_time::shape::fixed, 1.0};
+  s.agent_think = {think_time::shape::fixed, 0.0};
+  s.agents = 4; // 40 seats for 500 chats: the old chat preset
+  CHECK(seat_shortfall(s) ==
+        "40 agent seats (agents x max_chats) for about 500 chats open at once: visitors will queue for an agent "
+        "(see 'wait for an agent')");
+  s.agents = 50; // 500 seats: exactly enough
+  CHECK(seat_shortfall(s).empty());
+  s.agents = 0; // no agents, no chats to seat
+  CHECK(seat_shortfall(s).empty());
 }
 
 TEST_CASE("expected concurrent chats follow Little's law", "[load]") {
