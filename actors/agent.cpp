@@ -1,11 +1,22 @@
+// One actor per agent: its sockets (a console may be open in several tabs), the status
+// it chose, its open chats and pending offers. The router decides who gets a chat and
+// counts seats; this actor shows the agent what happens and passes its answers on.
+//
+// Each socket keeps a delivery_cursor per chat. A socket that says where it left a
+// chat (hello.last_seq) catches up from the store a page at a time, paced by its
+// outbound queue, before live messages of that chat reach it; one that does not gets
+// the chat's newest page (`chat`, has_more) and older pages on request (`history`).
 #include "actors/agent.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "actors/replay.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/store/tables.hpp"
 
@@ -22,14 +33,21 @@ struct open_chat {
 
 struct pending_offer {
   msg::chat_request request;
-  std::int64_t expires_at_ms = 0;
+  std::int64_t expires_at_ms = 0; // on the actor clock
+};
+
+struct agent_socket {
+  net::sink_ptr sink;
+  std::map<std::string, delivery_cursor> cursors; // chat -> what this socket has of it
+  std::deque<std::string> behind;                 // chats catching up, served in turn
+  bool awaiting_drain = false;                    // a page is out; the next waits for the queue
 };
 
 struct agent_state {
   actor_context ctx;
   store::agent_record record;
   std::string status = "offline";
-  std::vector<net::sink_ptr> sinks;
+  std::vector<agent_socket> sockets;
   std::map<std::string, open_chat> chats;
   std::map<std::string, pending_offer> offers;
   static inline const char* name = "agent";
@@ -37,62 +55,128 @@ struct agent_state {
 
 using agent_actor = caf::stateful_actor<agent_state>;
 
+std::int64_t clock_ms(agent_actor* self) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now().time_since_epoch()).count();
+}
+
+page_budget budget(agent_actor* self) { return replay_budget(*self->state.ctx.cfg, net::endpoint::agent); }
+
 json visitor_json(const msg::visitor_summary& v) {
   return json{{"visitor_id", v.visitor_id}, {"page_url", v.page_url}, {"referrer", v.referrer}, {"email", v.email}};
 }
 
-json transcript_json(const std::vector<msg::chat_message>& t) {
-  json arr = json::array();
-  for (const auto& m : t) {
-    json j{{"seq", m.seq}, {"from", m.from}, {"text", m.text}, {"ts", m.ts_ms}};
-    if (!m.agent_name.empty()) j["agent"] = m.agent_name;
-    arr.push_back(std::move(j));
-  }
-  return arr;
-}
-
-void broadcast(agent_actor* self, const protocol::outbound_frame& frame, std::uint64_t except_conn = 0) {
-  for (auto& s : self->state.sinks)
-    if (s->id() != except_conn) s->send(frame);
-}
-
-net::sink_ptr sink_of(agent_actor* self, std::uint64_t conn) {
-  for (auto& s : self->state.sinks)
-    if (s->id() == conn) return s;
+agent_socket* socket_of(agent_actor* self, std::uint64_t conn) {
+  for (auto& s : self->state.sockets)
+    if (s.sink->id() == conn) return &s;
   return nullptr;
 }
 
+void broadcast(agent_actor* self, const protocol::outbound_frame& frame) {
+  for (auto& s : self->state.sockets) s.sink->send(frame);
+}
+
 void send_error(agent_actor* self, std::uint64_t conn, error_code code, std::string_view text,
-                std::string_view client_msg_id = {}) {
-  if (auto s = sink_of(self, conn)) {
-    s->send(protocol::make_error(code, text, client_msg_id));
+                const protocol::client_msg_id& id = {}) {
+  if (auto* s = socket_of(self, conn)) {
+    s->sink->send(protocol::make_error(code, text, id));
     self->state.ctx.stats->errors_sent++;
   }
 }
 
 void report(agent_actor* self) {
   auto& st = self->state;
-  msg::agent_state_report r{st.record.id, st.record.name, caf::actor_cast<caf::actor>(self),
-                            st.status == "available" && !st.sinks.empty(),
-                            static_cast<std::uint32_t>(st.chats.size()), st.record.max_chats};
+  msg::agent_state_report r{st.record.id, st.record.name, caf::actor_cast<caf::actor>(self), st.status,
+                            !st.sockets.empty(), st.record.max_chats};
   self->send(st.ctx.router, msg::aupdate_atom::value, std::move(r));
 }
 
-json offer_frame(const pending_offer& o) {
-  auto left_ms = std::max<std::int64_t>(0, o.expires_at_ms - now_ms());
-  return json{{"type", "offer"},
-              {"conversation_id", o.request.conversation_id},
-              {"visitor", visitor_json(o.request.visitor)},
-              {"transcript", transcript_json(o.request.transcript)},
-              {"expires_in", (left_ms + 999) / 1000}};
+json offer_frame(agent_actor* self, const pending_offer& o) {
+  auto& st = self->state;
+  const auto& conv = o.request.conversation_id;
+  auto page = build_page(*st.ctx.db, "offer", conv, 0, st.ctx.cfg->chat.history_page, budget(self));
+  const auto left_ms = std::max<std::int64_t>(0, o.expires_at_ms - clock_ms(self));
+  page.frame["visitor"] = visitor_json(o.request.visitor);
+  page.frame["expires_in"] = (left_ms + 999) / 1000;
+  return std::move(page.frame);
+}
+
+// Starts a chat on one socket: its newest page, then live messages from there.
+void open_chat_on(agent_actor* self, agent_socket& s, const std::string& conversation_id,
+                  const msg::visitor_summary& visitor) {
+  auto& st = self->state;
+  auto page = build_page(*st.ctx.db, "chat", conversation_id, 0, st.ctx.cfg->chat.history_page, budget(self));
+  page.frame["visitor"] = visitor_json(visitor);
+  s.sink->send(page.frame);
+  s.cursors.insert_or_assign(conversation_id, delivery_cursor::live_after(page.newest));
+}
+
+// Sends the next page to a socket that is behind on some chat, then waits for its
+// queue to drain before the next.
+void pump(agent_actor* self, std::uint64_t conn) {
+  auto* s = socket_of(self, conn);
+  if (!s || s->awaiting_drain) return;
+  auto& st = self->state;
+  while (!s->behind.empty()) {
+    const auto conv = s->behind.front();
+    auto cursor = s->cursors.find(conv);
+    if (cursor == s->cursors.end() || !st.chats.count(conv)) {
+      s->behind.pop_front();
+      continue;
+    }
+    if (send_next_page(*st.ctx.db, s->sink, conv, cursor->second, budget(self))) s->behind.pop_front();
+    if (s->behind.empty()) return;
+    s->awaiting_drain = true;
+    s->sink->when_drained([me = caf::actor_cast<caf::actor>(self), conn] { caf::anon_send(me, msg::drained_atom::value, conn); });
+    return;
+  }
+}
+
+void fall_behind(agent_actor* self, agent_socket& s, const std::string& conversation_id) {
+  if (std::find(s.behind.begin(), s.behind.end(), conversation_id) == s.behind.end()) s.behind.push_back(conversation_id);
+  pump(self, s.sink->id());
 }
 
 json welcome_frame(agent_actor* self) {
   auto& st = self->state;
   json conversations = json::array();
-  for (auto& [id, chat] : st.chats) conversations.push_back(json{{"conversation_id", id}, {"visitor", visitor_json(chat.visitor)}});
+  auto txn = st.ctx.db->read();
+  for (auto& [id, chat] : st.chats)
+    conversations.push_back(
+      json{{"conversation_id", id}, {"visitor", visitor_json(chat.visitor)}, {"last_seq", store::last_seq(txn, id)}});
   return json{{"type", "welcome"},       {"agent_id", st.record.id},       {"name", st.record.name},
               {"status", st.status},     {"max_chats", st.record.max_chats}, {"conversations", std::move(conversations)}};
+}
+
+// A new socket: welcome, the pending offers, then each chat either replayed from where
+// this console left it or started at its newest page.
+void attach_socket(agent_actor* self, net::sink_ptr sink, const std::vector<std::pair<std::string, std::uint64_t>>& resume) {
+  auto& st = self->state;
+  sink->hello_completed();
+  sink->send(welcome_frame(self));
+  for (auto& [id, offer] : st.offers) sink->send(offer_frame(self, offer));
+  st.sockets.push_back(agent_socket{sink, {}, {}, false});
+  auto& s = st.sockets.back();
+  std::map<std::string, std::uint64_t> left_at{resume.begin(), resume.end()};
+  auto txn = st.ctx.db->read();
+  for (auto& [id, chat] : st.chats) {
+    auto it = left_at.find(id);
+    if (it == left_at.end()) {
+      open_chat_on(self, s, id, chat.visitor);
+      continue;
+    }
+    const auto stored = store::last_seq(txn, id);
+    if (it->second > stored) {
+      s.sink->send(protocol::make_error(error_code::bad_value,
+                                        "last_seq " + std::to_string(it->second) + " of conversation " + id +
+                                          " is past its newest message (" + std::to_string(stored) + "); sent from the start of its newest page"));
+      st.ctx.stats->errors_sent++;
+      open_chat_on(self, s, id, chat.visitor);
+      continue;
+    }
+    s.cursors.insert_or_assign(id, delivery_cursor::behind(it->second));
+    s.behind.push_back(id);
+  }
+  pump(self, sink->id());
 }
 
 // Runs fn with the conversation's session, looking it up through the directory when
@@ -130,24 +214,23 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
   report(self);
 
   return {
-    [=](msg::attach_atom, net::sink_ptr sink, msg::bind_fn bind) {
-      self->state.sinks.push_back(sink);
+    [=](msg::attach_atom, net::sink_ptr sink, msg::bind_fn bind, const protocol::agent_hello& hello) {
       bind.fn(caf::actor_cast<caf::actor>(self));
-      sink->hello_completed();
-      sink->send(welcome_frame(self));
-      for (auto& [id, offer] : self->state.offers) sink->send(offer_frame(offer));
+      attach_socket(self, std::move(sink), hello.resume);
       report(self);
     },
     [=](msg::detach_atom, std::uint64_t conn) {
-      auto& st = self->state;
-      st.sinks.erase(std::remove_if(st.sinks.begin(), st.sinks.end(), [&](auto& s) { return s->id() == conn; }),
-                     st.sinks.end());
-      if (st.sinks.empty()) {
-        // Nobody can see the offers any more: hand them on now instead of letting them expire.
-        for (auto& [id, offer] : st.offers) self->send(st.ctx.router, msg::decline_atom::value, id, st.record.id);
-        st.offers.clear();
-      }
+      auto& sockets = self->state.sockets;
+      sockets.erase(std::remove_if(sockets.begin(), sockets.end(), [&](auto& s) { return s.sink->id() == conn; }),
+                    sockets.end());
+      // With no socket left the router withdraws this agent's offers and passes them on.
       report(self);
+    },
+    [=](msg::drained_atom, std::uint64_t conn) {
+      if (auto* s = socket_of(self, conn)) {
+        s->awaiting_drain = false;
+        pump(self, conn);
+      }
     },
     [=](msg::status_atom, std::string status) {
       self->state.status = status;
@@ -158,7 +241,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     [=](msg::offer_atom, msg::chat_request req, std::int64_t expires_at_ms) {
       auto id = req.conversation_id;
       auto& offer = self->state.offers[id] = pending_offer{std::move(req), expires_at_ms};
-      broadcast(self, offer_frame(offer));
+      broadcast(self, offer_frame(self, offer));
     },
     [=](msg::withdraw_atom, std::string conversation_id, std::string reason) {
       if (self->state.offers.erase(conversation_id))
@@ -179,11 +262,16 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
             msg::visitor_summary visitor = it != st.offers.end() ? it->second.request.visitor : msg::visitor_summary{};
             st.offers.erase(conversation_id);
             st.chats[conversation_id] = open_chat{session, std::move(visitor)};
-            report(self);
+            // The chat frame follows when the session confirms (joined).
           },
           [=](caf::error& err) {
             self->state.offers.erase(conversation_id);
-            send_error(self, conn, from_caf_error(err), "the offer is no longer open");
+            const auto code = from_caf_error(err);
+            send_error(self, conn, code,
+                       code == error_code::at_capacity ? "you are at max_chats; the chat went to another agent"
+                                                       : "the offer is no longer open");
+            broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id},
+                                 {"reason", code == error_code::at_capacity ? "at_capacity" : "expired"}});
           });
     },
     [=](msg::decline_atom, std::uint64_t conn, std::string conversation_id) {
@@ -192,21 +280,23 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
         send_error(self, conn, error_code::offer_expired, "no open offer for this conversation");
         return;
       }
+      // Every tab stops showing it.
+      broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id}, {"reason", "declined"}});
       self->send(st.ctx.router, msg::decline_atom::value, conversation_id, st.record.id);
     },
     [=](msg::say_atom, std::uint64_t conn, protocol::agent_say& say) {
       if (!self->state.chats.count(say.conversation_id)) {
-        send_error(self, conn, error_code::not_assigned, "you do not hold this conversation", say.client_msg_id);
+        send_error(self, conn, error_code::not_assigned, "you do not hold this conversation", say.id);
         return;
       }
       with_session(self, say.conversation_id, [=](caf::actor session) {
         self->request(session, caf::infinite, msg::say_atom::value, self->state.record.id, conn, say)
           .then(
             [=](std::uint64_t seq) {
-              if (auto s = sink_of(self, conn)) s->send(protocol::outbound_frame::ack(say.conversation_id, say.client_msg_id, seq));
+              if (auto* s = socket_of(self, conn)) s->sink->send(protocol::outbound_frame::ack(say.conversation_id, say.id, seq));
             },
             [=](caf::error& err) {
-              send_error(self, conn, from_caf_error(err), "the message was not accepted", say.client_msg_id);
+              send_error(self, conn, from_caf_error(err), "the message was not accepted", say.id);
             });
       });
     },
@@ -227,16 +317,23 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
           });
       });
     },
+    [=](msg::history_atom, std::uint64_t conn, const std::string& conversation_id, const protocol::history_request& h) {
+      auto& st = self->state;
+      auto* s = socket_of(self, conn);
+      if (!s) return;
+      if (!st.chats.count(conversation_id) && !st.offers.count(conversation_id)) {
+        send_error(self, conn, error_code::not_assigned, "you do not hold this conversation");
+        return;
+      }
+      const auto limit = h.limit ? h.limit : st.ctx.cfg->chat.history_page;
+      s->sink->send(build_page(*st.ctx.db, "history", conversation_id, h.before_seq, limit, budget(self)).frame);
+    },
     // ---- from sessions ----
-    [=](msg::joined_atom, std::string conversation_id, msg::visitor_summary visitor,
-        std::vector<msg::chat_message> transcript) {
+    [=](msg::joined_atom, std::string conversation_id, msg::visitor_summary visitor) {
       auto& chat = self->state.chats[conversation_id];
       chat.session = caf::actor_cast<caf::actor>(self->current_sender());
       chat.visitor = visitor;
-      broadcast(self, json{{"type", "chat"},
-                           {"conversation_id", conversation_id},
-                           {"visitor", visitor_json(visitor)},
-                           {"transcript", transcript_json(transcript)}});
+      for (auto& s : self->state.sockets) open_chat_on(self, s, conversation_id, visitor);
     },
     [=](msg::rejoin_atom, std::string conversation_id, msg::visitor_summary visitor) {
       auto& chat = self->state.chats[conversation_id];
@@ -245,14 +342,27 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     },
     // origin_conn: the socket the message was written on, which has its ack instead.
     [=](msg::deliver_atom, msg::chat_message& m, std::uint64_t origin_conn) {
-      broadcast(self, protocol::outbound_frame::message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name}),
-                origin_conn);
+      const protocol::outbound_frame frame =
+        protocol::outbound_frame::message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name});
+      for (auto& s : self->state.sockets) {
+        auto cursor = s.cursors.find(m.conversation_id);
+        if (cursor == s.cursors.end()) continue; // this socket has not been shown the chat
+        switch (cursor->second.on_live(m.seq)) {
+          case delivery_cursor::verdict::send:
+            if (s.sink->id() != origin_conn) s.sink->send(frame);
+            break;
+          case delivery_cursor::verdict::catch_up: fall_behind(self, s, m.conversation_id); break;
+          case delivery_cursor::verdict::skip: break;
+        }
+      }
     },
     [=](msg::typing_atom, std::string conversation_id, std::string from) {
       broadcast(self, protocol::make_typing(conversation_id, from));
     },
     [=](msg::ended_atom, std::string conversation_id, std::string reason) {
-      self->state.chats.erase(conversation_id);
+      auto& st = self->state;
+      st.chats.erase(conversation_id);
+      for (auto& s : st.sockets) s.cursors.erase(conversation_id);
       broadcast(self, json{{"type", "ended"}, {"conversation_id", conversation_id}, {"reason", reason}});
       report(self);
     },
@@ -263,15 +373,17 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     },
     [=](msg::aremoved_atom) {
       auto& st = self->state;
+      spdlog::info("agent {} ({}) deleted: closing {} socket(s), ending {} chat(s)", st.record.id, st.record.name,
+                   st.sockets.size(), st.chats.size());
       // Through the directory, which outlives this actor and starts sessions not alive.
       for (auto& [id, chat] : st.chats)
         self->send(st.ctx.directory, msg::end_atom::value, id, st.record.id, std::string{"agent_removed"});
-      for (auto& s : st.sinks) s->close(net::close_code::policy, "agent deleted");
-      st.sinks.clear();
+      for (auto& s : st.sockets) s.sink->close(net::close_code::policy, "agent deleted");
+      st.sockets.clear();
       self->quit();
     },
     [=](msg::shutdown_atom) {
-      for (auto& s : self->state.sinks) s->close(net::close_code::going_away, "server shutting down");
+      for (auto& s : self->state.sockets) s.sink->close(net::close_code::going_away, "server shutting down");
       self->quit();
     },
   };

@@ -8,7 +8,9 @@
 #include "actors/agent.hpp"
 #include "actors/messages.hpp"
 #include "actors/visitor_session.hpp"
+#include "dynchat/core/address_limiter.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/core/throttled_log.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -18,6 +20,7 @@ using protocol::error_code;
 
 struct directory_state {
   actor_context ctx;
+  std::unique_ptr<address_limiter> new_conversations; // per client address
   std::unordered_map<std::string, caf::actor> sessions;
   std::unordered_map<std::string, caf::actor> agents;
   std::unordered_map<caf::actor_addr, std::string> session_ids;
@@ -28,7 +31,7 @@ struct directory_state {
 
 using directory_actor = caf::stateful_actor<directory_state>;
 
-void refuse(directory_actor* self, const net::sink_ptr& sink, error_code code, const char* text) {
+void refuse(directory_actor* self, const net::sink_ptr& sink, error_code code, std::string_view text) {
   sink->send(protocol::make_error(code, text));
   sink->close(net::close_code::policy, std::string{protocol::to_string(code)});
   self->state.ctx.stats->errors_sent++;
@@ -89,6 +92,8 @@ caf::actor new_conversation(directory_actor* self, const protocol::visitor_hello
 
 caf::behavior directory(directory_actor* self, actor_context ctx) {
   self->state.ctx = ctx;
+  self->state.new_conversations = std::make_unique<address_limiter>(ctx.cfg->chat.new_conversations_per_second,
+                                                                    ctx.cfg->chat.new_conversations_burst);
   self->state.ctx.directory = caf::actor_cast<caf::actor>(self); // sessions and agents inherit this context
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
@@ -106,6 +111,14 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
       if (self->state.stopping) return;
       caf::actor session;
       if (hello.resume_token.empty()) {
+        auto& st = self->state;
+        if (!st.new_conversations->allow(sink->remote_address())) {
+          st.ctx.stats->conversations_refused++;
+          log_throttled(st.ctx.stats->log_conversation_limit, spdlog::level::warn,
+                        "refused a new conversation from {}: over chat.new_conversations_per_second", sink->remote_address());
+          return refuse(self, sink, error_code::rate_limited,
+                        "too many new conversations from your address; try again in a moment");
+        }
         session = new_conversation(self, hello);
       } else {
         auto txn = self->state.ctx.db->read();
@@ -115,16 +128,34 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
       }
       self->send(session, msg::attach_atom::value, std::move(hello), std::move(sink), std::move(bind));
     },
-    [=](msg::ahello_atom, std::string token, net::sink_ptr sink, msg::bind_fn bind) {
-      if (self->state.stopping) return;
+    [=](msg::ahello_atom, protocol::agent_hello& hello, net::sink_ptr sink, msg::bind_fn bind) {
+      auto& st = self->state;
+      if (st.stopping) return;
       std::optional<std::string> agent_id;
       {
-        auto txn = self->state.ctx.db->read();
-        agent_id = store::find_agent_by_token_hash(txn, sha256_hex(token));
+        auto txn = st.ctx.db->read();
+        agent_id = store::find_agent_by_token_hash(txn, sha256_hex(hello.token));
       }
       caf::actor agent = agent_id ? agent_for(self, *agent_id) : nullptr;
-      if (!agent) return refuse(self, sink, error_code::unauthorized, "unknown agent token");
-      self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind));
+      if (!agent) {
+        st.ctx.stats->failed_logins++;
+        log_throttled(st.ctx.stats->log_failed_login, spdlog::level::warn, "agent hello with an unknown token from {}",
+                      sink->remote_address());
+        return refuse(self, sink, error_code::unauthorized, "unknown agent token");
+      }
+      self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind), std::move(hello));
+    },
+    // Start-up: every conversation that was waiting or live gets its actor back, so its
+    // deadlines run again (grace, idle) whether or not anyone returns to it.
+    [=](msg::recover_atom) -> std::uint64_t {
+      std::vector<std::string> open;
+      {
+        auto txn = self->state.ctx.db->read();
+        open = store::load_open_conversations(txn);
+      }
+      std::uint64_t started = 0;
+      for (const auto& id : open) started += static_cast<bool>(session_for(self, id));
+      return started;
     },
     [=](msg::session_atom, std::string conversation_id) -> caf::result<caf::actor> {
       if (auto s = session_for(self, conversation_id)) return s;

@@ -50,12 +50,17 @@ using aupdate_atom = caf::atom_constant<caf::atom("aupdate")>;
 using aadded_atom = caf::atom_constant<caf::atom("aadded")>;
 using aremoved_atom = caf::atom_constant<caf::atom("aremoved")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+// start-up
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
 // conversation <-> agent
 using joined_atom = caf::atom_constant<caf::atom("joined")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 using end_atom = caf::atom_constant<caf::atom("end")>;
 using ended_atom = caf::atom_constant<caf::atom("ended")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using drained_atom = caf::atom_constant<caf::atom("drained")>; // a socket's queue drained: the next replay page
 // timers
 using grace_atom = caf::atom_constant<caf::atom("grace")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
@@ -81,23 +86,26 @@ struct chat_message {
   std::string agent_name;
 };
 
-/// A conversation asking the router for an agent.
+/// A conversation asking the router for an agent (and, as an offer, the agent for it).
+/// The session is null for a conversation restored from the store whose actor has not
+/// asked again yet.
 struct chat_request {
   std::string conversation_id;
   caf::actor session;
   visitor_summary visitor;
-  std::vector<chat_message> transcript;
   std::int64_t requested_ms = 0;
 };
 
-/// An agent's routing-relevant state, reported to the router whenever it changes.
+/// An agent's routing-relevant state, reported to the router whenever it changes. The
+/// router counts the agent's chats and offers itself: it is the authority on capacity.
 struct agent_state_report {
   std::string agent_id;
   std::string name;
   caf::actor handle;
-  bool available = false; // status available and at least one socket open
-  std::uint32_t active = 0;
+  std::string status;     // available | away | offline, as the agent chose
+  bool connected = false; // at least one socket open
   std::uint32_t max_chats = 5;
+  bool available() const { return status == "available" && connected; }
 };
 
 /// Lets the actor that takes a connection tell the connection where to send frames.
@@ -115,11 +123,12 @@ typename Inspector::result_type inspect(Inspector& f, chat_message& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_request& x) {
-  return f(caf::meta::type_name("chat_request"), x.conversation_id, x.session, x.visitor, x.transcript, x.requested_ms);
+  return f(caf::meta::type_name("chat_request"), x.conversation_id, x.session, x.visitor, x.requested_ms);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_state_report& x) {
-  return f(caf::meta::type_name("agent_state_report"), x.agent_id, x.name, x.handle, x.available, x.active, x.max_chats);
+  return f(caf::meta::type_name("agent_state_report"), x.agent_id, x.name, x.handle, x.status, x.connected,
+           x.max_chats);
 }
 
 chat_message to_chat_message(std::string_view conversation_id, std::uint64_t seq, const store::message_record& m);
@@ -128,17 +137,29 @@ chat_message to_chat_message(std::string_view conversation_id, std::uint64_t seq
 
 namespace dynchat::protocol {
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_msg_id& x) {
+  return f(caf::meta::type_name("client_msg_id"), x.text, x.numeric);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_request& x) {
+  return f(caf::meta::type_name("history_request"), x.before_seq, x.limit);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_hello& x) {
+  return f(caf::meta::type_name("agent_hello"), x.token, x.resume);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, visitor_hello& x) {
   return f(caf::meta::type_name("visitor_hello"), x.page_url, x.visitor_id, x.resume_token, x.last_seq, x.email,
            x.mkto_trk, x.referrer);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, visitor_say& x) {
-  return f(caf::meta::type_name("visitor_say"), x.client_msg_id, x.text);
+  return f(caf::meta::type_name("visitor_say"), x.id, x.text);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_say& x) {
-  return f(caf::meta::type_name("agent_say"), x.conversation_id, x.client_msg_id, x.text);
+  return f(caf::meta::type_name("agent_say"), x.conversation_id, x.id, x.text);
 }
 } // namespace dynchat::protocol
 

@@ -1,5 +1,7 @@
 #include "actors/rest_api.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 #include <caf/all.hpp>
@@ -7,6 +9,9 @@
 
 #include "actors/messages.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/rest/query.hpp"
+#include "dynchat/rest/route_table.hpp"
+#include "dynchat/rest/transcript_text.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -23,73 +28,11 @@ struct rest_state {
 using rest_actor = caf::stateful_actor<rest_state>;
 
 net::http_response json_response(unsigned status, const json& body) {
-  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
 
 net::http_response error_response(unsigned status, std::string_view code, std::string_view message) {
   return json_response(status, json{{"error", {{"code", code}, {"message", message}}}});
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') out += ' ';
-    else if (s[i] == '%' && i + 2 < s.size()) {
-      auto hex = std::string{s.substr(i + 1, 2)};
-      char* end = nullptr;
-      long v = std::strtol(hex.c_str(), &end, 16);
-      if (end == hex.c_str() + 2) {
-        out += static_cast<char>(v);
-        i += 2;
-      } else {
-        out += s[i];
-      }
-    } else out += s[i];
-  }
-  return out;
-}
-
-struct target {
-  std::vector<std::string> segments; // path split on '/', without the leading "v1"
-  std::map<std::string, std::string> query;
-};
-
-target parse_target(std::string_view t) {
-  target out;
-  auto q = t.find('?');
-  std::string_view path = t.substr(0, q);
-  std::size_t pos = 0;
-  while (pos < path.size()) {
-    auto next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (next > pos) out.segments.push_back(percent_decode(path.substr(pos, next - pos)));
-    pos = next + 1;
-  }
-  if (q != std::string_view::npos) {
-    std::string_view query = t.substr(q + 1);
-    while (!query.empty()) {
-      auto amp = query.find('&');
-      auto pair = query.substr(0, amp);
-      auto eq = pair.find('=');
-      out.query[percent_decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
-      if (amp == std::string_view::npos) break;
-      query = query.substr(amp + 1);
-    }
-  }
-  return out;
-}
-
-std::optional<std::int64_t> query_int(const target& t, const char* key) {
-  auto it = t.query.find(key);
-  if (it == t.query.end() || it->second.empty()) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    auto v = std::stoll(it->second, &used);
-    if (used != it->second.size()) return std::nullopt;
-    return v;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 json agent_json(const store::agent_record& a) {
@@ -117,26 +60,26 @@ json message_json(std::uint64_t seq, const store::message_record& m) {
   return j;
 }
 
-std::string iso_time(std::int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec);
+bool has_control_characters(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 // Validates and applies the writable agent fields of a JSON body; returns an error text.
 std::string apply_agent_fields(const json& body, store::agent_record& a, bool creating) {
   if (!body.is_object()) return "the body must be a JSON object";
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (it.key() != "name" && it.key() != "email" && it.key() != "max_chats") return "unknown field '" + it.key().substr(0, 40) + "'";
   if (auto it = body.find("name"); it != body.end()) {
-    if (!it->is_string() || it->get_ref<const std::string&>().empty() || it->get_ref<const std::string&>().size() > 100)
-      return "name must be a string of 1 to 100 bytes";
+    if (!it->is_string() || it->get_ref<const std::string&>().empty() || it->get_ref<const std::string&>().size() > 100 ||
+        has_control_characters(it->get_ref<const std::string&>()))
+      return "name must be a string of 1 to 100 bytes without control characters";
     a.name = it->get<std::string>();
   } else if (creating) {
     return "name is required";
   }
   if (auto it = body.find("email"); it != body.end()) {
-    if (!it->is_string() || it->get_ref<const std::string&>().size() > 254) return "email must be a string";
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 254 || has_control_characters(it->get_ref<const std::string&>()))
+      return "email must be a string of at most 254 bytes";
     a.email = it->get<std::string>();
   }
   if (auto it = body.find("max_chats"); it != body.end()) {
@@ -179,12 +122,22 @@ void list_agents(rest_actor* self, reply_fn reply) {
       [=](caf::error&) { reply(error_response(503, "unavailable", "the router did not answer")); });
 }
 
+// The body as JSON, through the same nesting guard as websocket frames.
+std::optional<json> parse_body(const std::string& body, const reply_fn& reply) {
+  auto parsed = protocol::parse_json(body);
+  if (!parsed) {
+    reply(error_response(400, "bad_json", "the body is not valid JSON: " + parsed.error().message));
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
 void create_agent(rest_actor* self, const std::string& body, reply_fn reply) {
-  auto parsed = json::parse(body, nullptr, false);
+  auto parsed = parse_body(body, reply);
+  if (!parsed) return;
   store::agent_record a;
   a.max_chats = self->state.ctx.cfg->chat.default_max_chats;
-  if (parsed.is_discarded()) return reply(error_response(400, "bad_json", "the body is not valid JSON"));
-  if (auto err = apply_agent_fields(parsed, a, true); !err.empty()) return reply(error_response(400, "bad_value", err));
+  if (auto err = apply_agent_fields(*parsed, a, true); !err.empty()) return reply(error_response(400, "bad_value", err));
   a.id = new_id();
   a.created_ms = now_ms();
   const std::string token = new_secret(32);
@@ -210,9 +163,9 @@ void agent_item(rest_actor* self, const std::string& method, const std::string& 
   auto a = *found;
   if (method == "GET") return reply(json_response(200, agent_json(a)));
   if (method == "PUT" || method == "PATCH") {
-    auto parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded()) return reply(error_response(400, "bad_json", "the body is not valid JSON"));
-    if (auto err = apply_agent_fields(parsed, a, false); !err.empty()) return reply(error_response(400, "bad_value", err));
+    auto parsed = parse_body(body, reply);
+    if (!parsed) return;
+    if (auto err = apply_agent_fields(*parsed, a, false); !err.empty()) return reply(error_response(400, "bad_value", err));
     write_then(self, {{store::table::agents, a.id, store::encode(a), false}}, [=] {
       self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
       reply(json_response(200, agent_json(a)));
@@ -222,23 +175,32 @@ void agent_item(rest_actor* self, const std::string& method, const std::string& 
   if (method == "DELETE") {
     write_then(self, {{store::table::agents, a.id, {}, true}, {store::table::agent_tokens, a.token_hash, {}, true}}, [=] {
       self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
-      reply(net::http_response{204, "application/json", {}});
+      reply(net::http_response{204, "application/json", {}, {}});
     }, reply);
-    return;
   }
-  reply(error_response(405, "method_not_allowed", "use GET, PUT or DELETE"));
 }
 
-void list_conversations(rest_actor* self, const target& t, reply_fn reply) {
+void bad_parameter(const reply_fn& reply, const std::string& message) {
+  reply(error_response(400, "bad_parameter", message));
+}
+
+// An id-valued parameter: empty when absent, an error when not an id.
+std::string id_param(rest::query& q, const std::string& name) {
+  auto v = q.text(name);
+  if (!v.empty() && !is_id(v)) q.fail("parameter '" + name + "' must be a 32-character id");
+  return v;
+}
+
+void list_conversations(rest_actor* self, rest::query q, reply_fn reply) {
   constexpr std::size_t scan_budget = 20000; // records examined per page at most
-  auto limit = std::clamp<std::int64_t>(query_int(t, "limit").value_or(50), 1, 500);
-  auto get = [&](const char* k) { auto it = t.query.find(k); return it == t.query.end() ? std::string{} : it->second; };
-  const std::string status = get("status"), agent = get("agent_id"), visitor = get("visitor_id"), cursor = get("cursor");
-  if (!status.empty() && !store::phase_from_string(status))
-    return reply(error_response(400, "bad_value", "status must be bot, waiting, live or ended"));
-  if (!cursor.empty() && !is_id(cursor)) return reply(error_response(400, "bad_value", "cursor is not a conversation id"));
-  const auto since = query_int(t, "since").value_or(0);
-  const auto until = query_int(t, "until").value_or(std::numeric_limits<std::int64_t>::max());
+  constexpr auto forever = std::numeric_limits<std::int64_t>::max();
+  const auto limit = q.integer("limit", 50, 1, 500);
+  const auto status = q.text("status", {"bot", "waiting", "live", "ended"});
+  const auto agent = id_param(q, "agent_id"), visitor = id_param(q, "visitor_id"), cursor = id_param(q, "cursor");
+  const auto since = q.integer("since", 0, 0, forever);
+  const auto until = q.integer("until", forever, 0, forever);
+  if (since > until) q.fail("parameter 'since' must not be after 'until'");
+  if (auto err = q.error()) return bad_parameter(reply, *err);
   json items = json::array();
   std::string next_cursor, last_examined;
   std::size_t examined = 0;
@@ -267,23 +229,18 @@ void list_conversations(rest_actor* self, const target& t, reply_fn reply) {
   reply(json_response(200, body));
 }
 
-void conversation_item(rest_actor* self, const target& t, const std::string& id, bool as_text, reply_fn reply) {
+void conversation_item(rest_actor* self, rest::query q, const std::string& id, bool as_text, reply_fn reply) {
   auto txn = self->state.ctx.db->read();
   auto c = store::load_conversation(txn, id);
+  const auto after = static_cast<std::uint64_t>(q.integer("after_seq", 0, 0, std::numeric_limits<std::int64_t>::max()));
+  const auto limit = static_cast<std::size_t>(q.integer("limit", 1000, 1, 10000));
+  if (auto err = q.error()) return bad_parameter(reply, *err);
   if (!c) return reply(error_response(404, "not_found", "no such conversation"));
-  const auto after = static_cast<std::uint64_t>(std::max<std::int64_t>(0, query_int(t, "after_seq").value_or(0)));
-  const auto limit = static_cast<std::size_t>(std::clamp<std::int64_t>(query_int(t, "limit").value_or(1000), 1, 10000));
+  if (const auto newest = store::last_seq(txn, id); after > newest)
+    return bad_parameter(reply, "parameter 'after_seq' is " + std::to_string(after) + ", past the newest message (" +
+                                  std::to_string(newest) + ")");
   auto messages = store::load_messages(txn, id, after, limit);
-  if (as_text) {
-    std::string text = fmt::format("Conversation {}\nVisitor {}\nPage {}\nStatus {}\n\n", c->id, c->visitor_id,
-                                   c->page_url, store::to_string(c->phase));
-    for (auto& [seq, m] : messages) {
-      std::string who = m.from == "agent" ? (m.agent_name.empty() ? "Agent" : m.agent_name)
-                        : m.from == "visitor" ? "Visitor" : m.from == "bot" ? "Bot" : "System";
-      text += fmt::format("[{}] #{} {}: {}\n", iso_time(m.ts_ms), seq, who, m.text);
-    }
-    return reply(net::http_response{200, "text/plain; charset=utf-8", std::move(text)});
-  }
+  if (as_text) return reply(net::http_response{200, "text/plain; charset=utf-8", rest::transcript_text(*c, messages), {}});
   json list = json::array();
   for (auto& [seq, m] : messages) list.push_back(message_json(seq, m));
   auto body = conversation_json(*c);
@@ -291,30 +248,64 @@ void conversation_item(rest_actor* self, const target& t, const std::string& id,
   reply(json_response(200, body));
 }
 
+enum handler_id { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list, conversation_get,
+                  conversation_text, routing_get };
+
+const rest::route_table& routes() {
+  static const rest::route_table table{{
+    {"GET", "/v1/agents", agents_list},
+    {"POST", "/v1/agents", agents_create},
+    {"GET", "/v1/agents/{id}", agent_get},
+    {"PUT", "/v1/agents/{id}", agent_update},
+    {"PATCH", "/v1/agents/{id}", agent_update},
+    {"DELETE", "/v1/agents/{id}", agent_delete},
+    {"GET", "/v1/conversations", conversations_list},
+    {"GET", "/v1/conversations/{id}", conversation_get},
+    {"GET", "/v1/conversations/{id}/transcript.txt", conversation_text},
+    {"GET", "/v1/routing", routing_get},
+  }};
+  return table;
+}
+
 void route(rest_actor* self, net::http_request& req, reply_fn reply) {
-  auto t = parse_target(req.target);
-  auto& seg = t.segments;
-  if (seg.empty() || seg[0] != "v1") return reply(error_response(404, "not_found", "no such route"));
+  const auto q = req.target.find('?');
+  const std::string path = req.target.substr(0, q);
+  rest::query query{q == std::string::npos ? std::string_view{} : std::string_view{req.target}.substr(q + 1)};
+  if (path.rfind("/v1/", 0) != 0) return reply(error_response(404, "not_found", "no such route"));
   const std::string prefix = "Bearer ";
   const bool authorized = req.authorization.size() > prefix.size() && req.authorization.compare(0, prefix.size(), prefix) == 0 &&
                           constant_time_equal(sha256_hex(req.authorization.substr(prefix.size())), self->state.admin_hash);
   if (!authorized) return reply(error_response(401, "unauthorized", "missing or wrong admin bearer token"));
-  const auto& m = req.method;
-  if (seg.size() == 2 && seg[1] == "agents") {
-    if (m == "GET") return list_agents(self, reply);
-    if (m == "POST") return create_agent(self, req.body, reply);
-    return reply(error_response(405, "method_not_allowed", "use GET or POST"));
+  auto m = routes().match(req.method, path);
+  if (m.what == rest::route_match::kind::no_such_path) return reply(error_response(404, "not_found", "no such route"));
+  if (m.what == rest::route_match::kind::wrong_method) {
+    auto r = error_response(405, "method_not_allowed", "this resource takes " + m.allow);
+    r.allow = m.allow;
+    return reply(r);
   }
-  if (seg.size() == 3 && seg[1] == "agents") return agent_item(self, m, seg[2], req.body, reply);
-  if (seg.size() == 2 && seg[1] == "conversations" && m == "GET") return list_conversations(self, t, reply);
-  if (seg.size() == 3 && seg[1] == "conversations" && m == "GET") return conversation_item(self, t, seg[2], false, reply);
-  if (seg.size() == 4 && seg[1] == "conversations" && seg[3] == "transcript.txt" && m == "GET")
-    return conversation_item(self, t, seg[2], true, reply);
-  if (seg.size() == 2 && seg[1] == "routing" && m == "GET") {
-    self->request(self->state.ctx.router, std::chrono::seconds{5}, msg::snapshot_atom::value)
-      .then([=](const std::string& s) { reply(net::http_response{200, "application/json", s}); },
-            [=](caf::error&) { reply(error_response(503, "unavailable", "the router did not answer")); });
-    return;
+  // Handlers that take no parameters refuse any.
+  auto no_parameters = [&] {
+    if (auto err = query.error()) {
+      bad_parameter(reply, *err);
+      return false;
+    }
+    return true;
+  };
+  switch (m.handler) {
+    case agents_list: if (no_parameters()) list_agents(self, reply); return;
+    case agents_create: if (no_parameters()) create_agent(self, req.body, reply); return;
+    case agent_get:
+    case agent_update:
+    case agent_delete: if (no_parameters()) agent_item(self, req.method, m.params["id"], req.body, reply); return;
+    case conversations_list: return list_conversations(self, std::move(query), reply);
+    case conversation_get: return conversation_item(self, std::move(query), m.params["id"], false, reply);
+    case conversation_text: return conversation_item(self, std::move(query), m.params["id"], true, reply);
+    case routing_get:
+      if (!no_parameters()) return;
+      self->request(self->state.ctx.router, std::chrono::seconds{5}, msg::snapshot_atom::value)
+        .then([=](const std::string& s) { reply(net::http_response{200, "application/json", s, {}}); },
+              [=](caf::error&) { reply(error_response(503, "unavailable", "the router did not answer")); });
+      return;
   }
   reply(error_response(404, "not_found", "no such route"));
 }

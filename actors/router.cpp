@@ -1,16 +1,21 @@
+// The router actor is a thin shell over routing::dispatcher (src/routing), which holds
+// every rule: it turns messages into dispatcher inputs, carries out the effects (send
+// the offer, arm its timer, tell the session its place in line), and persists the
+// round-robin cursor. Time is the actor clock's, so deterministic tests control it.
+//
+// At start-up it rebuilds its state from the store before any socket is served: agents
+// in creation order, the cursor, each agent's open chats (they fill seats), and the line
+// of waiting conversations in their original request order.
 #include "actors/router.hpp"
 
-#include <algorithm>
-#include <map>
 #include <set>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
-#include "dynchat/core/ids.hpp"
-#include "dynchat/routing/round_robin.hpp"
-#include "dynchat/routing/waiting_line.hpp"
+#include "dynchat/routing/dispatcher.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -18,230 +23,220 @@ namespace {
 
 constexpr const char* cursor_key = "routing.cursor";
 
-struct agent_entry {
-  std::string id;
+struct agent_contact {
   std::string name;
   caf::actor handle;
-  bool available = false;
-  std::uint32_t active = 0;
-  std::uint32_t max_chats = 5;
-};
-
-struct offer_state {
-  msg::chat_request request;
-  std::string agent_id;
-  unsigned attempts = 0;
-  std::vector<std::string> tried;
-  std::uint64_t timer = 0;
+  std::string status = "offline";
+  bool connected = false;
 };
 
 struct router_state {
   actor_context ctx;
-  std::vector<agent_entry> order; // fixed round-robin order: creation order
-  std::string cursor;             // id of the agent who got the last offer
-  routing::waiting_line<msg::chat_request> queue;
-  std::map<std::string, offer_state> offers;
+  std::unique_ptr<routing::dispatcher> policy;
+  std::unordered_map<std::string, agent_contact> agents;
+  std::unordered_map<std::string, msg::chat_request> routed; // waiting or offered: who to tell
   std::set<std::string> removed; // deleted agents: a late report must not bring one back
-  std::uint64_t timers = 0;
+  std::string saved_cursor;
+  std::int64_t wake_at = 0;      // the cool-down timer armed, 0: none
   static inline const char* name = "router";
 };
 
 using router_actor = caf::stateful_actor<router_state>;
 
-agent_entry* find_agent(router_state& st, const std::string& id) {
-  for (auto& a : st.order)
-    if (a.id == id) return &a;
-  return nullptr;
+std::int64_t clock_ms(router_actor* self) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now().time_since_epoch()).count();
 }
 
-std::uint32_t pending_offers_for(const router_state& st, const std::string& agent_id) {
-  return static_cast<std::uint32_t>(
-    std::count_if(st.offers.begin(), st.offers.end(), [&](auto& kv) { return kv.second.agent_id == agent_id; }));
-}
-
-void update_gauges(router_state& st) {
-  st.ctx.stats->queued_conversations = static_cast<std::int64_t>(st.queue.size());
-  st.ctx.stats->pending_offers = static_cast<std::int64_t>(st.offers.size());
+routing::dispatch_settings policy_settings(const settings& cfg) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  return {duration_cast<milliseconds>(cfg.chat.offer_timeout).count(),
+          duration_cast<milliseconds>(cfg.chat.decline_cooldown).count(), cfg.chat.max_offer_attempts,
+          cfg.chat.away_after_missed};
 }
 
 void save_cursor(router_actor* self) {
-  store::write_batch batch{{store::table::meta, cursor_key, self->state.cursor, false}};
-  self->request(self->state.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
+  auto& st = self->state;
+  if (st.policy->cursor() == st.saved_cursor) return;
+  st.saved_cursor = st.policy->cursor();
+  store::write_batch batch{{store::table::meta, cursor_key, st.saved_cursor, false}};
+  self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
     .then([](std::uint64_t) {}, [](caf::error&) { spdlog::warn("router: could not persist the round-robin cursor"); });
 }
 
-// Offers the conversation to the next eligible agent; false when there is none.
-bool try_offer(router_actor* self, msg::chat_request req, unsigned attempts, std::vector<std::string> tried) {
+caf::actor agent_handle(router_actor* self, const std::string& id) {
+  auto it = self->state.agents.find(id);
+  return it == self->state.agents.end() ? caf::actor{} : it->second.handle;
+}
+
+void carry_out(router_actor* self, const routing::effects& fx) {
   auto& st = self->state;
-  std::vector<routing::agent_slot> slots;
-  std::optional<std::size_t> last;
-  slots.reserve(st.order.size());
-  for (std::size_t i = 0; i < st.order.size(); ++i) {
-    const auto& a = st.order[i];
-    slots.push_back({a.id, a.available && a.handle, a.active + pending_offers_for(st, a.id), a.max_chats});
-    if (a.id == st.cursor) last = i;
+  const auto now = clock_ms(self);
+  for (const auto& e : fx) {
+    if (auto* o = std::get_if<routing::offer_made>(&e)) {
+      auto it = st.routed.find(o->conversation_id);
+      auto agent = agent_handle(self, o->agent_id);
+      if (it == st.routed.end() || !agent) continue; // cannot happen: both are known before an offer
+      self->send(agent, msg::offer_atom::value, it->second, o->expires_at_ms);
+      self->delayed_send(self, std::chrono::milliseconds{std::max<std::int64_t>(0, o->expires_at_ms - now)},
+                         msg::timeout_atom::value, o->conversation_id, o->offer_id);
+      st.ctx.stats->offers_made++;
+    } else if (auto* w = std::get_if<routing::offer_withdrawn>(&e)) {
+      if (w->reason == "missed") st.ctx.stats->offers_missed++;
+      if (auto agent = agent_handle(self, w->agent_id))
+        self->send(agent, msg::withdraw_atom::value, w->conversation_id, w->reason);
+    } else if (auto* a = std::get_if<routing::set_away>(&e)) {
+      if (auto agent = agent_handle(self, a->agent_id)) self->send(agent, msg::status_atom::value, std::string{"away"});
+    } else if (auto* q = std::get_if<routing::queued>(&e)) {
+      if (auto it = st.routed.find(q->conversation_id); it != st.routed.end() && it->second.session)
+        self->send(it->second.session, msg::queued_atom::value, q->position);
+    }
   }
-  auto pick = routing::next_agent(slots, last, tried);
-  if (!pick) return false;
-  auto& agent = st.order[*pick];
-  st.cursor = agent.id;
   save_cursor(self);
-  const auto timeout = st.ctx.cfg->chat.offer_timeout;
-  const auto expires_at = now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
-  auto conv_id = req.conversation_id;
-  auto timer = ++st.timers;
-  self->send(agent.handle, msg::offer_atom::value, req, expires_at);
-  st.offers[conv_id] = offer_state{std::move(req), agent.id, attempts + 1, std::move(tried), timer};
-  self->delayed_send(self, timeout, msg::timeout_atom::value, conv_id, timer);
-  st.ctx.stats->offers_made++;
-  update_gauges(st);
-  return true;
-}
-
-void enqueue(router_actor* self, msg::chat_request req) {
-  auto& st = self->state;
-  // FIFO by the time the conversation first asked: a conversation coming back after
-  // missed offers keeps its place ahead of younger ones.
-  auto session = req.session;
-  const auto id = req.conversation_id;
-  const auto requested_ms = req.requested_ms;
-  const auto position = static_cast<std::uint32_t>(st.queue.push(id, requested_ms, std::move(req)));
-  self->send(session, msg::queued_atom::value, position);
-  update_gauges(st);
-}
-
-void drain_queue(router_actor* self) {
-  auto& st = self->state;
-  while (auto* next = st.queue.front()) {
-    if (!try_offer(self, *next, 0, {})) break;
-    st.queue.pop_front();
+  // One timer for the earliest cool-down: when it ends, a waiting chat may go to its decliner.
+  if (auto wake = st.policy->next_wake(now); wake && (st.wake_at <= now || *wake < st.wake_at)) {
+    st.wake_at = *wake;
+    self->delayed_send(self, std::chrono::milliseconds{*wake - now}, msg::wake_atom::value);
   }
-  update_gauges(st);
+  st.ctx.stats->queued_conversations = static_cast<std::int64_t>(st.policy->waiting());
+  st.ctx.stats->pending_offers = static_cast<std::int64_t>(st.policy->pending_offers());
 }
 
-// The current offer failed (missed, declined, agent gone): try the next agent or queue.
-void reoffer(router_actor* self, const std::string& conversation_id) {
+// The line and the seats as they were when the process stopped.
+void restore(router_actor* self) {
   auto& st = self->state;
-  auto it = st.offers.find(conversation_id);
-  if (it == st.offers.end()) return;
-  offer_state failed = std::move(it->second);
-  st.offers.erase(it);
-  failed.tried.push_back(failed.agent_id);
-  if (failed.attempts >= st.ctx.cfg->chat.max_offer_attempts ||
-      !try_offer(self, failed.request, failed.attempts, failed.tried))
-    enqueue(self, std::move(failed.request));
-  update_gauges(st);
+  auto txn = st.ctx.db->read();
+  for (auto& a : store::load_agents(txn)) {
+    st.policy->add_agent(a.id, a.max_chats, 0);
+    st.agents[a.id].name = a.name;
+    for (auto& conv : store::load_agent_chats(txn, a.id)) st.policy->restore_chat(conv, a.id);
+  }
+  st.saved_cursor = store::load_meta(txn, cursor_key).value_or("");
+  st.policy->set_cursor(st.saved_cursor);
+  for (auto& w : store::load_waiting(txn)) {
+    auto c = store::load_conversation(txn, w.conversation_id);
+    if (!c || c->phase != store::conversation_phase::waiting) continue; // a stale row: skip it
+    st.policy->restore_waiting(c->id, w.requested_ms);
+    st.routed[c->id] = msg::chat_request{c->id, nullptr, {c->visitor_id, c->id, c->page_url, c->referrer, c->email},
+                                         w.requested_ms};
+  }
+  if (!st.routed.empty()) spdlog::info("router: {} conversations back in line, in request order", st.routed.size());
 }
 
 caf::behavior router(router_actor* self, actor_context ctx) {
   auto& st = self->state;
   st.ctx = ctx;
-  {
-    auto txn = ctx.db->read();
-    for (auto& a : store::load_agents(txn)) st.order.push_back({a.id, a.name, nullptr, false, 0, a.max_chats});
-    st.cursor = store::load_meta(txn, cursor_key).value_or("");
-  }
+  st.policy = std::make_unique<routing::dispatcher>(policy_settings(*ctx.cfg));
+  restore(self);
   return {
     [=](msg::request_atom, msg::chat_request& req) {
       auto& st = self->state;
-      const auto& id = req.conversation_id;
-      if (st.offers.count(id) || st.queue.contains(id)) return;
-      // Strict FIFO: nobody overtakes a conversation already waiting.
-      if (!st.queue.empty() || !try_offer(self, req, 0, {})) enqueue(self, std::move(req));
-    },
-    [=](msg::cancel_atom, std::string conversation_id) {
-      auto& st = self->state;
-      auto it = st.offers.find(conversation_id);
-      if (it != st.offers.end()) {
-        if (auto* a = find_agent(st, it->second.agent_id); a && a->handle)
-          self->send(a->handle, msg::withdraw_atom::value, conversation_id, std::string{"visitor_left"});
-        st.offers.erase(it);
-        drain_queue(self);
+      const auto id = req.conversation_id;
+      if (auto it = st.routed.find(id); it != st.routed.end()) {
+        // Already routed (restored from the store): now it is known who to tell.
+        it->second.session = req.session;
+        it->second.visitor = std::move(req.visitor);
+        return;
       }
-      st.queue.remove(conversation_id);
-      update_gauges(st);
+      const auto requested = req.requested_ms;
+      st.routed[id] = std::move(req);
+      carry_out(self, st.policy->request(id, requested, clock_ms(self)));
     },
-    [=](msg::timeout_atom, std::string conversation_id, std::uint64_t timer) {
+    [=](msg::cancel_atom, const std::string& conversation_id) {
       auto& st = self->state;
-      auto it = st.offers.find(conversation_id);
-      if (it == st.offers.end() || it->second.timer != timer) return;
-      st.ctx.stats->offers_missed++;
-      if (auto* a = find_agent(st, it->second.agent_id); a && a->handle) {
-        self->send(a->handle, msg::withdraw_atom::value, conversation_id, std::string{"missed"});
-        if (st.ctx.cfg->chat.away_after_missed) {
-          // Someone who lets an offer lapse is probably not at the desk.
-          a->available = false;
-          self->send(a->handle, msg::status_atom::value, std::string{"away"});
-        }
+      auto fx = st.policy->cancel(conversation_id, clock_ms(self));
+      carry_out(self, fx);
+      st.routed.erase(conversation_id);
+      carry_out(self, {});
+    },
+    [=](msg::timeout_atom, const std::string& conversation_id, std::uint64_t offer_id) {
+      carry_out(self, self->state.policy->offer_expired(conversation_id, offer_id, clock_ms(self)));
+    },
+    [=](msg::wake_atom) {
+      self->state.wake_at = 0;
+      carry_out(self, self->state.policy->drain(clock_ms(self)));
+    },
+    [=](msg::decline_atom, const std::string& conversation_id, const std::string& agent_id) {
+      carry_out(self, self->state.policy->decline(conversation_id, agent_id, clock_ms(self)));
+    },
+    [=](msg::accept_atom, const std::string& conversation_id, const std::string& agent_id) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      auto r = st.policy->accept(conversation_id, agent_id, clock_ms(self));
+      if (r.outcome == routing::accept_outcome::no_offer) return to_caf_error(protocol::error_code::offer_expired);
+      if (r.outcome == routing::accept_outcome::at_capacity) {
+        carry_out(self, r.follow_up);
+        return to_caf_error(protocol::error_code::at_capacity);
       }
-      reoffer(self, conversation_id);
+      auto request = std::move(st.routed[conversation_id]);
+      st.routed.erase(conversation_id);
+      carry_out(self, {});
+      const auto& contact = st.agents[agent_id];
+      auto assign = [=, name = contact.name, handle = contact.handle](const caf::actor& session) {
+        self->send(session, msg::assign_atom::value, handle, agent_id, name);
+      };
+      if (request.session) {
+        // Sent before the agent learns the session: the agent's first message finds it assigned.
+        assign(request.session);
+        return request.session;
+      }
+      // Restored and not yet heard from: the directory has (or starts) its actor.
+      auto promise = self->make_response_promise<caf::actor>();
+      self->request(st.ctx.directory, caf::infinite, msg::session_atom::value, conversation_id)
+        .then(
+          [=](caf::actor session) mutable {
+            assign(session);
+            promise.deliver(session);
+          },
+          [=](caf::error& err) mutable {
+            // Its record is gone: give the seat back.
+            carry_out(self, self->state.policy->release(conversation_id, agent_id, clock_ms(self)));
+            promise.deliver(err);
+          });
+      return promise;
     },
-    [=](msg::decline_atom, std::string conversation_id, std::string agent_id) {
-      auto it = self->state.offers.find(conversation_id);
-      if (it == self->state.offers.end() || it->second.agent_id != agent_id) return;
-      reoffer(self, conversation_id);
-    },
-    [=](msg::accept_atom, std::string conversation_id, std::string agent_id) -> caf::result<caf::actor> {
-      auto& st = self->state;
-      auto it = st.offers.find(conversation_id);
-      if (it == st.offers.end() || it->second.agent_id != agent_id)
-        return to_caf_error(protocol::error_code::offer_expired);
-      auto* a = find_agent(st, agent_id);
-      if (!a) return to_caf_error(protocol::error_code::offer_expired);
-      auto session = it->second.request.session;
-      a->active++; // the agent's own report follows; count it now so nothing overfills it
-      self->send(session, msg::assign_atom::value, a->handle, a->id, a->name);
-      st.offers.erase(it);
-      update_gauges(st);
-      return session;
-    },
-    [=](msg::release_atom, std::string agent_id, std::string) {
-      if (auto* a = find_agent(self->state, agent_id); a && a->active > 0) a->active--;
-      drain_queue(self);
+    [=](msg::release_atom, const std::string& agent_id, const std::string& conversation_id) {
+      carry_out(self, self->state.policy->release(conversation_id, agent_id, clock_ms(self)));
     },
     [=](msg::aupdate_atom, msg::agent_state_report& r) {
       auto& st = self->state;
       if (st.removed.count(r.agent_id)) return;
-      auto* a = find_agent(st, r.agent_id);
-      if (!a) {
-        st.order.push_back({r.agent_id, r.name, nullptr, false, 0, r.max_chats});
-        a = &st.order.back();
-      }
-      a->name = r.name;
-      a->handle = r.handle;
-      a->available = r.available;
-      a->active = r.active;
-      a->max_chats = r.max_chats;
-      drain_queue(self);
+      auto& contact = st.agents[r.agent_id];
+      contact.name = r.name;
+      contact.handle = r.handle;
+      contact.status = r.status;
+      contact.connected = r.connected;
+      carry_out(self, st.policy->update_agent(r.agent_id, r.available(), r.max_chats, clock_ms(self)));
     },
-    [=](msg::aadded_atom, store::agent_record record) {
+    [=](msg::aadded_atom, const store::agent_record& record) {
       auto& st = self->state;
-      if (auto* a = find_agent(st, record.id)) {
-        a->name = record.name;
-        a->max_chats = record.max_chats;
-      } else {
-        st.order.push_back({record.id, record.name, nullptr, false, 0, record.max_chats});
-      }
-      drain_queue(self);
+      st.agents[record.id].name = record.name;
+      carry_out(self, st.policy->add_agent(record.id, record.max_chats, clock_ms(self)));
     },
-    [=](msg::aremoved_atom, std::string agent_id) {
+    [=](msg::aremoved_atom, const std::string& agent_id) {
       auto& st = self->state;
       st.removed.insert(agent_id);
-      std::vector<std::string> orphaned;
-      for (auto& [conv, offer] : st.offers)
-        if (offer.agent_id == agent_id) orphaned.push_back(conv);
-      for (auto& conv : orphaned) reoffer(self, conv);
-      st.order.erase(std::remove_if(st.order.begin(), st.order.end(), [&](auto& a) { return a.id == agent_id; }),
-                     st.order.end());
+      carry_out(self, st.policy->remove_agent(agent_id, clock_ms(self)));
+      st.agents.erase(agent_id);
     },
     [=](msg::snapshot_atom) -> std::string {
       auto& st = self->state;
       nlohmann::json agents = nlohmann::json::array();
-      for (auto& a : st.order)
-        agents.push_back({{"agent_id", a.id}, {"available", a.available}, {"active", a.active},
-                          {"offers", pending_offers_for(st, a.id)}, {"connected", static_cast<bool>(a.handle)}});
-      return nlohmann::json{{"order", std::move(agents)}, {"cursor", st.cursor}, {"queue", st.queue.size()},
-                            {"offers", st.offers.size()}}.dump();
+      for (auto& a : st.policy->agents()) {
+        const auto& contact = st.agents[a.id];
+        agents.push_back({{"agent_id", a.id},
+                          {"name", contact.name},
+                          {"status", contact.status},
+                          {"connected", contact.connected},
+                          {"available", a.available},
+                          {"active", a.chats},
+                          {"offers", a.offers},
+                          {"max_chats", a.max_chats}});
+      }
+      return nlohmann::json{{"order", std::move(agents)},
+                            {"cursor", st.policy->cursor()},
+                            {"queue", st.policy->waiting()},
+                            {"offers", st.policy->pending_offers()}}
+        .dump();
     },
     [=](msg::shutdown_atom) { self->quit(); },
   };

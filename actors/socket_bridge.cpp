@@ -15,12 +15,13 @@ namespace {
 using protocol::error_code;
 constexpr std::size_t max_early_frames = 32;
 
-std::string client_msg_id_of(const nlohmann::json& frame) {
+// The id of a frame that failed to decode, to echo in its error (when it is usable).
+protocol::client_msg_id client_msg_id_of(const nlohmann::json& frame) {
   if (!frame.is_object()) return {};
   auto it = frame.find("client_msg_id");
   if (it == frame.end()) return {};
-  if (it->is_string() && it->get_ref<const std::string&>().size() <= 128) return it->get<std::string>();
-  if (it->is_number_unsigned()) return std::to_string(it->get<std::uint64_t>());
+  if (it->is_string() && it->get_ref<const std::string&>().size() <= 128) return {it->get<std::string>(), false};
+  if (it->is_number_unsigned()) return {std::to_string(it->get<std::uint64_t>()), true};
   return {};
 }
 
@@ -38,11 +39,13 @@ struct visitor_traits {
         if constexpr (std::is_same_v<T, protocol::visitor_say>)
           caf::anon_send(owner, msg::say_atom::value, conn, std::move(x));
         else if constexpr (std::is_same_v<T, protocol::visitor_choose>)
-          caf::anon_send(owner, msg::choose_atom::value, conn, std::move(x.client_msg_id), std::move(x.option));
+          caf::anon_send(owner, msg::choose_atom::value, conn, std::move(x.id), std::move(x.option));
         else if constexpr (std::is_same_v<T, protocol::visitor_book>)
-          caf::anon_send(owner, msg::book_atom::value, conn, std::move(x.client_msg_id), std::move(x.slot));
+          caf::anon_send(owner, msg::book_atom::value, conn, std::move(x.id), std::move(x.slot));
         else if constexpr (std::is_same_v<T, protocol::visitor_typing>)
           caf::anon_send(owner, msg::typing_atom::value, conn);
+        else if constexpr (std::is_same_v<T, protocol::visitor_history>)
+          caf::anon_send(owner, msg::history_atom::value, conn, x.page);
       },
       f);
   }
@@ -53,7 +56,7 @@ struct agent_traits {
   using hello = protocol::agent_hello;
   static auto decode(const nlohmann::json& j, const protocol::decode_limits& l) { return protocol::decode_agent(j, l); }
   static void send_hello(const caf::actor& directory, hello h, net::sink_ptr sink, msg::bind_fn bind) {
-    caf::anon_send(directory, msg::ahello_atom::value, std::move(h.token), std::move(sink), std::move(bind));
+    caf::anon_send(directory, msg::ahello_atom::value, std::move(h), std::move(sink), std::move(bind));
   }
   static void dispatch(const caf::actor& owner, std::uint64_t conn, frame& f) {
     std::visit(
@@ -71,6 +74,8 @@ struct agent_traits {
           caf::anon_send(owner, msg::typing_atom::value, conn, std::move(x.conversation_id));
         else if constexpr (std::is_same_v<T, protocol::agent_end>)
           caf::anon_send(owner, msg::end_atom::value, conn, std::move(x.conversation_id));
+        else if constexpr (std::is_same_v<T, protocol::agent_history>)
+          caf::anon_send(owner, msg::history_atom::value, conn, std::move(x.conversation_id), x.page);
       },
       f);
   }
@@ -135,14 +140,14 @@ private:
     early_.clear();
   }
 
-  void error(error_code code, std::string_view text, std::string_view client_msg_id) {
-    sink_->send(protocol::make_error(code, text, client_msg_id));
+  void error(error_code code, std::string_view text, const protocol::client_msg_id& id) {
+    sink_->send(protocol::make_error(code, text, id));
     stats_.errors_sent++;
   }
 
   // Bad input: an error frame; before hello it is a failed hello and closes (1008).
-  void reject(error_code code, std::string_view text, std::string_view client_msg_id) {
-    error(code, text, client_msg_id);
+  void reject(error_code code, std::string_view text, const protocol::client_msg_id& id) {
+    error(code, text, id);
     if (stage_ == stage::awaiting_hello) {
       stage_ = stage::closed;
       sink_->close(net::close_code::policy, std::string{protocol::to_string(code)});

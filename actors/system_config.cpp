@@ -20,6 +20,9 @@ void announce_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<protocol::visitor_hello>("dynchat::visitor_hello");
   cfg.add_message_type<protocol::visitor_say>("dynchat::visitor_say");
   cfg.add_message_type<protocol::agent_say>("dynchat::agent_say");
+  cfg.add_message_type<protocol::agent_hello>("dynchat::agent_hello");
+  cfg.add_message_type<protocol::client_msg_id>("dynchat::client_msg_id");
+  cfg.add_message_type<protocol::history_request>("dynchat::history_request");
 }
 
 } // namespace

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "actors/replay.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/flow/flow.hpp"
 #include "dynchat/store/tables.hpp"
@@ -32,6 +33,14 @@ struct waiter {
   net::sink_ptr sink;                                  // a visitor socket, or
   caf::typed_response_promise<std::uint64_t> promise;  // an agent's request
   bool has_promise = false;
+  protocol::client_msg_id id;                          // as this sender wrote it, for its ack
+};
+
+// One of the visitor's sockets (several tabs may be open) and what it has been sent.
+struct visitor_socket {
+  net::sink_ptr sink;
+  delivery_cursor cursor = delivery_cursor::live_after(0);
+  bool awaiting_drain = false; // a replay page is out; the next waits for the queue
 };
 
 struct outgoing {
@@ -49,7 +58,7 @@ struct visitor_session_state {
   store::conversation_record conv;
   std::uint64_t committed_seq = 0;
   std::string fresh_token;
-  std::vector<net::sink_ptr> sinks;
+  std::vector<visitor_socket> sockets;
   caf::actor agent;
   std::string agent_name;
   std::unique_ptr<flow::conversation_flow> flow;
@@ -60,7 +69,6 @@ struct visitor_session_state {
   std::vector<commit_callback> writing_callbacks;
   bool conv_dirty = false;
   bool write_in_flight = false;
-  bool told_queued = false;
   bool quitting = false;
   std::uint64_t grace_gen = 0;
   std::uint64_t idle_gen = 0;
@@ -74,22 +82,38 @@ msg::visitor_summary summary(const store::conversation_record& c) {
   return {c.visitor_id, c.id, c.page_url, c.referrer, c.email};
 }
 
-void send_to_visitors(session_actor* self, const protocol::outbound_frame& frame, std::uint64_t except_conn = 0) {
-  for (auto& s : self->state.sinks)
-    if (s->id() != except_conn) s->send(frame);
+void send_to_visitors(session_actor* self, const protocol::outbound_frame& frame) {
+  for (auto& s : self->state.sockets) s.sink->send(frame);
 }
 
 void send_error(session_actor* self, const net::sink_ptr& sink, error_code code, std::string_view text,
-                std::string_view client_msg_id = {}) {
+                const protocol::client_msg_id& id = {}) {
   if (!sink) return;
-  sink->send(protocol::make_error(code, text, client_msg_id));
+  sink->send(protocol::make_error(code, text, id));
   self->state.ctx.stats->errors_sent++;
 }
 
-net::sink_ptr sink_of(session_actor* self, std::uint64_t conn) {
-  for (auto& s : self->state.sinks)
-    if (s->id() == conn) return s;
+visitor_socket* socket_of(session_actor* self, std::uint64_t conn) {
+  for (auto& s : self->state.sockets)
+    if (s.sink->id() == conn) return &s;
   return nullptr;
+}
+
+net::sink_ptr sink_of(session_actor* self, std::uint64_t conn) {
+  auto* s = socket_of(self, conn);
+  return s ? s->sink : nullptr;
+}
+
+page_budget budget(session_actor* self) { return replay_budget(*self->state.ctx.cfg, net::endpoint::visitor); }
+
+// Sends the next replay page to a socket that is behind, then waits for its queue to
+// drain before the next: a long absence never overflows it.
+void pump(session_actor* self, std::uint64_t conn) {
+  auto* s = socket_of(self, conn);
+  if (!s || s->awaiting_drain || s->cursor.live()) return;
+  if (send_next_page(*self->state.ctx.db, s->sink, self->state.conv.id, s->cursor, budget(self))) return;
+  s->awaiting_drain = true;
+  s->sink->when_drained([me = caf::actor_cast<caf::actor>(self), conn] { caf::anon_send(me, msg::drained_atom::value, conn); });
 }
 
 std::size_t in_flight(const visitor_session_state& st) { return st.queued.size() + st.writing.size(); }
@@ -112,8 +136,7 @@ void on_batch_done(session_actor* self, bool ok) {
     if (!ok) {
       for (auto& w : m.waiters) {
         if (w.has_promise) w.promise.deliver(to_caf_error(error_code::store_failed));
-        else send_error(self, w.sink, error_code::store_failed, "the message could not be stored; send it again",
-                        m.rec.client_msg_id);
+        else send_error(self, w.sink, error_code::store_failed, "the message could not be stored; send it again", w.id);
       }
       continue;
     }
@@ -122,11 +145,19 @@ void on_batch_done(session_actor* self, bool ok) {
     for (auto& w : m.waiters) {
       st.ctx.stats->acks_sent++;
       if (w.has_promise) w.promise.deliver(m.seq);
-      else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, m.rec.client_msg_id, m.seq));
+      else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, w.id, m.seq));
     }
-    send_to_visitors(self,
-                     protocol::outbound_frame::message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name}),
-                     m.origin_conn);
+    const protocol::outbound_frame frame =
+      protocol::outbound_frame::message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name});
+    for (auto& s : st.sockets) {
+      switch (s.cursor.on_live(m.seq)) {
+        case delivery_cursor::verdict::send:
+          if (s.sink->id() != m.origin_conn) s.sink->send(frame); // the sender has its ack
+          break;
+        case delivery_cursor::verdict::catch_up: pump(self, s.sink->id()); break;
+        case delivery_cursor::verdict::skip: break;
+      }
+    }
     if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
   if (!ok) st.conv_dirty = true; // retry the record with the next batch
@@ -198,8 +229,9 @@ void enqueue_system(session_actor* self, std::string text, std::string agent_nam
 }
 
 // A repeated client_msg_id: attach to the in-flight copy or answer from the store.
-bool absorb_duplicate(session_actor* self, const std::string& sender, const std::string& client_msg_id, waiter w) {
+bool absorb_duplicate(session_actor* self, const std::string& sender, waiter w) {
   auto& st = self->state;
+  const auto& client_msg_id = w.id.text;
   for (auto* list : {&st.writing, &st.queued})
     for (auto& m : *list)
       if (m.sender == sender && m.rec.client_msg_id == client_msg_id) {
@@ -213,21 +245,8 @@ bool absorb_duplicate(session_actor* self, const std::string& sender, const std:
   st.ctx.stats->duplicate_messages++;
   st.ctx.stats->acks_sent++;
   if (w.has_promise) w.promise.deliver(*seq);
-  else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, client_msg_id, *seq));
+  else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, w.id, *seq));
   return true;
-}
-
-std::vector<msg::chat_message> committed_transcript(session_actor* self, std::uint64_t after, std::size_t limit) {
-  auto& st = self->state;
-  std::vector<msg::chat_message> out;
-  if (st.committed_seq <= after) return out;
-  // Only what this actor has seen committed: later seqs reach clients through on_batch_done.
-  std::uint64_t from = after;
-  if (st.committed_seq - after > limit) from = st.committed_seq - limit;
-  auto txn = st.ctx.db->read();
-  for (auto& [seq, rec] : store::load_messages(txn, st.conv.id, from, static_cast<std::size_t>(st.committed_seq - from)))
-    out.push_back(msg::to_chat_message(st.conv.id, seq, rec));
-  return out;
 }
 
 void schedule_idle_check(session_actor* self, std::chrono::milliseconds after) {
@@ -236,17 +255,36 @@ void schedule_idle_check(session_actor* self, std::chrono::milliseconds after) {
 
 void touch(session_actor* self) { self->state.last_activity_ms = now_ms(); }
 
+// The router (again, after a restart, it has the conversation from the store) learns
+// this actor is the one to tell.
+void send_request(session_actor* self) {
+  auto& st = self->state;
+  self->send(st.ctx.router, msg::request_atom::value,
+             msg::chat_request{st.conv.id, caf::actor_cast<caf::actor>(self), summary(st.conv), st.conv.requested_ms});
+}
+
+// The rows that let a restart find this conversation again: `open_conversations` while
+// it waits or is live, `waiting` (in request order) while it waits.
+void set_open(session_actor* self, bool open) {
+  auto& st = self->state;
+  st.queued_ops.push_back({store::table::open_conversations, st.conv.id, {}, !open});
+}
+void set_waiting(session_actor* self, bool waiting) {
+  auto& st = self->state;
+  st.queued_ops.push_back({store::table::waiting, store::waiting_key(st.conv.requested_ms, st.conv.id), {}, !waiting});
+}
+
 void request_agent(session_actor* self) {
   auto& st = self->state;
   if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live) return;
   st.conv.phase = conversation_phase::waiting;
   st.conv.requested_ms = now_ms();
   st.conv.end_reason.clear();
+  st.conv.queue_notice = 0;
   st.conv_dirty = true;
-  st.told_queued = false;
-  msg::chat_request req{st.conv.id, caf::actor_cast<caf::actor>(self), summary(st.conv),
-                        committed_transcript(self, 0, 50), st.conv.requested_ms};
-  self->send(st.ctx.router, msg::request_atom::value, std::move(req));
+  set_open(self, true);
+  set_waiting(self, true);
+  send_request(self);
 }
 
 std::string end_text(const std::string& reason, const std::string& agent_name) {
@@ -261,7 +299,11 @@ void end_chat(session_actor* self, const std::string& reason) {
   auto& st = self->state;
   const auto phase = st.conv.phase;
   if (phase != conversation_phase::waiting && phase != conversation_phase::live) return;
-  if (phase == conversation_phase::waiting) self->send(st.ctx.router, msg::cancel_atom::value, st.conv.id);
+  if (phase == conversation_phase::waiting) {
+    self->send(st.ctx.router, msg::cancel_atom::value, st.conv.id);
+    set_waiting(self, false);
+  }
+  set_open(self, false);
   if (phase == conversation_phase::live) {
     self->send(st.ctx.router, msg::release_atom::value, st.conv.agent_id, st.conv.id);
     if (st.agent) self->send(st.agent, msg::ended_atom::value, st.conv.id, reason);
@@ -325,6 +367,76 @@ nlohmann::json welcome_frame(session_actor* self, const protocol::visitor_hello&
   };
 }
 
+template <class Rep, class Period>
+std::int64_t ms(std::chrono::duration<Rep, Period> d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// A conversation started from the store (at start-up, or when a visitor or agent comes
+// back to it): its deadlines run from the stored times, and any already past is acted
+// on at once.
+void resume_from_store(session_actor* self) {
+  auto& st = self->state;
+  const auto now = now_ms();
+  const auto grace = ms(st.ctx.cfg->chat.visitor_grace);
+  // Away since it was stored, or since the restart when the visitor was still connected then.
+  const auto away_for = st.conv.visitor_left_ms > 0 ? std::max<std::int64_t>(0, now - st.conv.visitor_left_ms) : 0;
+  self->delayed_send(self, std::chrono::milliseconds{std::max<std::int64_t>(0, grace - away_for)}, msg::grace_atom::value,
+                     ++st.grace_gen);
+  if (st.conv.phase == conversation_phase::waiting) {
+    send_request(self);
+  } else if (st.conv.phase == conversation_phase::live) {
+    {
+      auto txn = st.ctx.db->read();
+      auto last = store::load_page_before(txn, st.conv.id, 0, 1, ~std::size_t{0});
+      st.last_activity_ms = last.messages.empty() ? st.conv.updated_ms : last.messages.back().second.ts_ms;
+    }
+    const auto silent = std::max<std::int64_t>(0, now - st.last_activity_ms);
+    schedule_idle_check(self, std::chrono::milliseconds{std::max<std::int64_t>(0, ms(st.ctx.cfg->chat.chat_idle_timeout) - silent)});
+    self->request(st.ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
+      .then(
+        [=](caf::actor agent) {
+          self->state.agent = agent;
+          self->send(agent, msg::rejoin_atom::value, self->state.conv.id, summary(self->state.conv));
+        },
+        [=](caf::error&) {
+          end_chat(self, "agent_removed");
+          flush(self);
+        });
+  }
+}
+
+void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, const net::sink_ptr& sink,
+                    const msg::bind_fn& bind) {
+  auto& st = self->state;
+  if (hello.last_seq > st.committed_seq) {
+    // The client claims messages that were never sent: it holds another conversation's
+    // state, or a bug. Say so rather than replay nothing.
+    send_error(self, sink, error_code::bad_value,
+               fmt::format("last_seq {} is past the newest message of this conversation ({})", hello.last_seq,
+                           st.committed_seq));
+    sink->close(net::close_code::policy, "bad_value");
+    return;
+  }
+  st.sockets.push_back(visitor_socket{sink, delivery_cursor::live_after(0), false});
+  ++st.grace_gen;
+  st.quitting = false;
+  if (st.conv.visitor_left_ms != 0) {
+    st.conv.visitor_left_ms = 0;
+    st.conv_dirty = true;
+    flush(self);
+  }
+  bind.fn(caf::actor_cast<caf::actor>(self));
+  sink->hello_completed();
+  sink->send(welcome_frame(self, hello));
+  // Everything after last_seq (the newest max_replay at most), paced as the socket drains.
+  const auto max_replay = static_cast<std::uint64_t>(st.ctx.cfg->chat.max_replay);
+  const auto from = std::max<std::uint64_t>(hello.last_seq, st.committed_seq > max_replay ? st.committed_seq - max_replay : 0);
+  auto& s = st.sockets.back();
+  s.cursor = from == st.committed_seq ? delivery_cursor::live_after(from) : delivery_cursor::behind(from);
+  pump(self, sink->id());
+}
+
 caf::behavior visitor_session(session_actor* self, actor_context ctx, session_seed seed) {
   auto& st = self->state;
   st.ctx = ctx;
@@ -341,77 +453,76 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
     st.queued_ops = std::move(seed.initial_ops);
     run_actions(self, st.flow->start());
     flush(self);
-  } else if (st.conv.phase == conversation_phase::waiting) {
-    // The router's queue did not survive a restart: ask again, keeping the original order.
-    auto requested = st.conv.requested_ms;
-    st.conv.phase = conversation_phase::bot;
-    request_agent(self);
-    st.conv.requested_ms = requested;
-  } else if (st.conv.phase == conversation_phase::live) {
-    self->request(ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
-      .then(
-        [=](caf::actor agent) {
-          self->state.agent = agent;
-          self->send(agent, msg::rejoin_atom::value, self->state.conv.id, summary(self->state.conv));
-          schedule_idle_check(self, self->state.ctx.cfg->chat.chat_idle_timeout);
-        },
-        [=](caf::error&) { end_chat(self, "agent_removed"); flush(self); });
+    // A conversation nobody is attached to yet lives only for the grace period.
+    start_grace(self);
+  } else {
+    resume_from_store(self);
   }
-  // A conversation nobody is attached to yet lives only for the grace period.
-  start_grace(self);
 
   return {
     [=](msg::attach_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::bind_fn bind) {
       after_commit(self, [=](bool ok) {
-        auto& st = self->state;
         if (!ok) {
           send_error(self, sink, error_code::store_failed, "the conversation could not be stored");
           sink->close(net::close_code::internal, "store failed");
           return;
         }
-        st.sinks.push_back(sink);
-        ++st.grace_gen;
-        st.quitting = false;
-        bind.fn(caf::actor_cast<caf::actor>(self));
-        sink->hello_completed();
-        sink->send(welcome_frame(self, hello));
-        for (auto& m : committed_transcript(self, hello.last_seq, st.ctx.cfg->chat.max_replay))
-          sink->send(protocol::outbound_frame::message({m.conversation_id, m.seq, m.from, m.text, m.ts_ms, m.agent_name}));
+        attach_visitor(self, hello, sink, bind);
       });
       flush(self);
     },
     [=](msg::detach_atom, std::uint64_t conn) {
-      auto& sinks = self->state.sinks;
-      sinks.erase(std::remove_if(sinks.begin(), sinks.end(), [&](auto& s) { return s->id() == conn; }), sinks.end());
-      if (sinks.empty()) start_grace(self);
+      auto& st = self->state;
+      auto& sockets = st.sockets;
+      sockets.erase(std::remove_if(sockets.begin(), sockets.end(), [&](auto& s) { return s.sink->id() == conn; }),
+                    sockets.end());
+      if (!sockets.empty()) return;
+      // Stored, so that after a restart the grace period still counts from now.
+      if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live) {
+        st.conv.visitor_left_ms = now_ms();
+        st.conv_dirty = true;
+        flush(self);
+      }
+      start_grace(self);
+    },
+    [=](msg::drained_atom, std::uint64_t conn) {
+      if (auto* s = socket_of(self, conn)) {
+        s->awaiting_drain = false;
+        pump(self, conn);
+      }
     },
     [=](msg::grace_atom, std::uint64_t gen) {
-      if (gen != self->state.grace_gen || !self->state.sinks.empty()) return;
+      if (gen != self->state.grace_gen || !self->state.sockets.empty()) return;
       end_chat(self, "visitor_left");
       begin_quit(self);
     },
     [=](msg::say_atom, std::uint64_t conn, protocol::visitor_say& say) {
       auto& st = self->state;
       auto sink = sink_of(self, conn);
-      if (absorb_duplicate(self, "visitor", say.client_msg_id, waiter{sink, {}, false})) return;
+      if (absorb_duplicate(self, "visitor", waiter{sink, {}, false, say.id})) return;
       if (in_flight(st) >= st.ctx.cfg->chat.max_in_flight) {
-        send_error(self, sink, error_code::busy, "too many messages waiting to be stored", say.client_msg_id);
+        send_error(self, sink, error_code::busy, "too many messages waiting to be stored", say.id);
         return;
       }
       touch(self);
-      store::message_record rec{"visitor", std::move(say.text), now_ms(), say.client_msg_id, {}, {}};
-      enqueue(self, outgoing{std::move(rec), "visitor", {waiter{sink, {}, false}}, conn, 0});
+      store::message_record rec{"visitor", std::move(say.text), now_ms(), say.id.text, {}, {}};
+      enqueue(self, outgoing{std::move(rec), "visitor", {waiter{sink, {}, false, say.id}}, conn, 0});
       if (st.conv.phase == conversation_phase::bot || st.conv.phase == conversation_phase::ended)
         run_actions(self, st.flow->on_visitor_text(st.queued.back().rec.text));
       flush(self);
     },
-    [=](msg::choose_atom, std::uint64_t conn, std::string client_msg_id, std::string) {
-      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no options",
-                 client_msg_id);
+    [=](msg::history_atom, std::uint64_t conn, const protocol::history_request& h) {
+      auto& st = self->state;
+      if (auto sink = sink_of(self, conn)) {
+        const auto limit = h.limit ? h.limit : st.ctx.cfg->chat.history_page;
+        sink->send(build_page(*st.ctx.db, "history", st.conv.id, h.before_seq, limit, budget(self)).frame);
+      }
     },
-    [=](msg::book_atom, std::uint64_t conn, std::string client_msg_id, std::string) {
-      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no meeting slots",
-                 client_msg_id);
+    [=](msg::choose_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string&) {
+      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no options", id);
+    },
+    [=](msg::book_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string&) {
+      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no meeting slots", id);
     },
     [=](msg::typing_atom, std::uint64_t) {
       if (self->state.agent)
@@ -420,8 +531,12 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
     // ---- from the router ----
     [=](msg::queued_atom, std::uint32_t position) {
       auto& st = self->state;
-      if (st.conv.phase != conversation_phase::waiting || st.told_queued) return;
-      st.told_queued = true;
+      // Told once per request, and again only if the place got worse: a restart that
+      // puts everyone back at their place says nothing. The place told is stored.
+      if (st.conv.phase != conversation_phase::waiting) return;
+      if (st.conv.queue_notice != 0 && position <= st.conv.queue_notice) return;
+      st.conv.queue_notice = position;
+      st.conv_dirty = true;
       enqueue_system(self, fmt::format("All our agents are busy right now. You are number {} in line; "
                                        "an agent will join as soon as one is free.", position));
       flush(self);
@@ -434,6 +549,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
         self->send(agent, msg::ended_atom::value, st.conv.id, std::string{"visitor_left"});
         return;
       }
+      set_waiting(self, false);
       st.conv.phase = conversation_phase::live;
       st.conv.agent_id = agent_id;
       st.agent = agent;
@@ -441,9 +557,8 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       st.conv_dirty = true;
       st.queued_ops.push_back({store::table::agent_chats, store::agent_chat_key(agent_id, st.conv.id), {}, false});
       st.ctx.stats->chats_started++;
-      // The agent gets what is committed now; everything later arrives as deliver.
-      self->send(agent, msg::joined_atom::value, st.conv.id, summary(st.conv),
-                 committed_transcript(self, 0, st.ctx.cfg->chat.max_replay));
+      // The agent reads the newest page from the store; everything later arrives as deliver.
+      self->send(agent, msg::joined_atom::value, st.conv.id, summary(st.conv));
       enqueue_system(self, fmt::format("{} joined the chat.", agent_name), agent_name);
       touch(self);
       schedule_idle_check(self, st.ctx.cfg->chat.chat_idle_timeout);
@@ -456,11 +571,11 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
         return to_caf_error(error_code::not_assigned);
       auto promise = self->make_response_promise<std::uint64_t>();
-      if (absorb_duplicate(self, "agent", say.client_msg_id, waiter{nullptr, promise, true})) return promise;
+      if (absorb_duplicate(self, "agent", waiter{nullptr, promise, true, say.id})) return promise;
       if (in_flight(st) >= st.ctx.cfg->chat.max_in_flight) return to_caf_error(error_code::busy);
       touch(self);
-      store::message_record rec{"agent", std::move(say.text), now_ms(), say.client_msg_id, agent_id, st.agent_name};
-      enqueue(self, outgoing{std::move(rec), "agent", {waiter{nullptr, promise, true}}, conn, 0});
+      store::message_record rec{"agent", std::move(say.text), now_ms(), say.id.text, agent_id, st.agent_name};
+      enqueue(self, outgoing{std::move(rec), "agent", {waiter{nullptr, promise, true, say.id}}, conn, 0});
       flush(self);
       return promise;
     },

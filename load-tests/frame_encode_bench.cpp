@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   for (long i = 0; i < pairs; ++i) {
     const auto seq = static_cast<std::uint64_t>(i);
     bytes += outbound_frame::message({conversation, seq, "visitor", text, 1764480000000, ""}).bytes(encoding::json)->size();
-    bytes += outbound_frame::ack(conversation, "v12", seq).bytes(encoding::json)->size();
+    bytes += outbound_frame::ack(conversation, {"v12"}, seq).bytes(encoding::json)->size();
   }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   std::printf("%.3f us per message+ack pair (%ld pairs, %zu bytes)\n", took.count() * 1e6 / static_cast<double>(pairs),

@@ -1,6 +1,9 @@
-// Wiring and shutdown. Start order: store, actors (writer, router, directory, REST),
-// then the socket server. Stop in reverse: stop accepting, close websockets with 1001,
-// stop the actors, drain the store writer, close LMDB. A watchdog bounds it all.
+// Wiring and shutdown. Start order: the store (its folder lock refuses a second
+// process), the listening socket (a taken port fails before anything is seeded or
+// printed), first-start seeding, the actors (writer, router, directory, REST), the
+// recovery of every open conversation, then accepting. Stop in reverse: stop accepting,
+// close websockets with 1001, stop the actors, drain the store writer, close LMDB. A
+// watchdog bounds it all.
 #include "daemon.hpp"
 
 #include <csignal>
@@ -52,6 +55,8 @@ int run_daemon(const launch_options& opts) {
   metrics stats;
   auto db = store::database::open(cfg.server.data_dir,
                                   {cfg.store.map_size_mb * 1024 * 1024, cfg.store.durable});
+  net::server server{cfg, stats};
+  server.bind();
   const std::string admin_hash = ensure_admin_token(*db, cfg);
   seed_demo_data(*db, cfg);
 
@@ -72,10 +77,18 @@ int run_daemon(const launch_options& opts) {
   ctx.directory = spawn_directory(sys, ctx);
   auto rest = make_rest_api(sys, ctx, admin_hash);
   auto gateway = make_actor_gateway(ctx.directory, cfg, stats);
+  {
+    // Before anyone is served: every open conversation's actor runs again, and the
+    // router has rebuilt the line in request order.
+    caf::scoped_actor self{sys};
+    self->request(ctx.directory, std::chrono::minutes{5}, msg::recover_atom::value)
+      .receive([](std::uint64_t n) { if (n) spdlog::info("recovered {} open conversations", n); },
+               [](caf::error& e) { throw std::runtime_error("recovering open conversations failed: " + to_string(e)); });
+  }
 
-  net::server server{cfg, *gateway, *rest, stats};
-  server.start();
-  spdlog::info("dynchatd listening on {} (port {}), data in {}", cfg.server.listen, server.port(), cfg.server.data_dir);
+  server.start(*gateway, *rest);
+  spdlog::info("dynchatd listening on {} (port {}, at most {} connections), data in {}", cfg.server.listen,
+               server.port(), server.max_connections(), cfg.server.data_dir);
   if (!opts.port_file.empty()) std::ofstream(opts.port_file) << server.port() << "\n";
 
   int sig = 0;

@@ -1,6 +1,5 @@
 #include "options.hpp"
 
-
 #include <CLI/CLI.hpp>
 
 namespace dynchat::app {
@@ -18,7 +17,8 @@ std::optional<launch_options> parse_command_line(int argc, char** argv) {
   cli.add_option("--data-dir", data_dir, "LMDB data folder (default ./data)")->envname("DYNCHAT_DATA_DIR");
   cli.add_option("--admin-token", admin_token, "admin bearer token for /v1 (default: generated on first start)")
     ->envname("DYNCHAT_ADMIN_TOKEN");
-  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->envname("DYNCHAT_LOG_LEVEL");
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")->envname("DYNCHAT_LOG_LEVEL");
+  cli.set_version_flag("--version", "dynchatd " DYNCHAT_VERSION);
   cli.add_option("--io-threads", io_threads, "socket threads");
   cli.add_option("--actor-threads", actor_threads, "actor scheduler threads");
   cli.add_flag("--no-seed", no_seed, "do not create demo agents on an empty data folder");
@@ -29,8 +29,11 @@ std::optional<launch_options> parse_command_line(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     cli.exit(e);
     return std::nullopt;
+  } catch (const CLI::CallForVersion& e) {
+    cli.exit(e);
+    return std::nullopt;
   } catch (const CLI::ParseError& e) {
-    throw std::runtime_error(e.what());
+    throw std::runtime_error(std::string{e.what()} + " (dynchatd --help lists the flags)");
   }
 
   launch_options out;

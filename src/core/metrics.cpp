@@ -66,6 +66,12 @@ std::string metrics::render_prometheus() const {
   counter("dynchat_chats_ended_total", "Live chats ended.", chats_ended.load());
   counter("dynchat_store_commits_total", "Durable LMDB commits.", store_commits.load());
   counter("dynchat_store_failures_total", "Failed LMDB commits.", store_failures.load());
+  counter("dynchat_connections_refused_total", "TCP connections closed at once: over server.max_connections.", connections_refused.load());
+  counter("dynchat_accept_failures_total", "accept() failures (out of descriptors and the like).", accept_failures.load());
+  counter("dynchat_http_errors_total", "Malformed or over-limit HTTP requests answered with 4xx.", http_errors.load());
+  counter("dynchat_conversations_refused_total", "New conversations refused by the per-address limit.", conversations_refused.load());
+  counter("dynchat_flood_closes_total", "Sockets closed for a frame, ping or fragment flood.", flood_closes.load());
+  counter("dynchat_failed_logins_total", "Agent hellos with an unknown token.", failed_logins.load());
   commit_batch_size.render(out, "dynchat_commit_batch_size", "Write requests per durable commit.");
   commit_latency_seconds.render(out, "dynchat_commit_latency_seconds", "Time of one durable commit.");
   return out;

@@ -20,6 +20,17 @@ T need(const toml::node& node, const std::string& key) {
     if (auto v = node.value<std::string>()) return *v;
   } else if constexpr (std::is_floating_point_v<T>) {
     if (auto v = node.value<double>()) return static_cast<T>(*v);
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    if (auto* arr = node.as_array()) {
+      T out;
+      for (auto& e : *arr) {
+        auto v = e.value<std::string>();
+        if (!v) break;
+        out.push_back(*v);
+      }
+      if (out.size() == arr->size()) return out;
+    }
+    throw std::runtime_error("config key '" + key + "' must be an array of strings");
   } else {
     if (auto v = node.value<std::int64_t>(); v && *v >= 0) return static_cast<T>(*v);
   }
@@ -46,11 +57,20 @@ const std::map<std::string, setter>& setters() {
     {"server.seed_demo", field(&settings::server, &server_settings::seed_demo)},
     {"server.log_level", field(&settings::server, &server_settings::log_level)},
     {"server.shutdown_timeout", field(&settings::server, &server_settings::shutdown_timeout)},
+    {"server.max_connections", field(&settings::server, &server_settings::max_connections)},
+    {"server.reserved_descriptors", field(&settings::server, &server_settings::reserved_descriptors)},
+    {"server.health_reserve", field(&settings::server, &server_settings::health_reserve)},
+    {"server.header_timeout", field(&settings::server, &server_settings::header_timeout)},
+    {"server.request_timeout", field(&settings::server, &server_settings::request_timeout)},
+    {"server.max_header_bytes", field(&settings::server, &server_settings::max_header_bytes)},
+    {"server.max_url_bytes", field(&settings::server, &server_settings::max_url_bytes)},
+    {"server.trusted_proxies", field(&settings::server, &server_settings::trusted_proxies)},
     {"store.map_size_mb", field(&settings::store, &store_settings::map_size_mb)},
     {"store.group_commit", field(&settings::store, &store_settings::group_commit)},
     {"store.max_batch_requests", field(&settings::store, &store_settings::max_batch_requests)},
     {"store.durable", field(&settings::store, &store_settings::durable)},
     {"websocket.max_frame_bytes", field(&settings::websocket, &websocket_settings::max_frame_bytes)},
+    {"websocket.max_fragments", field(&settings::websocket, &websocket_settings::max_fragments)},
     {"websocket.rate_per_second", field(&settings::websocket, &websocket_settings::rate_per_second)},
     {"websocket.rate_burst", field(&settings::websocket, &websocket_settings::rate_burst)},
     {"websocket.flood_strikes", field(&settings::websocket, &websocket_settings::flood_strikes)},
@@ -66,11 +86,15 @@ const std::map<std::string, setter>& setters() {
     {"chat.visitor_grace", field(&settings::chat, &chat_settings::visitor_grace)},
     {"chat.offer_timeout", field(&settings::chat, &chat_settings::offer_timeout)},
     {"chat.max_offer_attempts", field(&settings::chat, &chat_settings::max_offer_attempts)},
+    {"chat.decline_cooldown", field(&settings::chat, &chat_settings::decline_cooldown)},
     {"chat.away_after_missed", field(&settings::chat, &chat_settings::away_after_missed)},
     {"chat.chat_idle_timeout", field(&settings::chat, &chat_settings::chat_idle_timeout)},
     {"chat.default_max_chats", field(&settings::chat, &chat_settings::default_max_chats)},
     {"chat.max_in_flight", field(&settings::chat, &chat_settings::max_in_flight)},
     {"chat.max_replay", field(&settings::chat, &chat_settings::max_replay)},
+    {"chat.history_page", field(&settings::chat, &chat_settings::history_page)},
+    {"chat.new_conversations_per_second", field(&settings::chat, &chat_settings::new_conversations_per_second)},
+    {"chat.new_conversations_burst", field(&settings::chat, &chat_settings::new_conversations_burst)},
     {"limits.max_text_bytes", field(&settings::limits, &protocol::decode_limits::max_text_bytes)},
     {"limits.max_id_bytes", field(&settings::limits, &protocol::decode_limits::max_id_bytes)},
     {"limits.max_url_bytes", field(&settings::limits, &protocol::decode_limits::max_url_bytes)},
@@ -129,6 +153,29 @@ void validate(const settings& s) {
   require(s.chat.offer_timeout.count() >= 1, "chat.offer_timeout must be at least 1 s");
   require(s.chat.max_in_flight >= 1, "chat.max_in_flight must be at least 1");
   require(s.store.max_batch_requests >= 1, "store.max_batch_requests must be at least 1");
+  const auto& level = s.server.log_level;
+  require(level == "trace" || level == "debug" || level == "info" || level == "warn" || level == "error" ||
+            level == "critical" || level == "off",
+          "server.log_level must be trace, debug, info, warn, error, critical or off");
+  require(s.websocket.max_fragments >= 1, "websocket.max_fragments must be at least 1");
+  require(s.websocket.idle_timeout.count() >= 1, "websocket.idle_timeout must be at least 1 s");
+  require(s.server.header_timeout.count() >= 1, "server.header_timeout must be at least 1 s");
+  require(s.server.request_timeout.count() >= 1, "server.request_timeout must be at least 1 s");
+  require(s.server.max_connections > s.server.health_reserve, "server.max_connections must exceed server.health_reserve");
+  require(s.websocket.max_connections <= s.server.max_connections,
+          "websocket.max_connections must not exceed server.max_connections");
+  require(s.server.max_header_bytes >= 1024, "server.max_header_bytes must be at least 1024");
+  require(s.server.max_url_bytes >= 256, "server.max_url_bytes must be at least 256");
+  require(s.chat.history_page >= 1 && s.chat.history_page <= protocol::max_history_limit,
+          "chat.history_page must be 1..200");
+  require(s.chat.new_conversations_per_second > 0 && s.chat.new_conversations_burst >= 1,
+          "chat.new_conversations_per_second must be positive and chat.new_conversations_burst at least 1");
+}
+
+std::vector<std::string> setting_keys() {
+  std::vector<std::string> out;
+  for (const auto& [key, set] : setters()) out.push_back(key);
+  return out;
 }
 
 unsigned effective_actor_threads(const server_settings& s, unsigned hardware_threads) {

@@ -16,4 +16,9 @@ bool token_bucket::try_take(clock::time_point now) noexcept {
   return true;
 }
 
+bool token_bucket::full_at(clock::time_point now) const noexcept {
+  std::chrono::duration<double> elapsed = now - last_;
+  return tokens_ + std::max(0.0, elapsed.count()) * rate_ >= burst_;
+}
+
 } // namespace dynchat

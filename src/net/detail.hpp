@@ -2,6 +2,7 @@
 // Internal to the net layer: shared server state and the per-connection classes.
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -15,8 +16,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "dynchat/core/token_bucket.hpp"
+#include "dynchat/net/client_address.hpp"
 #include "dynchat/net/server.hpp"
+#include "ws_transport.hpp"
 
 namespace dynchat::net {
 
@@ -30,19 +32,40 @@ class websocket_session;
 class listener;
 
 struct server::core {
-  core(const settings& c, gateway& g, http_handler& r, metrics& m) : cfg(c), gw(g), rest(r), stats(m) {}
+  core(const settings& c, metrics& m) : cfg(c), stats(m), proxies(c.server.trusted_proxies) {}
   const settings& cfg;
-  gateway& gw;
-  http_handler& rest;
   metrics& stats;
+  gateway* gw = nullptr;      // set by start()
+  http_handler* rest = nullptr;
+  trusted_proxies proxies;
   asio::io_context ioc;
   std::vector<std::thread> threads;
   std::shared_ptr<listener> acceptor;
+  std::size_t max_connections = 0;     // every accepted TCP connection: the configured cap, within the descriptor limit
+  std::size_t max_websockets = 0;
+  std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> websockets{0};
+  std::atomic<bool> stopping{false};   // set at shutdown: no new session starts
   std::atomic<std::uint64_t> next_connection_id{1};
   // Weak handles only, so shutdown can reach every socket; never dereferenced off its executor.
   std::mutex registry_mutex;
   std::unordered_map<std::uint64_t, std::weak_ptr<websocket_session>> registry;
+};
+
+/// One accepted connection counted against server.max_connections, for as long as it
+/// lives; it moves from the HTTP session to the websocket session on an upgrade.
+class connection_slot {
+public:
+  explicit connection_slot(server::core& c) : core_(&c) { core_->connections++; }
+  connection_slot(connection_slot&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+  ~connection_slot() {
+    if (core_) core_->connections--;
+  }
+
+private:
+  server::core* core_;
 };
 
 class listener : public std::enable_shared_from_this<listener> {
@@ -54,37 +77,53 @@ public:
 
 private:
   void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
   asio::any_io_executor connection_executor();
   server::core& core_;
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;
+  std::chrono::milliseconds backoff_delay_{0};
   std::uint16_t port_ = 0;
   bool stopped_ = false;
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(tcp::socket&& socket, server::core& core);
+  /// reserve_only: the server is near its connection cap; this connection may only ask
+  /// for /healthz or /metrics.
+  http_session(tcp::socket&& socket, server::core& core, connection_slot slot, bool reserve_only);
   ~http_session();
   void run();
 
 private:
   void do_read();
-  void on_read(beast::error_code ec, std::size_t n);
-  void upgrade(http::request<http::string_body>&& req, endpoint kind);
-  void respond(unsigned status, std::string content_type, std::string body, bool keep_alive);
+  void on_header(beast::error_code ec, std::size_t);
+  void on_body(beast::error_code ec, std::size_t);
+  void on_failed_read(beast::error_code ec);
+  void on_request();
+  void upgrade(http::request<http::string_body>&& req, endpoint kind, std::string remote);
+  void respond(unsigned status, std::string content_type, std::string body, bool keep_alive, std::string allow = {});
+  void fail(unsigned status, std::string_view code, std::string_view message, std::string allow = {});
   void on_write(bool keep_alive, beast::error_code ec);
+  void linger(std::size_t budget);
+  std::string remote_address(const http::request<http::string_body>& req) const;
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
   server::core& core_;
+  connection_slot slot_;
+  bool reserve_only_;
+  std::string peer_;
 };
 
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
 public:
-  websocket_session(tcp::socket&& socket, server::core& core, endpoint kind);
+  /// early_bytes: what the HTTP parser read past the upgrade request: the start of the
+  /// websocket stream.
+  websocket_session(tcp::socket&& socket, std::string early_bytes, server::core& core, endpoint kind,
+                    connection_slot slot, std::string remote_address);
   ~websocket_session();
   void run(http::request<http::string_body> req);
 
@@ -92,6 +131,7 @@ public:
   void enqueue(std::shared_ptr<const std::string> bytes, bool binary);
   void close_with(std::uint16_t code, std::string reason);
   void hello_done();
+  void when_drained(std::function<void()> fn);
   asio::any_io_executor get_executor_for_shutdown() { return ws_.get_executor(); }
 
 private:
@@ -104,27 +144,32 @@ private:
   void on_read(beast::error_code ec, std::size_t n);
   void do_write();
   void on_write(beast::error_code ec, std::size_t n);
+  void close_for_flood(beast::error_code ec);
+  void write_raw_close();
+  void notify_if_drained();
   void abort_connection();
   void finish();
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<ws_transport> ws_;
   beast::flat_buffer buffer_;
   server::core& core_;
+  connection_slot slot_;
   endpoint kind_;
   std::uint64_t id_;
+  std::string remote_;
   std::shared_ptr<frame_sink> sink_;
   std::shared_ptr<connection_handler> handler_;
   asio::steady_timer hello_timer_;
-  token_bucket bucket_;
-  token_bucket::clock::time_point last_refusal_{};
-  unsigned strikes_ = 0;
   std::deque<outbound> queue_;
   std::size_t queued_bytes_ = 0;
+  std::function<void()> drain_waiter_;
   bool writing_ = false;
   bool accepted_ = false;
   bool closing_ = false;
   bool finished_ = false;
   std::optional<websocket::close_reason> close_after_queue_;
+  std::optional<websocket::close_reason> close_after_accept_; // asked to close during the handshake
+  std::shared_ptr<const std::string> raw_close_; // a close frame written past Beast after a flood
 };
 
 } // namespace dynchat::net

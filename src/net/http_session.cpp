@@ -1,11 +1,21 @@
+// One HTTP connection: reads requests (headers within server.header_timeout, the rest
+// within server.request_timeout), answers /healthz and /metrics itself, hands websocket
+// upgrades to a websocket_session with the bytes read past the upgrade, and passes the
+// REST API to the http_handler. A request it cannot take gets a status and a JSON body,
+// then the connection closes: 400 malformed, 405 wrong method, 408 too slow, 413 body
+// too large, 414 target too long, 426 not an upgrade, 431 headers too large.
 #include "detail.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "dynchat/core/throttled_log.hpp"
 
 namespace dynchat::net {
 namespace {
 
-constexpr auto http_read_timeout = std::chrono::seconds{30};
+// A connection in the reserve (near the connection cap) gets this long for its headers.
+constexpr auto reserve_header_timeout = std::chrono::seconds{1};
 
 std::string error_body(std::string_view code, std::string_view message) {
   return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
@@ -17,8 +27,12 @@ std::string_view path_of(std::string_view target) {
 
 } // namespace
 
-http_session::http_session(tcp::socket&& socket, server::core& core) : stream_(std::move(socket)), core_(core) {
+http_session::http_session(tcp::socket&& socket, server::core& core, connection_slot slot, bool reserve_only)
+  : stream_(std::move(socket)), core_(core), slot_(std::move(slot)), reserve_only_(reserve_only) {
   core_.stats.open_http_connections++;
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  peer_ = ec ? std::string{"?"} : ep.address().to_string();
 }
 
 http_session::~http_session() { core_.stats.open_http_connections--; }
@@ -30,58 +44,130 @@ void http_session::run() {
 void http_session::do_read() {
   parser_.emplace();
   parser_->body_limit(core_.cfg.websocket.max_http_body);
-  parser_->header_limit(16 * 1024);
-  stream_.expires_after(http_read_timeout);
-  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  parser_->header_limit(static_cast<std::uint32_t>(core_.cfg.server.max_header_bytes));
+  // Slow or silent clients may not hold a connection: the headers have a short deadline.
+  if (reserve_only_) stream_.expires_after(reserve_header_timeout);
+  else stream_.expires_after(core_.cfg.server.header_timeout);
+  http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_header, shared_from_this()));
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
-  if (ec == http::error::body_limit) return respond(413, "application/json", error_body("too_large", "request body too large"), false);
-  if (ec) {
+void http_session::on_header(beast::error_code ec, std::size_t) {
+  if (ec) return on_failed_read(ec);
+  if (parser_->is_done()) return on_request();
+  stream_.expires_after(core_.cfg.server.request_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_body, shared_from_this()));
+}
+
+void http_session::on_body(beast::error_code ec, std::size_t) {
+  if (ec) return on_failed_read(ec);
+  on_request();
+}
+
+void http_session::on_failed_read(beast::error_code ec) {
+  auto close = [&] {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    return;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  };
+  if (ec == http::error::end_of_stream) return close(); // the client is done
+  if (ec == beast::error::timeout) {
+    // Nothing sent at all (an idle keep-alive or a silent connection): just close.
+    if (!parser_->got_some() && buffer_.size() == 0) return close();
+    return fail(408, "request_timeout", "the request did not arrive in time");
   }
+  if (ec == http::error::header_limit) {
+    // The request line alone too long is a target too long; otherwise the headers are.
+    auto data = buffer_.cdata();
+    std::string_view head{static_cast<const char*>(data.data()), data.size()};
+    const auto line_end = head.find("\r\n");
+    if (line_end == std::string_view::npos || line_end > core_.cfg.server.max_url_bytes + 32)
+      return fail(414, "uri_too_long", "the request target is too long");
+    return fail(431, "headers_too_large", "the request headers are too large");
+  }
+  if (ec == http::error::body_limit) return fail(413, "too_large", "request body too large");
+  if (ec.category() == make_error_code(http::error::bad_target).category())
+    return fail(400, "bad_request", std::string{"malformed request: "} + ec.message());
+  close(); // the connection broke
+}
+
+std::string http_session::remote_address(const http::request<http::string_body>& req) const {
+  auto xff = req["X-Forwarded-For"];
+  return client_address(peer_, std::string_view{xff.data(), xff.size()}, core_.proxies);
+}
+
+void http_session::on_request() {
   auto req = parser_->release();
-  const auto path = path_of(std::string_view{req.target().data(), req.target().size()});
-  if (websocket::is_upgrade(req)) {
-    if (path == "/v1/visitor") return upgrade(std::move(req), endpoint::visitor);
-    if (path == "/v1/agent") return upgrade(std::move(req), endpoint::agent);
-    return respond(404, "application/json", error_body("not_found", "no websocket endpoint here"), false);
-  }
+  const std::string_view target{req.target().data(), req.target().size()};
+  if (target.size() > core_.cfg.server.max_url_bytes) return fail(414, "uri_too_long", "the request target is too long");
+  if (req.count(http::field::authorization) > 1) return fail(400, "bad_request", "more than one Authorization header");
+  const auto path = path_of(target);
   const bool keep_alive = req.keep_alive();
-  if (req.method() == http::verb::get && path == "/healthz")
+  const bool get = req.method() == http::verb::get;
+
+  if (path == "/healthz") {
+    if (!get) return fail(405, "method_not_allowed", "use GET", "GET");
+    // While stopping, load balancers should send new clients elsewhere.
+    if (core_.stopping) return respond(503, "application/json", R"({"status":"stopping"})", false);
     return respond(200, "application/json", R"({"status":"ok"})", keep_alive);
-  if (req.method() == http::verb::get && path == "/metrics")
+  }
+  if (path == "/metrics") {
+    if (!get) return fail(405, "method_not_allowed", "use GET", "GET");
     return respond(200, "text/plain; version=0.0.4", core_.stats.render_prometheus(), keep_alive);
+  }
+  if (reserve_only_)
+    return fail(503, "at_capacity", "the server is at its connection limit; only /healthz and /metrics are served");
+
+  auto client = remote_address(req);
+  if (path == "/v1/visitor" || path == "/v1/agent") {
+    if (!websocket::is_upgrade(req)) return fail(426, "upgrade_required", "this endpoint speaks websocket only");
+    return upgrade(std::move(req), path == "/v1/visitor" ? endpoint::visitor : endpoint::agent, std::move(client));
+  }
+  if (websocket::is_upgrade(req)) return fail(404, "not_found", "no websocket endpoint here");
   http_request request{std::string{req.method_string()}, std::string{req.target()},
-                       std::string{req[http::field::authorization]}, std::move(req.body())};
+                       std::string{req[http::field::authorization]}, std::move(req.body()), std::move(client)};
   // Answered on the connection's executor whichever thread replies.
-  core_.rest.handle(std::move(request), [self = shared_from_this(), keep_alive](http_response r) {
+  core_.rest->handle(std::move(request), [self = shared_from_this(), keep_alive](http_response r) {
     asio::post(self->stream_.get_executor(), [self, keep_alive, r = std::move(r)]() mutable {
-      self->respond(r.status, std::move(r.content_type), std::move(r.body), keep_alive);
+      self->respond(r.status, std::move(r.content_type), std::move(r.body), keep_alive, std::move(r.allow));
     });
   });
 }
 
-void http_session::upgrade(http::request<http::string_body>&& req, endpoint kind) {
-  if (core_.websockets.load() >= core_.cfg.websocket.max_connections) {
+void http_session::upgrade(http::request<http::string_body>&& req, endpoint kind, std::string remote) {
+  if (core_.stopping) return fail(503, "shutting_down", "the server is shutting down; retry on another");
+  if (core_.websockets.load() >= core_.max_websockets) {
     core_.stats.upgrades_rejected++;
-    return respond(503, "application/json", error_body("at_capacity", "too many open connections; retry later"), false);
+    return fail(503, "at_capacity", "too many open connections; retry later");
   }
   stream_.expires_never(); // the websocket keeps its own timeouts
-  std::make_shared<websocket_session>(stream_.release_socket(), core_, kind)->run(std::move(req));
+  // What was read past the request is the start of the websocket stream: a client may
+  // send its hello in the same write as the upgrade.
+  auto data = buffer_.cdata();
+  std::string early{static_cast<const char*>(data.data()), data.size()};
+  buffer_.consume(buffer_.size());
+  std::make_shared<websocket_session>(stream_.release_socket(), std::move(early), core_, kind, std::move(slot_),
+                                      std::move(remote))
+    ->run(std::move(req));
 }
 
-void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive) {
+void http_session::fail(unsigned status, std::string_view code, std::string_view message, std::string allow) {
+  if (status != 503) {
+    core_.stats.http_errors++;
+    log_throttled(core_.stats.log_bad_request, spdlog::level::info, "HTTP {} from {}: {}", status, peer_, message);
+  }
+  respond(status, "application/json", error_body(code, message), false, std::move(allow));
+}
+
+void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,
+                           std::string allow) {
   response_ = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
   response_->set(http::field::server, "dynchat");
   response_->set(http::field::content_type, content_type);
   if (status == 503) response_->set(http::field::retry_after, "1");
+  if (!allow.empty()) response_->set(http::field::allow, allow);
   response_->keep_alive(keep_alive);
   response_->body() = std::move(body);
   response_->prepare_payload();
-  stream_.expires_after(http_read_timeout);
+  stream_.expires_after(core_.cfg.server.request_timeout);
   http::async_write(stream_, *response_,
                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                       self->on_write(keep_alive, ec);
@@ -91,12 +177,22 @@ void http_session::respond(unsigned status, std::string content_type, std::strin
 void http_session::on_write(bool keep_alive, beast::error_code ec) {
   response_.reset();
   if (ec) return;
-  if (!keep_alive) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    return;
-  }
-  do_read();
+  if (keep_alive) return do_read();
+  // Close our side, then read and drop what the client still sends for a moment:
+  // closing with unread bytes would reset the connection, and the client could lose
+  // the answer it is owed (a 413 while it is still sending the body).
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(std::chrono::seconds{1});
+  linger(64 * 1024);
+}
+
+void http_session::linger(std::size_t budget) {
+  buffer_.consume(buffer_.size());
+  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this(), budget](beast::error_code ec, std::size_t n) {
+    if (ec || n >= budget) return; // closed by the client, timed out, or enough: the socket closes with us
+    self->linger(budget - n);
+  });
 }
 
 } // namespace dynchat::net

@@ -1,6 +1,7 @@
 #include "detail.hpp"
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <spdlog/spdlog.h>
 
@@ -25,19 +26,44 @@ tcp::endpoint parse_listen(const std::string& listen) {
   return {addr, static_cast<std::uint16_t>(port)};
 }
 
+// Every connection holds a descriptor: the cap must leave room for LMDB, the log and
+// the process itself, or accept() fails with EMFILE and health checks go unanswered.
+std::size_t connection_cap(const server_settings& s) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return s.max_connections;
+  const auto descriptors = static_cast<std::size_t>(limit.rlim_cur);
+  const auto room = descriptors > s.reserved_descriptors + s.health_reserve + 1
+                      ? descriptors - s.reserved_descriptors
+                      : s.health_reserve + 1;
+  if (room < s.max_connections) {
+    spdlog::warn("server.max_connections {} lowered to {}: the open-file limit is {} and {} are reserved "
+                 "(raise it with ulimit -n, or lower server.max_connections)",
+                 s.max_connections, room, descriptors, s.reserved_descriptors);
+    return room;
+  }
+  return s.max_connections;
+}
+
 } // namespace
 
-server::server(const settings& cfg, gateway& gw, http_handler& rest, metrics& stats)
-  : core_(std::make_shared<core>(cfg, gw, rest, stats)) {}
+server::server(const settings& cfg, metrics& stats) : core_(std::make_shared<core>(cfg, stats)) {
+  core_->max_connections = connection_cap(cfg.server);
+  core_->max_websockets = std::min(cfg.websocket.max_connections, core_->max_connections - cfg.server.health_reserve);
+}
 
 server::~server() { stop(); }
 
-void server::start() {
+void server::bind() {
   try {
     core_->acceptor = std::make_shared<listener>(*core_, parse_listen(core_->cfg.server.listen));
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error("cannot listen on " + core_->cfg.server.listen + ": " + e.code().message());
   }
+}
+
+void server::start(gateway& gw, http_handler& rest) {
+  core_->gw = &gw;
+  core_->rest = &rest;
   core_->acceptor->run();
   for (unsigned i = 0; i < core_->cfg.server.io_threads; ++i)
     core_->threads.emplace_back([c = core_] {
@@ -48,7 +74,10 @@ void server::start() {
 
 std::uint16_t server::port() const { return core_->acceptor ? core_->acceptor->port() : 0; }
 
+std::size_t server::max_connections() const { return core_->max_connections; }
+
 void server::stop_accepting() {
+  core_->stopping = true;
   if (core_->acceptor) core_->acceptor->stop();
 }
 
@@ -59,6 +88,8 @@ void server::close_all(std::uint16_t code, const std::string& reason) {
     for (auto& [id, weak] : core_->registry)
       if (auto s = weak.lock()) open.push_back(std::move(s));
   }
+  // A session that registers after this snapshot sees `stopping` when its handshake
+  // completes and closes itself the same way.
   for (auto& s : open)
     asio::post(s->get_executor_for_shutdown(), [s, code, reason] { s->close_with(code, reason); });
 }

@@ -3,20 +3,36 @@
 // connection's executor (listener::connection_executor); one write is in flight and a
 // bounded queue stands behind it.
 // A client that stops reading fills the queue and is dropped: it never grows memory.
+// Every inbound frame is counted by the transport's frame_meter (ws_transport.hpp): a
+// message over the rate is dropped with an error; a flood of frames, pings or
+// fragments closes the socket with 1008.
 #include "detail.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include "dynchat/core/throttled_log.hpp"
 #include "dynchat/protocol/frames.hpp"
 
 namespace dynchat::net {
 namespace {
 
+class meter_error_category final : public boost::system::error_category {
+public:
+  const char* name() const noexcept override { return "dynchat.frame_meter"; }
+  std::string message(int ev) const override {
+    switch (static_cast<meter_error>(ev)) {
+      case meter_error::flood: return "frame flood: over the rate limit without a quiet second";
+      case meter_error::too_many_fragments: return "a message in more fragments than websocket.max_fragments";
+    }
+    return "frame meter";
+  }
+};
+
 class socket_sink final : public frame_sink {
 public:
   socket_sink(std::uint64_t id, std::weak_ptr<websocket_session> session, asio::any_io_executor executor,
-              metrics& stats)
-    : id_(id), session_(std::move(session)), executor_(std::move(executor)), stats_(stats) {}
+              metrics& stats, std::string remote)
+    : id_(id), session_(std::move(session)), executor_(std::move(executor)), stats_(stats), remote_(std::move(remote)) {}
 
   std::uint64_t id() const noexcept override { return id_; }
 
@@ -43,6 +59,14 @@ public:
     });
   }
 
+  void when_drained(std::function<void()> fn) override {
+    asio::post(executor_, [weak = session_, fn = std::move(fn)]() mutable {
+      if (auto s = weak.lock()) s->when_drained(std::move(fn));
+    });
+  }
+
+  const std::string& remote_address() const noexcept override { return remote_; }
+
   /// Replies follow the encoding of the client's latest frame.
   void set_binary(bool binary) { binary_.store(binary, std::memory_order_relaxed); }
 
@@ -51,15 +75,38 @@ private:
   std::weak_ptr<websocket_session> session_;
   asio::any_io_executor executor_; // the connection's strand, or the io context with one io thread
   metrics& stats_;
+  std::string remote_;
   std::atomic<bool> binary_{false};
 };
 
+frame_meter::limits meter_limits(const settings& cfg) {
+  const auto& ws = cfg.websocket;
+  return {ws.rate_per_second, ws.rate_burst, ws.flood_strikes, ws.max_fragments};
+}
+
+// A close frame as a server sends it (unmasked), for a stream Beast has given up on.
+std::shared_ptr<const std::string> raw_close_frame(std::uint16_t code, std::string_view reason) {
+  reason = reason.substr(0, 123); // a control frame's payload is at most 125 bytes
+  std::string f;
+  f += static_cast<char>(0x88);
+  f += static_cast<char>(2 + reason.size());
+  f += static_cast<char>(code >> 8);
+  f += static_cast<char>(code & 0xFF);
+  f += reason;
+  return std::make_shared<const std::string>(std::move(f));
+}
+
 } // namespace
 
-websocket_session::websocket_session(tcp::socket&& socket, server::core& core, endpoint kind)
-  : ws_(std::move(socket)), core_(core), kind_(kind), id_(core.next_connection_id++),
-    hello_timer_(ws_.get_executor()),
-    bucket_(core.cfg.websocket.rate_per_second, core.cfg.websocket.rate_burst) {
+const boost::system::error_category& meter_category() {
+  static const meter_error_category category;
+  return category;
+}
+
+websocket_session::websocket_session(tcp::socket&& socket, std::string early_bytes, server::core& core, endpoint kind,
+                                     connection_slot slot, std::string remote_address)
+  : ws_(std::move(socket), std::move(early_bytes), meter_limits(core.cfg)), core_(core), slot_(std::move(slot)),
+    kind_(kind), id_(core.next_connection_id++), remote_(std::move(remote_address)), hello_timer_(ws_.get_executor()) {
   core_.websockets++;
   (kind_ == endpoint::visitor ? core_.stats.open_visitor_sockets : core_.stats.open_agent_sockets)++;
 }
@@ -73,7 +120,9 @@ websocket_session::~websocket_session() {
 
 void websocket_session::run(http::request<http::string_body> req) {
   const auto& cfg = core_.cfg.websocket;
-  websocket::stream_base::timeout timeouts{cfg.handshake_timeout, cfg.idle_timeout, /*keep_alive_pings=*/true};
+  // Beast pings after half its idle timeout and closes at the whole; we promise a ping
+  // after idle_timeout of silence and a close after as long again without an answer.
+  websocket::stream_base::timeout timeouts{cfg.handshake_timeout, 2 * cfg.idle_timeout, /*keep_alive_pings=*/true};
   ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator(
     [](websocket::response_type& res) { res.set(http::field::server, "dynchat"); }));
@@ -89,18 +138,28 @@ void websocket_session::run(http::request<http::string_body> req) {
 void websocket_session::on_accept(beast::error_code ec) {
   if (ec) return; // the handshake failed or timed out: nothing was opened
   accepted_ = true;
-  sink_ = std::make_shared<socket_sink>(id_, weak_from_this(), ws_.get_executor(), core_.stats);
-  handler_ = core_.gw.open(kind_, sink_);
+  if (close_after_accept_ || core_.stopping) {
+    // Shutdown began during the handshake: this socket gets its close like every other
+    // and never starts a session.
+    auto reason = close_after_accept_.value_or(websocket::close_reason{websocket::close_code::going_away, "server shutting down"});
+    close_after_accept_.reset();
+    // The close handshake reads the client's answer itself.
+    return close_with(static_cast<std::uint16_t>(reason.code), std::string{reason.reason.data(), reason.reason.size()});
+  }
+  sink_ = std::make_shared<socket_sink>(id_, weak_from_this(), ws_.get_executor(), core_.stats, remote_);
+  handler_ = core_.gw->open(kind_, sink_);
   hello_timer_.expires_after(core_.cfg.websocket.hello_timeout);
   hello_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
     if (ec) return; // cancelled: hello arrived
     if (auto self = weak.lock()) {
+      log_throttled(self->core_.stats.log_hello_timeout, spdlog::level::info,
+                    "closing connection {} from {}: no hello within {} s", self->id_, self->remote_,
+                    self->core_.cfg.websocket.hello_timeout.count());
       auto err = protocol::make_error(protocol::error_code::hello_timeout, "no hello in time");
       self->enqueue(std::make_shared<const std::string>(protocol::serialize(err, protocol::encoding::json)), false);
       self->close_with(close_code::policy, "hello timeout");
     }
   });
-  if (closing_) return; // shutdown began during the handshake
   do_read();
 }
 
@@ -111,29 +170,22 @@ void websocket_session::do_read() {
 }
 
 void websocket_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec.category() == meter_category()) return close_for_flood(ec);
   if (ec) return finish(); // closed, timed out, too big (1009 sent by Beast), bad UTF-8 (1007)
   if (finished_) return;   // a read that completed before the connection was dropped
-  if (closing_) {          // keep reading only to complete the close handshake
+  if (closing_ || !handler_) { // keep reading only to complete the close handshake
     buffer_.consume(buffer_.size());
     return do_read();
   }
   const bool binary = ws_.got_binary();
   static_cast<socket_sink&>(*sink_).set_binary(binary);
-  const auto now = token_bucket::clock::now();
-  if (!bucket_.try_take(now)) {
+  if (!ws_.next_layer().meter().next_message_within_rate()) {
     core_.stats.rate_limited_frames++;
-    // A flood is refusals without a quiet second between them.
-    if (now - last_refusal_ > std::chrono::seconds{1}) strikes_ = 0;
-    last_refusal_ = now;
-    if (++strikes_ >= core_.cfg.websocket.flood_strikes) {
-      close_with(close_code::policy, "rate limit exceeded");
-    } else {
-      auto err = protocol::make_error(protocol::error_code::rate_limited, "slow down: frame dropped");
-      core_.stats.errors_sent++;
-      enqueue(std::make_shared<const std::string>(
-                protocol::serialize(err, binary ? protocol::encoding::msgpack : protocol::encoding::json)),
-              binary);
-    }
+    auto err = protocol::make_error(protocol::error_code::rate_limited, "slow down: message dropped");
+    core_.stats.errors_sent++;
+    enqueue(std::make_shared<const std::string>(
+              protocol::serialize(err, binary ? protocol::encoding::msgpack : protocol::encoding::json)),
+            binary);
   } else {
     auto data = buffer_.cdata();
     handler_->on_frame(std::string_view{static_cast<const char*>(data.data()), data.size()}, binary);
@@ -141,6 +193,31 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
   buffer_.consume(buffer_.size());
   if (buffer_.capacity() > 8192) buffer_.shrink_to_fit(); // one big frame must not pin memory
   do_read();
+}
+
+// Beast has failed the stream (our transport ended its read), so the close frame is
+// written straight to the socket, after any write still in flight, then the socket closes.
+void websocket_session::close_for_flood(beast::error_code ec) {
+  core_.stats.flood_closes++;
+  const bool fragments = ec == make_error_code(meter_error::too_many_fragments);
+  log_throttled(core_.stats.log_flood, spdlog::level::warn, "closing connection {} from {} with 1008: {} ({} frames, {} over the rate)",
+                id_, remote_, ec.message(), ws_.next_layer().meter().frames(), ws_.next_layer().meter().refused());
+  raw_close_ = raw_close_frame(close_code::policy, fragments ? "too many fragments" : "rate limit exceeded");
+  closing_ = true;
+  finish();
+  if (!writing_) write_raw_close();
+}
+
+void websocket_session::write_raw_close() {
+  auto bytes = std::move(raw_close_);
+  if (!bytes) return;
+  auto& tcp = beast::get_lowest_layer(ws_);
+  tcp.expires_after(std::chrono::seconds{2});
+  asio::async_write(tcp, asio::buffer(*bytes), [self = shared_from_this(), bytes](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(self->ws_).close();
+  });
 }
 
 void websocket_session::enqueue(std::shared_ptr<const std::string> bytes, bool binary) {
@@ -151,12 +228,33 @@ void websocket_session::enqueue(std::shared_ptr<const std::string> bytes, bool b
   const auto max_bytes = agent ? cfg.agent_max_outbound_bytes : cfg.max_outbound_bytes;
   if (queue_.size() >= max_frames || queued_bytes_ + bytes->size() > max_bytes) {
     core_.stats.slow_consumers_closed++;
-    spdlog::info("closing connection {}: outbound queue full ({} frames, {} bytes)", id_, queue_.size(), queued_bytes_);
+    log_throttled(core_.stats.log_slow_consumer, spdlog::level::info,
+                  "dropping connection {} from {}: it does not read (outbound queue full: {} frames, {} bytes)", id_,
+                  remote_, queue_.size(), queued_bytes_);
     return abort_connection();
   }
   queued_bytes_ += bytes->size();
   queue_.push_back(outbound{std::move(bytes), binary});
   if (!writing_) do_write();
+}
+
+void websocket_session::when_drained(std::function<void()> fn) {
+  if (finished_) return;
+  drain_waiter_ = std::move(fn);
+  notify_if_drained();
+}
+
+// A replay waiting for room gets its next page once the queue is at most a quarter full.
+void websocket_session::notify_if_drained() {
+  if (!drain_waiter_) return;
+  const auto& cfg = core_.cfg.websocket;
+  const bool agent = kind_ == endpoint::agent;
+  const auto max_frames = agent ? cfg.agent_max_outbound_frames : cfg.max_outbound_frames;
+  const auto max_bytes = agent ? cfg.agent_max_outbound_bytes : cfg.max_outbound_bytes;
+  if (queue_.size() > max_frames / 4 || queued_bytes_ > max_bytes / 4) return;
+  auto fn = std::move(drain_waiter_);
+  drain_waiter_ = nullptr;
+  fn();
 }
 
 void websocket_session::do_write() {
@@ -172,11 +270,13 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   if (finished_) { // the buffer of that write was kept alive until now
     queue_.clear();
     queued_bytes_ = 0;
+    write_raw_close();
     return;
   }
   if (ec) return abort_connection();
   queued_bytes_ -= queue_.front().bytes->size();
   queue_.pop_front();
+  notify_if_drained();
   if (!queue_.empty()) return do_write();
   if (close_after_queue_) {
     auto reason = *close_after_queue_;
@@ -187,10 +287,13 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
 
 void websocket_session::close_with(std::uint16_t code, std::string reason) {
   if (closing_ || finished_) return;
+  websocket::close_reason cr{static_cast<websocket::close_code>(code), reason};
+  if (!accepted_) {
+    close_after_accept_ = cr; // the handshake is still running: on_accept sends it
+    return;
+  }
   closing_ = true;
   hello_timer_.cancel();
-  if (!accepted_) return abort_connection();
-  websocket::close_reason cr{static_cast<websocket::close_code>(code), reason};
   if (writing_) {
     close_after_queue_ = cr; // after what is queued
     return;
@@ -211,6 +314,7 @@ void websocket_session::finish() {
   if (finished_) return;
   finished_ = true;
   hello_timer_.cancel();
+  drain_waiter_ = nullptr;
   if (!writing_) { // else on_write releases it: the write still reads the front buffer
     queue_.clear();
     queued_bytes_ = 0;

@@ -1,5 +1,6 @@
 #include "dynchat/protocol/frames.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace dynchat::protocol {
@@ -14,6 +15,25 @@ public:
 
   bool ok() const { return !error_; }
   fail take_error() { return std::move(*error_); }
+
+  // A one-line field (ids, urls, addresses): control characters are refused, so no field
+  // can start a new line in a log or a transcript.
+  std::string line(const char* name, std::size_t max, bool required) {
+    auto s = text(name, max, required);
+    if (ok() && std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+      set(error_code::bad_value, std::string{"field '"} + name + "' must not contain control characters");
+      return {};
+    }
+    return s;
+  }
+
+  // Message text: may span lines, must say something.
+  std::string message_text() {
+    auto s = text("text", limits_.max_text_bytes, true);
+    if (ok() && std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }))
+      set(error_code::bad_value, "field 'text' must not be empty or blank");
+    return s;
+  }
 
   std::string text(const char* name, std::size_t max, bool required) {
     auto it = obj_.find(name);
@@ -34,13 +54,48 @@ public:
   }
 
   // Client message ids may be strings or non-negative integers (kept as their decimal text).
-  std::string client_msg_id() {
+  protocol::client_msg_id client_msg_id() {
     auto it = obj_.find("client_msg_id");
     if (it != obj_.end() && it->is_number_integer() && (it->is_number_unsigned() || it->get<std::int64_t>() >= 0))
-      return std::to_string(it->get<std::uint64_t>());
-    auto id = text("client_msg_id", limits_.max_id_bytes, true);
+      return {std::to_string(it->get<std::uint64_t>()), true};
+    auto id = line("client_msg_id", limits_.max_id_bytes, true);
     if (ok() && id.empty()) set(error_code::bad_value, "field 'client_msg_id' must not be empty");
-    return id;
+    return {std::move(id), false};
+  }
+
+  history_request history() {
+    history_request h;
+    h.before_seq = unsigned_number("before_seq");
+    const auto limit = unsigned_number("limit");
+    if (ok() && limit > max_history_limit)
+      set(error_code::bad_value, "field 'limit' must be 1 to " + std::to_string(max_history_limit));
+    h.limit = static_cast<std::uint32_t>(limit);
+    return h;
+  }
+
+  // {"<conversation id>": seq, ...}: where an agent's console left each chat.
+  std::vector<std::pair<std::string, std::uint64_t>> resume_map(const char* name) {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    auto it = obj_.find(name);
+    if (it == obj_.end() || it->is_null()) return out;
+    if (!it->is_object()) {
+      set(error_code::wrong_type, std::string{"field '"} + name + "' must be an object of conversation id to seq");
+      return out;
+    }
+    if (it->size() > max_resume_entries) {
+      set(error_code::too_long, std::string{"field '"} + name + "' names more than " +
+                                  std::to_string(max_resume_entries) + " conversations");
+      return out;
+    }
+    for (auto e = it->begin(); e != it->end(); ++e) {
+      const auto& v = e.value();
+      if (e.key().size() > limits_.max_id_bytes || !(v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0))) {
+        set(error_code::bad_value, std::string{"field '"} + name + "' must map conversation ids to non-negative seqs");
+        return {};
+      }
+      out.emplace_back(e.key(), v.get<std::uint64_t>());
+    }
+    return out;
   }
 
   std::uint64_t unsigned_number(const char* name) {
@@ -87,34 +142,35 @@ visitor_decode decode_visitor(const json& frame, const decode_limits& limits) {
   const std::string& t = *type;
   if (t == "hello") {
     visitor_hello h;
-    h.page_url = r.text("page_url", limits.max_url_bytes, false);
-    h.visitor_id = r.text("visitor_id", limits.max_id_bytes, false);
-    h.resume_token = r.text("resume_token", limits.max_id_bytes, false);
+    h.page_url = r.line("page_url", limits.max_url_bytes, false);
+    h.visitor_id = r.line("visitor_id", limits.max_id_bytes, false);
+    h.resume_token = r.line("resume_token", limits.max_id_bytes, false);
     h.last_seq = r.unsigned_number("last_seq");
-    h.email = r.text("email", 254, false);
-    h.mkto_trk = r.text("mkto_trk", limits.max_url_bytes, false);
-    h.referrer = r.text("referrer", limits.max_url_bytes, false);
+    h.email = r.line("email", 254, false);
+    h.mkto_trk = r.line("mkto_trk", limits.max_url_bytes, false);
+    h.referrer = r.line("referrer", limits.max_url_bytes, false);
     return finish<visitor_frame>(r, std::move(h));
   }
   if (t == "say") {
     visitor_say s;
-    s.client_msg_id = r.client_msg_id();
-    s.text = r.text("text", limits.max_text_bytes, true);
+    s.id = r.client_msg_id();
+    s.text = r.message_text();
     return finish<visitor_frame>(r, std::move(s));
   }
   if (t == "choose") {
     visitor_choose c;
-    c.client_msg_id = r.client_msg_id();
-    c.option = r.text("option", limits.max_id_bytes, true);
+    c.id = r.client_msg_id();
+    c.option = r.line("option", limits.max_id_bytes, true);
     return finish<visitor_frame>(r, std::move(c));
   }
   if (t == "book") {
     visitor_book b;
-    b.client_msg_id = r.client_msg_id();
-    b.slot = r.text("slot", limits.max_id_bytes, true);
+    b.id = r.client_msg_id();
+    b.slot = r.line("slot", limits.max_id_bytes, true);
     return finish<visitor_frame>(r, std::move(b));
   }
   if (t == "typing") return visitor_frame{visitor_typing{}};
+  if (t == "history") return finish<visitor_frame>(r, visitor_history{r.history()});
   return fail{error_code::unknown_type, "unknown frame type '" + t.substr(0, 64) + "'"};
 }
 
@@ -123,8 +179,13 @@ agent_decode decode_agent(const json& frame, const decode_limits& limits) {
   if (!type) return type.error();
   field_reader r{frame, limits};
   const std::string& t = *type;
-  auto conversation = [&] { return r.text("conversation_id", limits.max_id_bytes, true); };
-  if (t == "hello") return finish<agent_frame>(r, agent_hello{r.text("token", limits.max_id_bytes, true)});
+  auto conversation = [&] { return r.line("conversation_id", limits.max_id_bytes, true); };
+  if (t == "hello") {
+    agent_hello h;
+    h.token = r.line("token", limits.max_id_bytes, true);
+    h.resume = r.resume_map("last_seq");
+    return finish<agent_frame>(r, std::move(h));
+  }
   if (t == "status") {
     agent_status s{r.text("status", 32, true)};
     if (r.ok() && !is_agent_status(s.status)) return fail{error_code::bad_value, "status must be available, away or offline"};
@@ -135,12 +196,18 @@ agent_decode decode_agent(const json& frame, const decode_limits& limits) {
   if (t == "say") {
     agent_say s;
     s.conversation_id = conversation();
-    s.client_msg_id = r.client_msg_id();
-    s.text = r.text("text", limits.max_text_bytes, true);
+    s.id = r.client_msg_id();
+    s.text = r.message_text();
     return finish<agent_frame>(r, std::move(s));
   }
   if (t == "typing") return finish<agent_frame>(r, agent_typing{conversation()});
   if (t == "end") return finish<agent_frame>(r, agent_end{conversation()});
+  if (t == "history") {
+    agent_history h;
+    h.conversation_id = conversation();
+    h.page = r.history();
+    return finish<agent_frame>(r, std::move(h));
+  }
   return fail{error_code::unknown_type, "unknown frame type '" + t.substr(0, 64) + "'"};
 }
 
@@ -148,10 +215,30 @@ bool is_agent_status(std::string_view s) noexcept {
   return s == "available" || s == "away" || s == "offline";
 }
 
-json make_error(error_code code, std::string_view message, std::string_view client_msg_id) {
+json client_msg_id_json(const client_msg_id& id) {
+  if (id.numeric) {
+    std::uint64_t v = 0;
+    std::from_chars(id.text.data(), id.text.data() + id.text.size(), v);
+    return v;
+  }
+  return id.text;
+}
+
+json make_error(error_code code, std::string_view message, const client_msg_id& id) {
   json j{{"type", "error"}, {"code", to_string(code)}, {"message", message}};
-  if (!client_msg_id.empty()) j["client_msg_id"] = client_msg_id;
+  if (!id.empty()) j["client_msg_id"] = client_msg_id_json(id);
   return j;
+}
+
+json transcript_entry(const message_view& m) {
+  json j{{"seq", m.seq}, {"from", m.from}, {"text", m.text}, {"ts", m.ts_ms}};
+  if (!m.agent_name.empty()) j["agent"] = m.agent_name;
+  return j;
+}
+
+json make_page(std::string_view type, std::string_view conversation_id, json transcript, bool has_more) {
+  return json{{"type", type}, {"conversation_id", conversation_id}, {"transcript", std::move(transcript)},
+              {"has_more", has_more}};
 }
 
 json make_typing(std::string_view conversation_id, std::string_view from) {

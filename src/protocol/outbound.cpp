@@ -85,9 +85,10 @@ bool all_valid_utf8(const fields& f) {
 
 } // namespace
 
-outbound_frame outbound_frame::ack(std::string_view conversation_id, std::string_view client_msg_id,
-                                   std::uint64_t seq) {
-  return outbound_frame{fields{{"client_msg_id", std::string{client_msg_id}},
+outbound_frame outbound_frame::ack(std::string_view conversation_id, const client_msg_id& id, std::uint64_t seq) {
+  field echoed{"client_msg_id", id.text};
+  if (id.numeric) echoed.value = client_msg_id_json(id).get<std::uint64_t>(); // as the client sent it
+  return outbound_frame{fields{std::move(echoed),
                                {"conversation_id", std::string{conversation_id}},
                                {"seq", seq},
                                {"type", std::string{"ack"}}}};

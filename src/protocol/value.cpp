@@ -96,8 +96,13 @@ decode_result parse_msgpack(std::string_view bytes) {
     return fail{e.code, e.message};
   } catch (const msgpack::depth_size_overflow&) {
     return fail{error_code::too_deep, "nesting too deep"};
-  } catch (const std::exception& e) {
-    return fail{error_code::bad_frame, std::string{"malformed MessagePack: "} + e.what()};
+  } catch (const msgpack::insufficient_bytes&) {
+    return fail{error_code::bad_frame, "truncated MessagePack: the frame ends inside a value"};
+  } catch (const msgpack::size_overflow&) {
+    // A header announcing more elements or bytes than the frame could hold.
+    return fail{error_code::bad_frame, "malformed MessagePack: a length is larger than the frame"};
+  } catch (const std::exception&) {
+    return fail{error_code::bad_frame, "malformed MessagePack"};
   }
 }
 

@@ -1,13 +1,21 @@
 #include "dynchat/store/lmdb.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <fcntl.h>
 #include <lmdb.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace dynchat::store {
 namespace {
 
 constexpr const char* table_names[] = {
   "meta", "conversations", "messages", "client_ids", "resume_tokens",
-  "visitors", "agents", "agent_tokens", "agent_chats",
+  "visitors", "agents", "agent_tokens", "agent_chats", "waiting", "open_conversations",
 };
 static_assert(std::size(table_names) == static_cast<std::size_t>(table::count_));
 
@@ -35,12 +43,40 @@ bool has_prefix(std::string_view key, std::string_view prefix) {
   return key.substr(0, prefix.size()) == prefix;
 }
 
+// LMDB lets several processes share an environment, but each dynchatd keeps its
+// conversations' next seqs in memory: two on one folder would hand out the same seqs.
+// An exclusive flock on a file in the folder, held for the process's life (the kernel
+// drops it when the process dies, kill -9 included), lets only one in.
+int lock_folder(const std::filesystem::path& dir) {
+  const auto file = dir / "dynchat.lock";
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) throw store_error("cannot open " + file.string() + ": " + std::strerror(errno), errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    std::ifstream{file} >> holder;
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      throw store_error("the data folder " + dir.string() + " is in use by another dynchatd" +
+                          (holder.empty() ? std::string{} : " (pid " + holder + ")") + "; refusing to start",
+                        err);
+    throw store_error("cannot lock " + file.string() + ": " + std::strerror(err), err);
+  }
+  // The pid only serves a second process's refusal message; the lock holds without it.
+  const auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) [[maybe_unused]] auto written = ::pwrite(fd, pid.data(), pid.size(), 0);
+  return fd;
+}
+
 } // namespace
 
 std::shared_ptr<database> database::open(const std::filesystem::path& dir, const open_options& opts) {
-  std::filesystem::create_directories(dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw store_error("cannot create the data folder " + dir.string() + ": " + ec.message(), ec.value());
   std::shared_ptr<database> db{new database};
   db->dir_ = dir;
+  db->lock_fd_ = lock_folder(dir);
   check(mdb_env_create(&db->env_), "mdb_env_create");
   check(mdb_env_set_maxdbs(db->env_, static_cast<MDB_dbi>(table::count_)), "mdb_env_set_maxdbs");
   check(mdb_env_set_mapsize(db->env_, opts.map_size_bytes), "mdb_env_set_mapsize");
@@ -50,7 +86,7 @@ std::shared_ptr<database> database::open(const std::filesystem::path& dir, const
   if (rc != MDB_SUCCESS) {
     mdb_env_close(db->env_);
     db->env_ = nullptr;
-    check(rc, "mdb_env_open");
+    throw store_error("cannot open the data folder " + dir.string() + ": " + mdb_strerror(rc), rc);
   }
   MDB_txn* txn = nullptr;
   check(mdb_txn_begin(db->env_, nullptr, 0, &txn), "mdb_txn_begin");
@@ -67,6 +103,7 @@ std::shared_ptr<database> database::open(const std::filesystem::path& dir, const
 
 database::~database() {
   if (env_) mdb_env_close(env_);
+  if (lock_fd_ >= 0) ::close(lock_fd_); // releases the folder lock
 }
 
 read_txn database::read() const { return read_txn{*this, false}; }

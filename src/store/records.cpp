@@ -15,15 +15,22 @@ std::string pack(const Fields&... fields) {
   return std::string{buffer.data(), buffer.size()};
 }
 
-// Unpacks into the given fields; false on a wrong version or shape.
+// Unpacks into the given fields; false on a wrong version or shape. The first
+// `required` fields must be there; later ones were appended to the schema and take
+// their defaults when an older record lacks them.
 template <class... Fields>
-bool unpack(std::string_view bytes, Fields&... fields) {
+bool unpack(std::string_view bytes, std::size_t required, Fields&... fields) {
   if (bytes.size() < 2 || bytes[0] != schema_v1) return false;
   try {
     auto handle = msgpack::unpack(bytes.data() + 1, bytes.size() - 1);
-    std::tuple<Fields...> values;
-    handle.get().convert(values);
-    std::tie(fields...) = std::move(values);
+    const auto& o = handle.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size < required) return false;
+    std::size_t i = 0;
+    auto take = [&](auto& field) {
+      if (i < o.via.array.size) o.via.array.ptr[i].convert(field);
+      ++i;
+    };
+    (take(fields), ...);
     return true;
   } catch (const std::exception&) {
     return false;
@@ -50,7 +57,8 @@ std::optional<conversation_phase> phase_from_string(std::string_view s) noexcept
 
 std::string encode(const conversation_record& r) {
   return pack(r.id, r.visitor_id, static_cast<std::uint8_t>(r.phase), r.agent_id, r.created_ms, r.updated_ms,
-              r.requested_ms, r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email);
+              r.requested_ms, r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms,
+              r.queue_notice);
 }
 std::string encode(const message_record& r) {
   return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name);
@@ -65,8 +73,8 @@ std::string encode(const visitor_record& r) {
 std::optional<conversation_record> decode_conversation(std::string_view bytes) {
   conversation_record r;
   std::uint8_t phase = 0;
-  if (!unpack(bytes, r.id, r.visitor_id, phase, r.agent_id, r.created_ms, r.updated_ms, r.requested_ms,
-              r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email) ||
+  if (!unpack(bytes, 12, r.id, r.visitor_id, phase, r.agent_id, r.created_ms, r.updated_ms, r.requested_ms,
+              r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms, r.queue_notice) ||
       phase > static_cast<std::uint8_t>(conversation_phase::ended))
     return std::nullopt;
   r.phase = static_cast<conversation_phase>(phase);
@@ -74,17 +82,17 @@ std::optional<conversation_record> decode_conversation(std::string_view bytes) {
 }
 std::optional<message_record> decode_message(std::string_view bytes) {
   message_record r;
-  if (!unpack(bytes, r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name)) return std::nullopt;
+  if (!unpack(bytes, 6, r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name)) return std::nullopt;
   return r;
 }
 std::optional<agent_record> decode_agent(std::string_view bytes) {
   agent_record r;
-  if (!unpack(bytes, r.id, r.name, r.email, r.token_hash, r.max_chats, r.created_ms)) return std::nullopt;
+  if (!unpack(bytes, 6, r.id, r.name, r.email, r.token_hash, r.max_chats, r.created_ms)) return std::nullopt;
   return r;
 }
 std::optional<visitor_record> decode_visitor(std::string_view bytes) {
   visitor_record r;
-  if (!unpack(bytes, r.id, r.created_ms, r.email, r.last_conversation_id)) return std::nullopt;
+  if (!unpack(bytes, 4, r.id, r.created_ms, r.email, r.last_conversation_id)) return std::nullopt;
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "dynchat/store/tables.hpp"
 
+#include <algorithm>
+
 namespace dynchat::store {
 
 std::string be64(std::uint64_t v) {
@@ -33,6 +35,13 @@ std::string client_id_key(std::string_view conversation_id, std::string_view sen
 
 std::string agent_chat_key(std::string_view agent_id, std::string_view conversation_id) {
   std::string key{agent_id};
+  key += conversation_id;
+  return key;
+}
+
+std::string waiting_key(std::int64_t requested_ms, std::string_view conversation_id) {
+  // Request times are never negative; the sign bit is cleared so keys sort as numbers.
+  std::string key = be64(static_cast<std::uint64_t>(requested_ms < 0 ? 0 : requested_ms));
   key += conversation_id;
   return key;
 }
@@ -86,6 +95,46 @@ load_messages(const read_txn& txn, std::string_view conversation_id, std::uint64
   return out;
 }
 
+message_page load_page_after(const read_txn& txn, std::string_view conversation_id, std::uint64_t after,
+                             std::size_t max_messages, std::size_t max_bytes) {
+  message_page page;
+  std::size_t bytes = 0;
+  txn.scan_prefix(table::messages, conversation_id, message_key(conversation_id, after + 1),
+                  [&](std::string_view key, std::string_view value) {
+                    if (!page.messages.empty() && (page.messages.size() >= max_messages || bytes + value.size() > max_bytes)) {
+                      page.more = true;
+                      return false;
+                    }
+                    if (auto m = decode_message(value)) {
+                      bytes += value.size();
+                      page.messages.emplace_back(from_be64(key.substr(conversation_id.size())), std::move(*m));
+                    }
+                    return true;
+                  });
+  return page;
+}
+
+message_page load_page_before(const read_txn& txn, std::string_view conversation_id, std::uint64_t before,
+                              std::size_t max_messages, std::size_t max_bytes) {
+  message_page page;
+  std::size_t bytes = 0;
+  txn.scan_prefix_reverse(table::messages, conversation_id, message_key(conversation_id, before == 0 ? ~0ull : before),
+                          [&](std::string_view key, std::string_view value) {
+                            if (!page.messages.empty() &&
+                                (page.messages.size() >= max_messages || bytes + value.size() > max_bytes)) {
+                              page.more = true;
+                              return false;
+                            }
+                            if (auto m = decode_message(value)) {
+                              bytes += value.size();
+                              page.messages.emplace_back(from_be64(key.substr(conversation_id.size())), std::move(*m));
+                            }
+                            return true;
+                          });
+  std::reverse(page.messages.begin(), page.messages.end());
+  return page;
+}
+
 std::vector<agent_record> load_agents(const read_txn& txn) {
   std::vector<agent_record> out;
   txn.scan_prefix(table::agents, "", "", [&](std::string_view, std::string_view value) {
@@ -107,6 +156,25 @@ std::vector<std::string> load_agent_chats(const read_txn& txn, std::string_view 
 std::optional<std::string> load_meta(const read_txn& txn, std::string_view key) {
   auto v = txn.get(table::meta, key);
   return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;
+}
+
+std::vector<waiting_entry> load_waiting(const read_txn& txn) {
+  std::vector<waiting_entry> out;
+  txn.scan_prefix(table::waiting, "", "", [&](std::string_view key, std::string_view) {
+    if (key.size() > 8)
+      out.push_back({static_cast<std::int64_t>(from_be64(key.substr(0, 8))), std::string{key.substr(8)}});
+    return true;
+  });
+  return out;
+}
+
+std::vector<std::string> load_open_conversations(const read_txn& txn) {
+  std::vector<std::string> out;
+  txn.scan_prefix(table::open_conversations, "", "", [&](std::string_view key, std::string_view) {
+    out.emplace_back(key);
+    return true;
+  });
+  return out;
 }
 
 } // namespace dynchat::store

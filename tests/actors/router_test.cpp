@@ -1,4 +1,10 @@
+// The router actor on the deterministic coordinator, with fake agents and sessions
+// that record what they are told. The rules themselves are tested in
+// tests/routing/dispatcher_test.cpp; these check the shell: messages, timers on the
+// actor clock, the cursor and the line restored from the store.
 #include "fixture.hpp"
+
+#include "dynchat/store/tables.hpp"
 
 using namespace dynchat;
 using namespace dynchat::testing;
@@ -29,36 +35,44 @@ struct router_fixture : actor_fixture {
 
   std::pair<caf::actor, std::shared_ptr<inbox>> peer() {
     auto in = std::make_shared<inbox>();
-    return {sys.spawn(fake_peer, in), in};
+    auto a = sys.spawn(fake_peer, in);
+    owned.push_back(a);
+    return {a, in};
   }
-  void agent_state(const std::string& id, const caf::actor& handle, bool available, std::uint32_t active,
-                   std::uint32_t max_chats = 5) {
-    caf::anon_send(ctx.router, msg::aupdate_atom::value, msg::agent_state_report{id, id, handle, available, active, max_chats});
+  void agent_state(const std::string& id, const caf::actor& handle, bool available, std::uint32_t max_chats = 5) {
+    caf::anon_send(ctx.router, msg::aupdate_atom::value,
+                   msg::agent_state_report{id, id, handle, available ? "available" : "away", true, max_chats});
     run();
   }
   void request(const std::string& conv, const caf::actor& session, std::int64_t at = 0) {
-    msg::chat_request r{conv, session, {}, {}, at};
-    caf::anon_send(ctx.router, msg::request_atom::value, std::move(r));
+    caf::anon_send(ctx.router, msg::request_atom::value, msg::chat_request{conv, session, {}, at});
     run();
   }
-  void accept(const std::string& conv, const std::string& agent_id) {
-    caf::anon_send(ctx.router, msg::accept_atom::value, conv, agent_id);
+  // Accepts through a scoped actor and says whether the router agreed.
+  protocol::error_code accept(const std::string& conv, const std::string& agent_id) {
+    caf::scoped_actor self{sys};
+    self->send(ctx.router, msg::accept_atom::value, conv, agent_id);
+    run();
+    protocol::error_code result = protocol::error_code::internal;
+    self->receive([&](caf::actor) { result = protocol::error_code::bad_frame; /* stands for "assigned" */ },
+                  [&](caf::error& e) { result = from_caf_error(e); });
+    return result;
+  }
+  void decline(const std::string& conv, const std::string& agent_id) {
+    caf::anon_send(ctx.router, msg::decline_atom::value, conv, agent_id);
     run();
   }
-  // A fresh router (as after a process restart) that the two agents report to again.
-  void restart_with(const caf::actor& a, const caf::actor& b) {
-    caf::anon_send_exit(ctx.router, caf::exit_reason::user_shutdown);
+  void release(const std::string& agent_id, const std::string& conv) {
+    caf::anon_send(ctx.router, msg::release_atom::value, agent_id, conv);
     run();
-    ctx.router = spawn_router(sys, ctx);
-    run();
-    agent_state("a", a, true, 0);
-    agent_state("b", b, true, 0);
   }
   void pass(std::chrono::seconds d) {
     sched.advance_time(d);
     run();
   }
 };
+
+constexpr auto assigned = protocol::error_code::bad_frame; // what accept() returns on success
 
 } // namespace
 
@@ -68,9 +82,9 @@ TEST_CASE("router offers in strict round-robin order", "[actors][router]") {
   auto [b, ib] = f.peer();
   auto [c, ic] = f.peer();
   auto [s, is] = f.peer();
-  f.agent_state("a", a, true, 0);
-  f.agent_state("b", b, true, 0);
-  f.agent_state("c", c, true, 0);
+  f.agent_state("a", a, true);
+  f.agent_state("b", b, true);
+  f.agent_state("c", c, true);
   for (auto conv : {"c1", "c2", "c3", "c4"}) f.request(conv, s);
   CHECK(ia->offers == std::vector<std::string>{"c1", "c4"});
   CHECK(ib->offers == std::vector<std::string>{"c2"});
@@ -79,50 +93,65 @@ TEST_CASE("router offers in strict round-robin order", "[actors][router]") {
   CHECK(f.stats.pending_offers == 4);
 }
 
-TEST_CASE("router skips agents at capacity or not available", "[actors][router]") {
+TEST_CASE("the router counts seats itself: a report cannot overfill an agent", "[actors][router]") {
   router_fixture f;
   auto [a, ia] = f.peer();
-  auto [b, ib] = f.peer();
   auto [s, is] = f.peer();
-  f.agent_state("a", a, true, 0, 1);
-  f.agent_state("b", b, false, 0);
+  f.agent_state("a", a, true, 1);
   f.request("c1", s);
-  f.accept("c1", "a");
+  REQUIRE(f.accept("c1", "a") == assigned);
   CHECK(is->assigned == std::vector<std::string>{"a"});
-  f.request("c2", s); // a is full (1 of 1), b is away
-  CHECK(ia->offers.size() == 1);
-  CHECK(ib->offers.empty());
+  f.agent_state("a", a, true, 1); // a report, as after the accept: says nothing about seats
+  f.request("c2", s);
+  CHECK(ia->offers == std::vector<std::string>{"c1"}); // full: c2 waits
   CHECK(is->queued == std::vector<std::uint32_t>{1});
-  f.agent_state("b", b, true, 0); // b comes back: the queue drains to b
-  CHECK(ib->offers == std::vector<std::string>{"c2"});
-  CHECK(f.stats.queued_conversations == 0);
+  f.release("a", "c1");
+  CHECK(ia->offers == std::vector<std::string>{"c1", "c2"});
 }
 
-TEST_CASE("the queue is FIFO and freed capacity goes to the oldest", "[actors][router]") {
-  router_fixture f;
-  auto [a, ia] = f.peer();
-  auto [s, is] = f.peer();
-  f.request("old", s, 100);
-  f.request("new", s, 200);
-  CHECK(is->queued == std::vector<std::uint32_t>{1, 2});
-  f.agent_state("a", a, true, 0, 1);
-  CHECK(ia->offers == std::vector<std::string>{"old"});
-  f.accept("old", "a");
-  f.agent_state("a", a, true, 1, 1);
-  CHECK(ia->offers.size() == 1); // full: "new" waits
-  caf::anon_send(f.ctx.router, msg::release_atom::value, std::string{"a"}, std::string{"old"});
-  f.run();
-  f.agent_state("a", a, true, 0, 1);
-  CHECK(ia->offers == std::vector<std::string>{"old", "new"});
-}
-
-TEST_CASE("a missed offer goes to the next agent, then back to the queue", "[actors][router]") {
-  router_fixture f; // offer_timeout 100 s, 2 attempts
+TEST_CASE("a decline goes to the next agent at once, alone, the decliner gets it back after the cool-down", "[actors][router]") {
+  router_fixture f; // decline_cooldown 30 s
   auto [a, ia] = f.peer();
   auto [b, ib] = f.peer();
   auto [s, is] = f.peer();
-  f.agent_state("a", a, true, 0);
-  f.agent_state("b", b, true, 0);
+  f.agent_state("a", a, true);
+  f.agent_state("b", b, false);
+  f.request("c1", s);
+  REQUIRE(ia->offers == std::vector<std::string>{"c1"});
+  f.decline("c1", "a");
+  CHECK(ia->statuses.empty()); // not set away
+  CHECK(ia->offers.size() == 1);
+  f.pass(std::chrono::seconds{29});
+  CHECK(ia->offers.size() == 1);
+  f.pass(std::chrono::seconds{1});
+  CHECK(ia->offers == std::vector<std::string>{"c1", "c1"});
+  // b becomes available while a holds it again; a declines: b gets it at once.
+  f.agent_state("b", b, true);
+  f.decline("c1", "a");
+  CHECK(ib->offers == std::vector<std::string>{"c1"});
+}
+
+TEST_CASE("an agent going away hands its pending offers on at once", "[actors][router]") {
+  router_fixture f;
+  auto [a, ia] = f.peer();
+  auto [b, ib] = f.peer();
+  auto [s, is] = f.peer();
+  f.agent_state("a", a, true);
+  f.request("c1", s);
+  REQUIRE(ia->offers == std::vector<std::string>{"c1"});
+  f.agent_state("a", a, false);
+  CHECK(ia->withdrawn == std::vector<std::string>{"c1:agent_unavailable"});
+  f.agent_state("b", b, true); // no 100 s wait
+  CHECK(ib->offers == std::vector<std::string>{"c1"});
+}
+
+TEST_CASE("a missed offer is withdrawn, the agent set away, and the next tried", "[actors][router]") {
+  router_fixture f; // offer_timeout 100 s
+  auto [a, ia] = f.peer();
+  auto [b, ib] = f.peer();
+  auto [s, is] = f.peer();
+  f.agent_state("a", a, true);
+  f.agent_state("b", b, true);
   f.request("c1", s);
   REQUIRE(ia->offers == std::vector<std::string>{"c1"});
   f.pass(std::chrono::seconds{99});
@@ -134,22 +163,32 @@ TEST_CASE("a missed offer goes to the next agent, then back to the queue", "[act
   CHECK(f.stats.offers_missed == 1);
   f.pass(std::chrono::seconds{100});
   CHECK(ib->withdrawn == std::vector<std::string>{"c1:missed"});
-  CHECK(is->queued == std::vector<std::uint32_t>{1}); // both tried: it waits
+  CHECK(is->queued == std::vector<std::uint32_t>{1}); // refused twice: the visitor hears it waits
   CHECK(f.stats.offers_missed == 2);
-  // An accept that comes too late is refused.
-  caf::scoped_actor self{f.sys};
-  bool refused = false;
-  self->send(f.ctx.router, msg::accept_atom::value, std::string{"c1"}, std::string{"b"});
-  f.run();
-  self->receive([&](caf::actor) {}, [&](caf::error& e) { refused = from_caf_error(e) == protocol::error_code::offer_expired; });
-  CHECK(refused);
+  CHECK(f.accept("c1", "b") == protocol::error_code::offer_expired); // too late
+}
+
+TEST_CASE("an accept past a lowered max_chats is refused and the chat offered elsewhere", "[actors][router]") {
+  router_fixture f;
+  auto [a, ia] = f.peer();
+  auto [b, ib] = f.peer();
+  auto [s, is] = f.peer();
+  f.agent_state("a", a, true, 2);
+  f.request("c1", s);
+  REQUIRE(f.accept("c1", "a") == assigned);
+  f.request("c2", s); // a's second seat
+  REQUIRE(ia->offers.size() == 2);
+  f.agent_state("a", a, true, 1);
+  f.agent_state("b", b, true);
+  CHECK(f.accept("c2", "a") == protocol::error_code::at_capacity);
+  CHECK(ib->offers == std::vector<std::string>{"c2"});
 }
 
 TEST_CASE("a cancelled request leaves the queue and withdraws its offer", "[actors][router]") {
   router_fixture f;
   auto [a, ia] = f.peer();
   auto [s, is] = f.peer();
-  f.agent_state("a", a, true, 0, 1);
+  f.agent_state("a", a, true, 1);
   f.request("c1", s);
   f.request("c2", s);
   caf::anon_send(f.ctx.router, msg::cancel_atom::value, std::string{"c1"});
@@ -158,22 +197,62 @@ TEST_CASE("a cancelled request leaves the queue and withdraws its offer", "[acto
   CHECK(ia->offers == std::vector<std::string>{"c1", "c2"}); // the freed slot goes to c2
 }
 
+TEST_CASE("after a restart the line comes back from the store in request order, seats stay taken", "[actors][router]") {
+  router_fixture f;
+  auto [a, ia] = f.peer();
+  auto [s, is] = f.peer();
+  {
+    auto txn = f.ctx.db->write();
+    txn.put(store::table::agents, "a", store::encode(store::agent_record{"a", "a", "", "", 2, 1}));
+    txn.put(store::table::agent_chats, store::agent_chat_key("a", "live"), "");
+    // Stored in the order visitors asked, not the order they will come back in.
+    for (auto [conv, at] : {std::pair{"v3", 300}, std::pair{"v1", 100}, std::pair{"v2", 200}}) {
+      store::conversation_record c;
+      c.id = conv;
+      c.phase = store::conversation_phase::waiting;
+      c.requested_ms = at;
+      txn.put(store::table::conversations, conv, store::encode(c));
+      txn.put(store::table::waiting, store::waiting_key(at, conv), "");
+    }
+    txn.commit();
+  }
+  caf::anon_send_exit(f.ctx.router, caf::exit_reason::user_shutdown);
+  f.run();
+  f.ctx.router = spawn_router(f.sys, f.ctx);
+  f.run();
+  // The visitors resume in reverse order: the line does not follow them.
+  for (auto conv : {"v3", "v2", "v1"}) f.request(conv, s);
+  CHECK(is->queued.empty()); // no new "number N in line" for anyone
+  f.agent_state("a", a, true, 2);
+  CHECK(ia->offers == std::vector<std::string>{"v1"}); // one seat is the live chat's
+  REQUIRE(f.accept("v1", "a") == assigned);
+  f.release("a", "live");
+  CHECK(ia->offers == std::vector<std::string>{"v1", "v2"});
+}
+
 TEST_CASE("the round-robin cursor survives a restart of the router", "[actors][router]") {
   router_fixture f;
   auto [a, ia] = f.peer();
   auto [b, ib] = f.peer();
   auto [s, is] = f.peer();
-  // Agents must exist in the store for a restarted router to know the order.
   {
     auto txn = f.ctx.db->write();
     txn.put(store::table::agents, "a", store::encode(store::agent_record{"a", "a", "", "", 5, 1}));
     txn.put(store::table::agents, "b", store::encode(store::agent_record{"b", "b", "", "", 5, 2}));
     txn.commit();
   }
-  f.restart_with(a, b);
+  auto restart = [&] {
+    caf::anon_send_exit(f.ctx.router, caf::exit_reason::user_shutdown);
+    f.run();
+    f.ctx.router = spawn_router(f.sys, f.ctx);
+    f.run();
+    f.agent_state("a", a, true);
+    f.agent_state("b", b, true);
+  };
+  restart();
   f.request("c1", s);
   CHECK(ia->offers == std::vector<std::string>{"c1"});
-  f.restart_with(a, b);
+  restart();
   f.request("c2", s);
   CHECK(ib->offers == std::vector<std::string>{"c2"}); // a had the last one before the restart
 }
@@ -182,10 +261,10 @@ TEST_CASE("a deleted agent is not brought back by a late state report", "[actors
   router_fixture f;
   auto [a, ia] = f.peer();
   auto [s, is] = f.peer();
-  f.agent_state("a", a, true, 0);
+  f.agent_state("a", a, true);
   caf::anon_send(f.ctx.router, msg::aremoved_atom::value, std::string{"a"});
   f.run();
-  f.agent_state("a", a, true, 0); // sent before the removal, handled after it
+  f.agent_state("a", a, true); // sent before the removal, handled after it
   f.request("c1", s);
   CHECK(ia->offers.empty());
   CHECK(is->queued == std::vector<std::uint32_t>{1});

@@ -1,4 +1,5 @@
 #include "fixture.hpp"
+#include "recording_sink.hpp"
 
 #include <mutex>
 
@@ -11,43 +12,6 @@ using namespace dynchat::testing;
 
 namespace {
 
-// Records frames as a JSON client reads them; checks at the moment of every ack that its
-// message is already stored.
-class recording_sink final : public net::frame_sink {
-public:
-  explicit recording_sink(std::shared_ptr<store::database> db) : db_(std::move(db)) {}
-  std::uint64_t id() const noexcept override { return 7; }
-  void send(const protocol::outbound_frame& out) override {
-    auto decoded = protocol::parse(*out.bytes(protocol::encoding::json), protocol::encoding::json);
-    REQUIRE(decoded);
-    const auto& frame = *decoded;
-    if (frame["type"] == "ack") {
-      auto txn = db_->read();
-      auto key = store::message_key(frame["conversation_id"].get<std::string>(), frame["seq"].get<std::uint64_t>());
-      acked_before_commit += !txn.get(store::table::messages, key);
-    }
-    frames.push_back(frame);
-  }
-  void close(std::uint16_t code, std::string) override { closed_with = code; }
-  void post(std::function<void()> fn) override { fn(); }
-  void hello_completed() override { hello_done = true; }
-
-  std::vector<nlohmann::json> of_type(const std::string& t) const {
-    std::vector<nlohmann::json> out;
-    for (auto& f : frames)
-      if (f["type"] == t) out.push_back(f);
-    return out;
-  }
-
-  std::vector<nlohmann::json> frames;
-  int acked_before_commit = 0;
-  std::uint16_t closed_with = 0;
-  bool hello_done = false;
-
-private:
-  std::shared_ptr<store::database> db_;
-};
-
 struct session_fixture : actor_fixture {
   std::shared_ptr<recording_sink> sink;
   caf::actor session;
@@ -55,7 +19,7 @@ struct session_fixture : actor_fixture {
     ctx.router = spawn_router(sys, ctx);
     ctx.directory = spawn_directory(sys, ctx);
     run();
-    sink = std::make_shared<recording_sink>(ctx.db);
+    sink = std::make_shared<recording_sink>(ctx.db, 7);
     protocol::visitor_hello hello;
     hello.page_url = "https://example.com";
     msg::bind_fn bind{[this](caf::actor a) { session = a; }};
@@ -64,7 +28,7 @@ struct session_fixture : actor_fixture {
     owned.push_back(session);
   }
   void say(const std::string& id, const std::string& text) {
-    caf::anon_send(session, msg::say_atom::value, std::uint64_t{7}, protocol::visitor_say{id, text});
+    caf::anon_send(session, msg::say_atom::value, std::uint64_t{7}, protocol::visitor_say{{id}, text});
   }
 };
 

@@ -55,3 +55,11 @@ TEST_CASE("first start seeds two demo agents and an admin token, once", "[app]")
   CHECK(app::ensure_admin_token(*db, cfg) != admin1); // a configured token wins
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("an unknown flag points to --help, an unknown log level is refused", "[app]") {
+  CHECK_THROWS_WITH(parse({"--lisen", "x"}), Catch::Contains("--help"));
+  CHECK_THROWS_WITH(parse({"--log-level", "verbose"}), Catch::Contains("server.log_level"));
+  auto ok = parse({"--log-level", "warn"});
+  REQUIRE(ok);
+  CHECK(ok->cfg.server.log_level == "warn");
+}

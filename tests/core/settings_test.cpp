@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "dynchat/core/settings.hpp"
 
@@ -23,7 +25,37 @@ TEST_CASE("the shipped config file loads and equals the built-in defaults", "[co
   CHECK(s.chat.default_max_chats == d.chat.default_max_chats);
   CHECK(s.store.group_commit == d.store.group_commit);
   CHECK(s.limits.max_text_bytes == d.limits.max_text_bytes);
+  CHECK(s.chat.decline_cooldown == d.chat.decline_cooldown);
+  CHECK(s.server.max_connections == d.server.max_connections);
+  CHECK(s.server.trusted_proxies.empty());
   validate(s);
+}
+
+TEST_CASE("the shipped config file names every key the loader knows", "[core]") {
+  std::ifstream in(DYNCHAT_SOURCE_DIR "/config/dynchat.toml");
+  std::string text{std::istreambuf_iterator<char>{in}, {}}, section;
+  std::set<std::string> listed;
+  std::istringstream lines{text};
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("[", 0) == 0) section = line.substr(1, line.find(']') - 1);
+    else if (auto eq = line.find(" = "); eq != std::string::npos && line[0] != '#') listed.insert(section + "." + line.substr(0, eq));
+  }
+  for (const auto& key : setting_keys()) {
+    INFO(key);
+    CHECK(listed.count(key) == 1);
+  }
+}
+
+TEST_CASE("trusted_proxies is an array of strings, log levels are checked", "[core]") {
+  auto s = load_settings_text("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n");
+  CHECK(s.server.trusted_proxies == std::vector<std::string>{"127.0.0.1", "10.0.0.0/8"});
+  CHECK_THROWS_WITH(load_settings_text("[server]\ntrusted_proxies = [1]\n"), Catch::Contains("array of strings"));
+  CHECK_THROWS_WITH(load_settings_text("[server]\ntrusted_proxies = \"x\"\n"), Catch::Contains("array of strings"));
+  settings v;
+  v.server.log_level = "verbose";
+  CHECK_THROWS_WITH(validate(v), Catch::Contains("server.log_level"));
+  v.server.log_level = "debug";
+  validate(v);
 }
 
 TEST_CASE("actor_threads 0 takes the cores the io threads leave, at least one", "[core]") {

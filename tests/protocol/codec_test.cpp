@@ -109,3 +109,15 @@ TEST_CASE("UTF-8 validation follows RFC 3629", "[protocol]") {
   CHECK_FALSE(is_valid_utf8("\xe2\x82"));         // truncated
   CHECK_FALSE(is_valid_utf8("\x80"));             // lone continuation
 }
+
+TEST_CASE("MessagePack errors are our own words, not the library's", "[protocol]") {
+  // A map announcing 2^32-1 entries in a 5-byte frame; a string cut short; a reserved byte.
+  for (const std::string& bytes : {std::string("\xdf\xff\xff\xff\xff", 5), std::string("\xa5he", 3), std::string("\xc1", 1)}) {
+    auto r = parse_msgpack(bytes);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == error_code::bad_frame);
+    INFO(r.error().message);
+    CHECK(r.error().message.find("overflow") == std::string::npos);
+    CHECK(r.error().message.find("MessagePack") != std::string::npos);
+  }
+}

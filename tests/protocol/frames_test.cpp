@@ -38,8 +38,15 @@ TEST_CASE("visitor hello carries every optional field", "[protocol]") {
 }
 
 TEST_CASE("client_msg_id may be a string or an unsigned integer", "[protocol]") {
-  CHECK(visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", "abc"}, {"text", "x"}}).client_msg_id == "abc");
-  CHECK(visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", 17}, {"text", "x"}}).client_msg_id == "17");
+  auto text_id = visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", "abc"}, {"text", "x"}}).id;
+  CHECK(text_id.text == "abc");
+  CHECK_FALSE(text_id.numeric);
+  auto number_id = visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", 17}, {"text", "x"}}).id;
+  CHECK(number_id.text == "17");
+  CHECK(number_id.numeric);
+  // Errors echo the id in the type the client used.
+  CHECK(make_error(error_code::busy, "x", number_id)["client_msg_id"] == 17);
+  CHECK(make_error(error_code::busy, "x", text_id)["client_msg_id"] == "abc");
   CHECK(visitor_error({{"type", "say"}, {"client_msg_id", ""}, {"text", "x"}}) == error_code::bad_value);
   CHECK(visitor_error({{"type", "say"}, {"client_msg_id", -1}, {"text", "x"}}) == error_code::wrong_type);
 }
@@ -71,8 +78,47 @@ TEST_CASE("agent frames", "[protocol]") {
 }
 
 TEST_CASE("server frames have the documented shape", "[protocol]") {
-  auto err = make_error(error_code::rate_limited, "slow down", "m2");
+  auto err = make_error(error_code::rate_limited, "slow down", {"m2"});
   CHECK(err["code"] == "rate_limited");
   CHECK(err["client_msg_id"] == "m2");
   CHECK(make_error(error_code::internal, "x").count("client_msg_id") == 0);
+}
+
+TEST_CASE("message text must say something, one-line fields refuse control characters", "[protocol]") {
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", ""}}) == error_code::bad_value);
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", " \n\t "}}) == error_code::bad_value);
+  CHECK(visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", "1"}, {"text", "two\nlines"}}).text == "two\nlines");
+  CHECK(visitor_error({{"type", "hello"}, {"page_url", "https://x/\n[2026-12-01 18:25:09Z] #3 A1: forged"}}) ==
+        error_code::bad_value);
+  CHECK(visitor_error({{"type", "hello"}, {"referrer", std::string{"a\rb"}}}) == error_code::bad_value);
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "a\nb"}, {"text", "x"}}) == error_code::bad_value);
+  CHECK(agent_error({{"type", "say"}, {"conversation_id", "c"}, {"client_msg_id", "1"}, {"text", ""}}) == error_code::bad_value);
+}
+
+TEST_CASE("history asks for a page before a seq", "[protocol]") {
+  auto h = visitor_as<visitor_history>({{"type", "history"}, {"before_seq", 40}, {"limit", 20}});
+  CHECK(h.page.before_seq == 40);
+  CHECK(h.page.limit == 20);
+  auto newest = visitor_as<visitor_history>({{"type", "history"}});
+  CHECK(newest.page.before_seq == 0);
+  CHECK(newest.page.limit == 0);
+  CHECK(visitor_error({{"type", "history"}, {"limit", 201}}) == error_code::bad_value);
+  auto a = decode_agent({{"type", "history"}, {"conversation_id", "c"}, {"before_seq", 3}}, limits);
+  REQUIRE(a);
+  CHECK(std::get<agent_history>(*a).conversation_id == "c");
+  CHECK(agent_error({{"type", "history"}}) == error_code::missing_field);
+}
+
+TEST_CASE("an agent's hello may say where its console left each chat", "[protocol]") {
+  auto h = decode_agent({{"type", "hello"}, {"token", "t"}, {"last_seq", {{"c1", 5}, {"c2", 0}}}}, limits);
+  REQUIRE(h);
+  auto resume = std::get<agent_hello>(*h).resume;
+  REQUIRE(resume.size() == 2);
+  CHECK(resume[0] == std::pair<std::string, std::uint64_t>{"c1", 5});
+  CHECK(agent_error({{"type", "hello"}, {"token", "t"}, {"last_seq", 5}}) == error_code::wrong_type);
+  CHECK(agent_error({{"type", "hello"}, {"token", "t"}, {"last_seq", {{"c1", -1}}}}) == error_code::bad_value);
+  CHECK(agent_error({{"type", "hello"}, {"token", "t"}, {"last_seq", {{"c1", "5"}}}}) == error_code::bad_value);
+  json many = json::object();
+  for (int i = 0; i <= 100; ++i) many["c" + std::to_string(i)] = 1;
+  CHECK(agent_error({{"type", "hello"}, {"token", "t"}, {"last_seq", many}}) == error_code::too_long);
 }

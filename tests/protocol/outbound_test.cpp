@@ -31,8 +31,11 @@ TEST_CASE("ack and message frames are written as their documents would be", "[pr
   for (std::uint64_t seq : std::initializer_list<std::uint64_t>{0, 1, 127, 128, 255, 256, 65'535, 65'536,
                                                                4'294'967'295, 4'294'967'296, max_u}) {
     CAPTURE(seq);
-    check_encodes_as(outbound_frame::ack("c1", "m-1", seq),
+    check_encodes_as(outbound_frame::ack("c1", {"m-1"}, seq),
                      {{"type", "ack"}, {"conversation_id", "c1"}, {"client_msg_id", "m-1"}, {"seq", seq}});
+    // An id sent as a number comes back as one.
+    check_encodes_as(outbound_frame::ack("c1", {"4242", true}, seq),
+                     {{"type", "ack"}, {"conversation_id", "c1"}, {"client_msg_id", 4242}, {"seq", seq}});
   }
   for (const std::string* text : {&awkward, &edges, &long8, &long16, &empty}) {
     check_encodes_as(outbound_frame::message({"c1", 42, "agent", *text, 1'700'000'000'123, "Ann"}),

@@ -1,7 +1,10 @@
 // Against a real LMDB file in a temporary folder.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <random>
+
+#include <unistd.h>
 
 #include "dynchat/store/tables.hpp"
 
@@ -100,4 +103,83 @@ TEST_CASE("the map size limit surfaces as a store_error, not a crash", "[store]"
   txn.put(table::meta, "small", "ok");
   txn.commit();
   CHECK(db->read().get(table::meta, "small"));
+}
+
+TEST_CASE("a data folder is opened by one process at a time", "[store]") {
+  temp_dir dir;
+  auto db = database::open(dir.path, {64ull << 20, false});
+  try {
+    database::open(dir.path, {64ull << 20, false});
+    FAIL("a second open of the same folder succeeded");
+  } catch (const store_error& e) {
+    const std::string what = e.what();
+    CHECK_THAT(what, Catch::Contains(dir.path.string()) && Catch::Contains("in use") &&
+                       Catch::Contains("pid " + std::to_string(::getpid())));
+  }
+  db.reset(); // closing releases the lock
+  CHECK(database::open(dir.path, {64ull << 20, false}));
+}
+
+TEST_CASE("a data folder that cannot be created is named in the error", "[store]") {
+  temp_dir dir;
+  std::filesystem::create_directories(dir.path);
+  std::ofstream{dir.path / "a-file"} << "x";
+  const auto bad = dir.path / "a-file" / "data";
+  CHECK_THROWS_WITH(database::open(bad, {}), Catch::Contains(bad.string()));
+}
+
+TEST_CASE("pages stop at a message count or a text size, and say whether more remain", "[store]") {
+  temp_dir dir;
+  auto db = database::open(dir.path, {64ull << 20, false});
+  {
+    auto txn = db->write();
+    for (std::uint64_t seq = 1; seq <= 10; ++seq)
+      txn.put(table::messages, message_key(conv, seq), encode(message_record{"visitor", std::string(100, 'x'), 1, {}, {}, {}}));
+    txn.put(table::messages, message_key("another-conversation-id-12345678", 1), encode(message_record{}));
+    txn.commit();
+  }
+  auto txn = db->read();
+  auto first = load_page_after(txn, conv, 0, 4, 1 << 20);
+  REQUIRE(first.messages.size() == 4);
+  CHECK(first.messages.front().first == 1);
+  CHECK(first.more);
+  auto by_size = load_page_after(txn, conv, 4, 100, 350); // ~110 bytes each: three fit
+  CHECK(by_size.messages.size() == 3);
+  CHECK(by_size.more);
+  auto rest = load_page_after(txn, conv, 7, 100, 1 << 20);
+  CHECK(rest.messages.size() == 3);
+  CHECK_FALSE(rest.more);
+  auto tiny = load_page_after(txn, conv, 0, 100, 1); // one message even when it is larger than the budget
+  CHECK(tiny.messages.size() == 1);
+  auto newest = load_page_before(txn, conv, 0, 3, 1 << 20);
+  REQUIRE(newest.messages.size() == 3);
+  CHECK(newest.messages.front().first == 8);
+  CHECK(newest.messages.back().first == 10);
+  CHECK(newest.more);
+  auto oldest = load_page_before(txn, conv, 3, 10, 1 << 20);
+  REQUIRE(oldest.messages.size() == 2);
+  CHECK(oldest.messages.front().first == 1);
+  CHECK_FALSE(oldest.more);
+}
+
+TEST_CASE("the waiting line and open conversations are read back in key order", "[store]") {
+  temp_dir dir;
+  auto db = database::open(dir.path, {64ull << 20, false});
+  {
+    auto txn = db->write();
+    txn.put(table::waiting, waiting_key(300, "c3"), "");
+    txn.put(table::waiting, waiting_key(100, "c1"), "");
+    txn.put(table::waiting, waiting_key(100, "c0"), ""); // same millisecond: by id
+    txn.put(table::open_conversations, "b", "");
+    txn.put(table::open_conversations, "a", "");
+    txn.commit();
+  }
+  auto txn = db->read();
+  auto line = load_waiting(txn);
+  REQUIRE(line.size() == 3);
+  CHECK(line[0].conversation_id == "c0");
+  CHECK(line[1].conversation_id == "c1");
+  CHECK(line[2].conversation_id == "c3");
+  CHECK(line[2].requested_ms == 300);
+  CHECK(load_open_conversations(txn) == std::vector<std::string>{"a", "b"});
 }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <msgpack.hpp>
+
 #include "dynchat/store/records.hpp"
 
 using namespace dynchat::store;
@@ -48,4 +50,34 @@ TEST_CASE("phases have stable names", "[store]") {
   CHECK(to_string(conversation_phase::waiting) == "waiting");
   CHECK(phase_from_string("ended") == conversation_phase::ended);
   CHECK_FALSE(phase_from_string("deleted"));
+}
+
+TEST_CASE("a record written before fields were appended decodes with their defaults", "[store]") {
+  // The conversation layout of the first release: 12 fields, no visitor_left_ms or queue_notice.
+  msgpack::sbuffer buffer;
+  const char version = 1;
+  buffer.write(&version, 1);
+  msgpack::pack(buffer, std::make_tuple(std::string{"c"}, std::string{"v"}, std::uint8_t{1}, std::string{}, 10, 11, 12, 0,
+                                        std::string{}, std::string{"https://x"}, std::string{}, std::string{}));
+  auto old = decode_conversation(std::string_view{buffer.data(), buffer.size()});
+  REQUIRE(old);
+  CHECK(old->phase == conversation_phase::waiting);
+  CHECK(old->requested_ms == 12);
+  CHECK(old->page_url == "https://x");
+  CHECK(old->visitor_left_ms == 0);
+  CHECK(old->queue_notice == 0);
+
+  conversation_record now;
+  now.id = "c";
+  now.visitor_left_ms = 77;
+  now.queue_notice = 3;
+  auto back = decode_conversation(encode(now));
+  REQUIRE(back);
+  CHECK(back->visitor_left_ms == 77);
+  CHECK(back->queue_notice == 3);
+  // Fewer fields than the first release had is corrupt, not old.
+  msgpack::sbuffer short_buffer;
+  short_buffer.write(&version, 1);
+  msgpack::pack(short_buffer, std::make_tuple(std::string{"c"}, std::string{"v"}));
+  CHECK_FALSE(decode_conversation(std::string_view{short_buffer.data(), short_buffer.size()}));
 }

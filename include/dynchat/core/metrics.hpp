@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "dynchat/core/log_throttle.hpp"
+
 namespace dynchat {
 
 class histogram {
@@ -48,8 +50,19 @@ struct metrics {
   std::atomic<std::uint64_t> chats_ended{0};
   std::atomic<std::uint64_t> store_commits{0};
   std::atomic<std::uint64_t> store_failures{0};
+  std::atomic<std::uint64_t> connections_refused{0};      // accepted and closed at once: over the cap
+  std::atomic<std::uint64_t> accept_failures{0};          // accept() failed (EMFILE and the like)
+  std::atomic<std::uint64_t> http_errors{0};              // malformed or over-limit HTTP requests answered 4xx
+  std::atomic<std::uint64_t> conversations_refused{0};    // new conversations over the per-address limit
+  std::atomic<std::uint64_t> flood_closes{0};             // sockets closed for frame or fragment floods
+  std::atomic<std::uint64_t> failed_logins{0};            // agent hellos with an unknown token
   histogram commit_batch_size;
   histogram commit_latency_seconds;
+
+  // Warnings that a hostile client could repeat at will are logged at most once a
+  // second per kind; the lines held back are counted in the next one.
+  mutable log_throttle log_hello_timeout, log_flood, log_slow_consumer, log_failed_login, log_accept_failure,
+    log_connection_cap, log_conversation_limit, log_bad_request;
 
   std::string render_prometheus() const;
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "dynchat/protocol/frames.hpp"
 
@@ -19,8 +20,19 @@ struct server_settings {
   std::string data_dir = "./data";
   std::string admin_token; // empty: generated (and printed) on first start
   bool seed_demo = true;
-  std::string log_level = "info";
+  std::string log_level = "info";        // trace, debug, info, warn, error, critical, off
   seconds shutdown_timeout{10};
+  // Every accepted TCP connection, HTTP and websocket alike, counts against this cap. It
+  // is lowered at start-up to the open-file limit minus reserved_descriptors.
+  std::size_t max_connections = 19500;
+  std::size_t reserved_descriptors = 128; // kept free for LMDB, logs and the process itself
+  std::size_t health_reserve = 16;        // the last connections below the cap serve only /healthz and /metrics
+  seconds header_timeout{5};              // a request's headers must be complete within this
+  seconds request_timeout{30};            // the body, and writing the answer
+  std::size_t max_header_bytes = 16384;   // request line and headers; more: 431
+  std::size_t max_url_bytes = 8192;       // request target; more: 414
+  // Addresses (or CIDR blocks) of reverse proxies whose X-Forwarded-For is believed.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct store_settings {
@@ -32,6 +44,7 @@ struct store_settings {
 
 struct websocket_settings {
   std::size_t max_frame_bytes = 64 * 1024;
+  unsigned max_fragments = 64;         // websocket frames one message may be split into
   double rate_per_second = 20;         // sustained frames per second per connection
   double rate_burst = 40;              // bucket size
   unsigned flood_strikes = 20;         // rate-limited frames before the socket is closed (1008)
@@ -42,7 +55,7 @@ struct websocket_settings {
   std::size_t agent_max_outbound_frames = 8192;
   std::size_t agent_max_outbound_bytes = 8 * 1024 * 1024;
   seconds hello_timeout{10};
-  seconds idle_timeout{60};            // no traffic: ping, then close after another idle_timeout
+  seconds idle_timeout{60};            // silence: a ping; no answer within as long again: closed
   seconds handshake_timeout{10};
   std::size_t max_connections = 19000; // websocket upgrades past this get HTTP 503
   std::size_t max_http_body = 1024 * 1024;
@@ -51,12 +64,17 @@ struct websocket_settings {
 struct chat_settings {
   seconds visitor_grace{120};          // a session outlives its dropped socket this long
   seconds offer_timeout{100};          // an offer not accepted in time is missed
-  unsigned max_offer_attempts = 2;     // agents tried before the conversation is queued
+  unsigned max_offer_attempts = 2;     // refused offers in a row before the visitor hears it waits in line
+  seconds decline_cooldown{30};        // an agent who declined or missed a chat is not offered it again sooner
   bool away_after_missed = true;       // an agent who misses an offer is set to away
   seconds chat_idle_timeout{600};      // a live chat silent this long ends
   std::uint32_t default_max_chats = 5; // 1..10
   std::size_t max_in_flight = 64;      // unacked messages per conversation
   std::size_t max_replay = 10000;      // messages replayed on resume at most
+  std::uint32_t history_page = 50;     // newest messages in an offer or chat frame; default history page
+  // New conversations per source address: a token bucket.
+  double new_conversations_per_second = 1;
+  double new_conversations_burst = 20;
 };
 
 struct settings {
@@ -73,6 +91,8 @@ settings load_settings_file(const std::filesystem::path& path, settings base = {
 settings load_settings_text(std::string_view toml_text, settings base = {});
 /// Checks ranges (capacity 1..10, positive limits); throws std::runtime_error.
 void validate(const settings& s);
+/// Every "section.key" the loader accepts.
+std::vector<std::string> setting_keys();
 
 /// The CAF worker count to run: server.actor_threads, or when 0 the cores left over by
 /// the io threads (at least one). More workers than cores only adds wake-ups.

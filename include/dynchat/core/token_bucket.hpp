@@ -10,6 +10,8 @@ public:
   token_bucket(double rate, double burst, clock::time_point now = clock::now());
   /// Takes one token if there is one.
   bool try_take(clock::time_point now = clock::now()) noexcept;
+  /// Full again by `now`: forgetting it changes nothing.
+  bool full_at(clock::time_point now) const noexcept;
 
 private:
   double rate_;

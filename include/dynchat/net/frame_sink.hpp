@@ -40,6 +40,13 @@ public:
   virtual void post(std::function<void()> fn) = 0;
   /// The client completed hello: stops the hello timer. Thread-safe.
   virtual void hello_completed() = 0;
+  /// Runs fn on the connection's io executor once its outbound queue is at most a
+  /// quarter of its limits (at once if it already is): the pace of a replay that must
+  /// never overflow the queue. Dropped, never run, if the socket closes first. One
+  /// waiter at a time: a second call replaces the first. Thread-safe.
+  virtual void when_drained(std::function<void()> fn) = 0;
+  /// The client's address: the peer's, or the one a trusted proxy forwarded.
+  virtual const std::string& remote_address() const noexcept = 0;
 };
 using sink_ptr = std::shared_ptr<frame_sink>;
 
@@ -62,12 +69,14 @@ struct http_request {
   std::string target; // path and query
   std::string authorization;
   std::string body;
+  std::string remote_address;
 };
 
 struct http_response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string allow; // for 405: the methods the resource has
 };
 
 /// Answers REST requests off the io threads; `reply` may be called from any thread, once.

@@ -14,16 +14,22 @@ namespace dynchat::net {
 
 class server {
 public:
-  server(const settings& cfg, gateway& gw, http_handler& rest, metrics& stats);
+  /// Throws std::runtime_error on a bad server.trusted_proxies entry.
+  server(const settings& cfg, metrics& stats);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  /// Binds server.listen and starts the io threads. Throws std::runtime_error.
-  void start();
+  /// Binds and listens on server.listen; nothing is accepted yet (connections wait in
+  /// the kernel's backlog). Throws std::runtime_error naming the address.
+  void bind();
+  /// Starts accepting and the io threads: websockets go to `gw`, REST to `rest`.
+  void start(gateway& gw, http_handler& rest);
   /// The bound port (useful with port 0).
   std::uint16_t port() const;
-  /// Shutdown, step 1: no new connections.
+  /// The connection cap in force: server.max_connections within the descriptor limit.
+  std::size_t max_connections() const;
+  /// Shutdown, step 1: no new connections, and no new session on one that is upgrading.
   void stop_accepting();
   /// Shutdown, step 2: every websocket gets a close frame with `code` after what is queued.
   void close_all(std::uint16_t code, const std::string& reason);

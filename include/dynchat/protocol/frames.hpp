@@ -17,6 +17,19 @@ struct decode_limits {
   std::size_t max_url_bytes = 2048;    // page_url, referrer
 };
 
+/// A page of history asked for at most this many messages.
+inline constexpr std::uint32_t max_history_limit = 200;
+/// An agent's hello resumes at most this many conversations.
+inline constexpr std::size_t max_resume_entries = 100;
+
+/// A client_msg_id as the client sent it: a string, or a non-negative integer kept as
+/// its decimal text (the two spell the same id). Echoed back in the client's own type.
+struct client_msg_id {
+  std::string text;
+  bool numeric = false;
+  bool empty() const { return text.empty(); }
+};
+
 // ---- visitor endpoint ----
 struct visitor_hello {
   std::string page_url;
@@ -27,23 +40,29 @@ struct visitor_hello {
   std::string mkto_trk;
   std::string referrer;
 };
-struct visitor_say { std::string client_msg_id; std::string text; };
-struct visitor_choose { std::string client_msg_id; std::string option; };
-struct visitor_book { std::string client_msg_id; std::string slot; };
+struct visitor_say { client_msg_id id; std::string text; };
+struct visitor_choose { client_msg_id id; std::string option; };
+struct visitor_book { client_msg_id id; std::string slot; };
 struct visitor_typing {};
+/// Older messages: those before `before_seq` (0: the newest), at most `limit`.
+struct history_request { std::uint64_t before_seq = 0; std::uint32_t limit = 0; };
+struct visitor_history { history_request page; };
 using visitor_frame =
-  std::variant<visitor_hello, visitor_say, visitor_choose, visitor_book, visitor_typing>;
+  std::variant<visitor_hello, visitor_say, visitor_choose, visitor_book, visitor_typing, visitor_history>;
 
 // ---- agent endpoint ----
-struct agent_hello { std::string token; };
+/// `resume`: conversation id -> the last seq this console has; those chats are replayed
+/// from there instead of starting with their newest page.
+struct agent_hello { std::string token; std::vector<std::pair<std::string, std::uint64_t>> resume; };
 struct agent_status { std::string status; };
 struct agent_accept { std::string conversation_id; };
 struct agent_decline { std::string conversation_id; };
-struct agent_say { std::string conversation_id; std::string client_msg_id; std::string text; };
+struct agent_say { std::string conversation_id; client_msg_id id; std::string text; };
 struct agent_typing { std::string conversation_id; };
 struct agent_end { std::string conversation_id; };
+struct agent_history { std::string conversation_id; history_request page; };
 using agent_frame = std::variant<agent_hello, agent_status, agent_accept, agent_decline,
-                                 agent_say, agent_typing, agent_end>;
+                                 agent_say, agent_typing, agent_end, agent_history>;
 
 using visitor_decode = result<visitor_frame, error_code>;
 using agent_decode = result<agent_frame, error_code>;
@@ -55,8 +74,10 @@ agent_decode decode_agent(const json& frame, const decode_limits& limits);
 bool is_agent_status(std::string_view s) noexcept;
 
 // ---- server -> client (ack and message, sent most, are in outbound.hpp) ----
-json make_error(error_code code, std::string_view message, std::string_view client_msg_id = {});
+json make_error(error_code code, std::string_view message, const client_msg_id& id = {});
 json make_typing(std::string_view conversation_id, std::string_view from);
+/// The id as the client wrote it: a number when it sent one.
+json client_msg_id_json(const client_msg_id& id);
 
 /// A stored message as clients see it; outbound_frame::message (outbound.hpp) sends it.
 struct message_view {
@@ -67,5 +88,11 @@ struct message_view {
   std::int64_t ts_ms;
   std::string_view agent_name; // set when from == agent
 };
+
+/// One message inside a transcript (offer, chat, history): {seq, from, text, ts, agent?}.
+json transcript_entry(const message_view& m);
+/// A page of a conversation's messages, `transcript` in seq order: `type` is offer, chat
+/// or history; has_more says older messages exist before the first one.
+json make_page(std::string_view type, std::string_view conversation_id, json transcript, bool has_more);
 
 } // namespace dynchat::protocol

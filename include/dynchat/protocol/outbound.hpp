@@ -20,7 +20,7 @@ class outbound_frame {
 public:
   /// Any frame built as a document. Implicit, so every make_* frame can be sent as is.
   outbound_frame(json frame) : content_(std::move(frame)) {}
-  static outbound_frame ack(std::string_view conversation_id, std::string_view client_msg_id, std::uint64_t seq);
+  static outbound_frame ack(std::string_view conversation_id, const client_msg_id& id, std::uint64_t seq);
   static outbound_frame message(const message_view& m);
 
   /// The frame in `enc`, encoded on first use and shared by every socket that sends it.

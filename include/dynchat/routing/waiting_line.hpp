@@ -58,6 +58,25 @@ public:
     entries_.pop_front();
   }
 
+  /// 1-based position of a waiting id (0 when not waiting). O(1) for the last one in
+  /// line, which is where a new arrival stands; O(n) otherwise.
+  std::size_t position(const std::string& id) const {
+    if (!contains(id)) return 0;
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      if (!alive(*it)) continue;
+      if (it->id == id) return live_.size();
+      break;
+    }
+    return position_of(id);
+  }
+
+  /// Visits the waiting ids oldest first while fn(id) returns true.
+  template <class Fn>
+  void for_each(Fn fn) const {
+    for (const auto& e : entries_)
+      if (alive(e) && !fn(e.id)) return;
+  }
+
 private:
   struct entry {
     std::string id;

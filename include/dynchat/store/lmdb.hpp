@@ -28,6 +28,8 @@ enum class table : std::uint8_t {
   agents,        // agent id -> agent_record
   agent_tokens,  // sha256(agent token) -> agent id
   agent_chats,   // agent id | conversation id -> "" (the agent's open chats)
+  waiting,       // be64(requested_ms) | conversation id -> "" (the line, in request order)
+  open_conversations, // conversation id -> "" (waiting or live: restored at start-up)
   count_
 };
 
@@ -50,7 +52,9 @@ class write_txn;
 
 class database {
 public:
-  /// Creates the folder if needed and opens every table. Throws store_error.
+  /// Creates the folder if needed, takes its lock (one process per folder) and opens
+  /// every table. Throws store_error naming the folder: in use by another process (with
+  /// its pid), not creatable, not openable.
   static std::shared_ptr<database> open(const std::filesystem::path& dir, const open_options& opts);
   ~database();
   database(const database&) = delete;
@@ -65,6 +69,7 @@ private:
   friend class read_txn;
   friend class write_txn;
   MDB_env* env_ = nullptr;
+  int lock_fd_ = -1;
   unsigned int dbis_[static_cast<int>(table::count_)] = {};
   std::filesystem::path dir_;
 };

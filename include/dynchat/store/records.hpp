@@ -1,6 +1,7 @@
 #pragma once
-// Stored values: one schema-version byte, then a MessagePack array. Decoders return
-// nullopt for an unknown version or a corrupt value rather than throwing.
+// Stored values: one schema-version byte, then a MessagePack array. Fields are only ever
+// appended: a record written before a field existed decodes with that field's default.
+// Decoders return nullopt for an unknown version or a corrupt value rather than throwing.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ struct conversation_record {
   std::string page_url;
   std::string referrer;
   std::string email;
+  // appended fields
+  std::int64_t visitor_left_ms = 0;   // the visitor's last socket closed then; 0: connected (or unknown)
+  std::uint32_t queue_notice = 0;     // the place in line the visitor was last told during this request
 };
 
 struct message_record {

@@ -28,6 +28,8 @@ std::uint64_t from_be64(std::string_view bytes);
 std::string message_key(std::string_view conversation_id, std::uint64_t seq);
 std::string client_id_key(std::string_view conversation_id, std::string_view sender, std::string_view client_msg_id);
 std::string agent_chat_key(std::string_view agent_id, std::string_view conversation_id);
+/// The line sorts by request time, then by id (ids sort by creation).
+std::string waiting_key(std::int64_t requested_ms, std::string_view conversation_id);
 
 std::optional<conversation_record> load_conversation(const read_txn& txn, std::string_view id);
 std::optional<agent_record> load_agent(const read_txn& txn, std::string_view id);
@@ -40,8 +42,30 @@ std::uint64_t last_seq(const read_txn& txn, std::string_view conversation_id);
 /// Messages with seq > after, in order, at most limit.
 std::vector<std::pair<std::uint64_t, message_record>>
 load_messages(const read_txn& txn, std::string_view conversation_id, std::uint64_t after, std::size_t limit);
+
+/// A page of a conversation's messages, in seq order, cut at a message count and a text
+/// size (at least one message when any is there, so paging always moves on).
+struct message_page {
+  std::vector<std::pair<std::uint64_t, message_record>> messages;
+  bool more = false; // more messages lie beyond the page, in the direction it was read
+};
+/// The messages after `after`.
+message_page load_page_after(const read_txn& txn, std::string_view conversation_id, std::uint64_t after,
+                             std::size_t max_messages, std::size_t max_bytes);
+/// The messages before `before` (0: the newest), in seq order; `more`: older ones exist.
+message_page load_page_before(const read_txn& txn, std::string_view conversation_id, std::uint64_t before,
+                              std::size_t max_messages, std::size_t max_bytes);
 std::vector<agent_record> load_agents(const read_txn& txn);
 std::vector<std::string> load_agent_chats(const read_txn& txn, std::string_view agent_id);
 std::optional<std::string> load_meta(const read_txn& txn, std::string_view key);
+
+struct waiting_entry {
+  std::int64_t requested_ms;
+  std::string conversation_id;
+};
+/// The conversations waiting for an agent, oldest request first.
+std::vector<waiting_entry> load_waiting(const read_txn& txn);
+/// Ids of the conversations that were waiting or live.
+std::vector<std::string> load_open_conversations(const read_txn& txn);
 
 } // namespace dynchat::store

@@ -1,0 +1,38 @@
+#include "actors/replay.hpp"
+
+#include "dynchat/protocol/outbound.hpp"
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat {
+
+page_budget replay_budget(const settings& cfg, net::endpoint kind) {
+  const auto& ws = cfg.websocket;
+  const bool agent = kind == net::endpoint::agent;
+  const auto frames = agent ? ws.agent_max_outbound_frames : ws.max_outbound_frames;
+  const auto bytes = agent ? ws.agent_max_outbound_bytes : ws.max_outbound_bytes;
+  return {std::max<std::size_t>(1, frames / 4), std::max<std::size_t>(1, bytes / 4)};
+}
+
+bool send_next_page(const store::database& db, const net::sink_ptr& sink, const std::string& conversation_id,
+                    delivery_cursor& cursor, page_budget budget) {
+  auto txn = db.read();
+  auto page = store::load_page_after(txn, conversation_id, cursor.sent(), budget.messages, budget.bytes);
+  for (auto& [seq, m] : page.messages)
+    sink->send(protocol::outbound_frame::message({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name}));
+  cursor.on_page(page.messages.empty() ? 0 : page.messages.back().first, page.more);
+  return cursor.live();
+}
+
+page_frame build_page(const store::database& db, std::string_view type, const std::string& conversation_id,
+                      std::uint64_t before, std::uint32_t limit, page_budget budget) {
+  auto txn = db.read();
+  auto page = store::load_page_before(txn, conversation_id, before, limit, budget.bytes);
+  nlohmann::json transcript = nlohmann::json::array();
+  for (auto& [seq, m] : page.messages)
+    transcript.push_back(protocol::transcript_entry({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name}));
+  page_frame out{protocol::make_page(type, conversation_id, std::move(transcript), page.more),
+                 page.messages.empty() ? 0 : page.messages.back().first};
+  return out;
+}
+
+} // namespace dynchat
