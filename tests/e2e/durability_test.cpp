@@ -1,7 +1,10 @@
 // Nothing acknowledged is lost: resume after a dropped socket, and after kill -9.
 #include "helpers.hpp"
 
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
 
 using namespace dynchat::testing;
 
@@ -161,4 +164,53 @@ TEST_CASE("after kill -9 an agent finds its open chat and both sides go on talki
   CHECK((*at_agent)["text"] == "great");
   restarted.stop();
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM while sockets keep arriving: every session gets 1001, none starts after, shutdown is prompt", "[e2e]") {
+  daemon_process server{{"--set", "chat.new_conversations_burst=1000"}};
+  struct outcome {
+    bool welcomed = false;
+    close_info closed;
+  };
+  std::mutex mutex;
+  std::vector<std::unique_ptr<ws_client>> clients;
+  std::vector<outcome> outcomes;
+  std::atomic<bool> keep_going{true};
+  auto arrive = [&] {
+    while (keep_going) {
+      auto c = std::make_unique<ws_client>();
+      if (c->connect(server.port(), "/v1/visitor") != 0) {
+        std::this_thread::sleep_for(5ms);
+        continue;
+      }
+      c->send({{"type", "hello"}, {"page_url", "https://example.com"}});
+      std::lock_guard lock{mutex};
+      clients.push_back(std::move(c));
+      if (clients.size() >= 60) return;
+    }
+  };
+  std::thread t1{arrive}, t2{arrive};
+  std::this_thread::sleep_for(300ms);
+  const auto signalled = std::chrono::steady_clock::now();
+  const int status = server.stop(); // SIGTERM, then waits for the exit
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  keep_going = false;
+  t1.join();
+  t2.join();
+  CHECK(status == 0);
+  CHECK(took < 5s); // shutdown_timeout is 10 s: it ended when the sockets had closed
+  int welcomed = 0;
+  for (auto& c : clients) {
+    auto w = c->receive_type("welcome", 50ms);
+    auto closed = c->wait_closed(2s);
+    INFO("welcomed " << bool(w) << ", close code " << closed.code);
+    CHECK(closed.closed);
+    if (w) {
+      ++welcomed;
+      CHECK(closed.code == 1001); // every served session was told the server is going away
+    } else {
+      CHECK((closed.code == 1001 || closed.code == 0)); // upgraded just as it stopped: closed, never served
+    }
+  }
+  CHECK(welcomed > 0);
 }

@@ -1,5 +1,6 @@
 #include "daemon_process.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -8,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,19 +18,27 @@
 
 namespace dynchat::testing {
 
-daemon_process::daemon_process(std::vector<std::string> extra, std::filesystem::path data_dir)
-  : extra_(std::move(extra)), data_dir_(std::move(data_dir)) {
+daemon_process::daemon_process(std::vector<std::string> extra, std::filesystem::path data_dir, launch_limits limits)
+  : extra_(std::move(extra)), limits_(limits), data_dir_(std::move(data_dir)) {
+  std::random_device rd;
+  const auto tag = std::to_string(::getpid()) + "-" + std::to_string(rd());
   if (data_dir_.empty()) {
-    std::random_device rd;
-    data_dir_ = std::filesystem::temp_directory_path() / ("dynchat-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    data_dir_ = std::filesystem::temp_directory_path() / ("dynchat-test-" + tag);
     own_dir_ = true;
   }
+  if (limits_.capture_log) log_file_ = std::filesystem::temp_directory_path() / ("dynchat-test-" + tag + ".log");
   start();
+}
+
+std::string daemon_process::log() const {
+  std::ifstream in(log_file_);
+  return std::string{std::istreambuf_iterator<char>{in}, {}};
 }
 
 daemon_process::~daemon_process() {
   if (pid_ > 0) stop();
   if (own_dir_) std::filesystem::remove_all(data_dir_);
+  if (!log_file_.empty()) std::filesystem::remove(log_file_);
 }
 
 void daemon_process::start() {
@@ -35,12 +46,21 @@ void daemon_process::start() {
   auto port_file = data_dir_ / "port";
   std::filesystem::remove(port_file);
   std::vector<std::string> args{DYNCHATD_PATH, "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string(),
-                                "--admin-token", admin_token, "--no-seed", "--port-file", port_file.string(),
-                                "--log-level", "warn"};
+                                "--admin-token", admin_token, "--no-seed", "--port-file", port_file.string()};
+  if (std::find(extra_.begin(), extra_.end(), "--log-level") == extra_.end()) args.insert(args.end(), {"--log-level", "warn"});
   args.insert(args.end(), extra_.begin(), extra_.end());
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    if (limits_.open_files) {
+      rlimit lim{limits_.open_files, limits_.open_files};
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (!log_file_.empty()) {
+      const int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

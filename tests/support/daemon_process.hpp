@@ -10,10 +10,17 @@ namespace dynchat::testing {
 
 inline const std::string admin_token = "test-admin-token";
 
+/// How the child is started, beyond its flags.
+struct launch_limits {
+  std::size_t open_files = 0; // RLIMIT_NOFILE for the child; 0: inherited
+  bool capture_log = false;   // stdout and stderr to a file, read with log()
+};
+
 class daemon_process {
 public:
   /// extra: more flags, e.g. {"--set", "chat.offer_timeout=1"}.
-  explicit daemon_process(std::vector<std::string> extra = {}, std::filesystem::path data_dir = {});
+  explicit daemon_process(std::vector<std::string> extra = {}, std::filesystem::path data_dir = {},
+                          launch_limits limits = {});
   ~daemon_process();
   daemon_process(const daemon_process&) = delete;
   daemon_process& operator=(const daemon_process&) = delete;
@@ -26,9 +33,14 @@ public:
   /// SIGKILL: no shutdown code runs at all.
   void kill_hard();
   bool running() const { return pid_ > 0; }
+  int pid() const { return pid_; }
+  /// What the process printed (with capture_log).
+  std::string log() const;
 
 private:
   std::vector<std::string> extra_;
+  launch_limits limits_;
+  std::filesystem::path log_file_;
   std::filesystem::path data_dir_;
   bool own_dir_ = false;
   int pid_ = -1;

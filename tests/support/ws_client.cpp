@@ -1,5 +1,6 @@
 #include "ws_client.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -36,6 +37,7 @@ struct ws_client::impl {
   mode m = mode::json;
   bool paused = false;
   bool reading = false;
+  std::atomic<int> pings{0};
 
   void start_read() {
     if (paused || reading) return;
@@ -87,15 +89,28 @@ ws_client::~ws_client() {
   impl_->thread.join();
 }
 
-int ws_client::connect(std::uint16_t port, const std::string& path, mode m) {
+int ws_client::connect(std::uint16_t port, const std::string& path, mode m, const std::string& source,
+                       const std::string& forwarded_for) {
   impl_->m = m;
   int status = 0;
   impl_->run_on_io([&] {
     auto& lowest = beast::get_lowest_layer(impl_->ws);
     lowest.expires_after(5s);
-    lowest.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port});
-    websocket::response_type res;
     beast::error_code ec;
+    lowest.socket().open(tcp::v4(), ec);
+    lowest.socket().bind(tcp::endpoint{asio::ip::make_address(source), 0}, ec);
+    lowest.socket().connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) {
+      status = -1;
+      return;
+    }
+    if (!forwarded_for.empty())
+      impl_->ws.set_option(websocket::stream_base::decorator(
+        [forwarded_for](websocket::request_type& req) { req.set("X-Forwarded-For", forwarded_for); }));
+    impl_->ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::ping) impl_->pings++;
+    });
+    websocket::response_type res;
     impl_->ws.handshake(res, "127.0.0.1:" + std::to_string(port), path, ec);
     lowest.expires_never();
     if (ec) {
@@ -107,6 +122,8 @@ int ws_client::connect(std::uint16_t port, const std::string& path, mode m) {
   });
   return status;
 }
+
+int ws_client::pings_received() const { return impl_->pings.load(); }
 
 void ws_client::send(const json& frame) {
   if (impl_->m == mode::json) send_raw(frame.dump(), false);

@@ -28,8 +28,12 @@ public:
   ws_client(const ws_client&) = delete;
   ws_client& operator=(const ws_client&) = delete;
 
-  /// Upgrades to ws://127.0.0.1:port/path. 0 when connected, else -1.
-  int connect(std::uint16_t port, const std::string& path, mode m = mode::json);
+  /// Upgrades to ws://127.0.0.1:port/path from `source` (any 127.0.0.0/8 address), with
+  /// an X-Forwarded-For header when `forwarded_for` is set. 0 when connected, else -1.
+  int connect(std::uint16_t port, const std::string& path, mode m = mode::json, const std::string& source = "127.0.0.1",
+              const std::string& forwarded_for = {});
+  /// Pings the server has sent (answered automatically).
+  int pings_received() const;
   void send(const json& frame);               // in the client's mode
   void send_raw(const std::string& bytes, bool binary);
   /// Sends one message split into `pieces` websocket frames (continuation frames).

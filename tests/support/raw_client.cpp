@@ -1,0 +1,141 @@
+#include "raw_client.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+namespace dynchat::testing {
+
+raw_client::~raw_client() { close(); }
+
+raw_client::raw_client(raw_client&& other) noexcept : fd_(std::exchange(other.fd_, -1)), in_(std::move(other.in_)) {}
+
+bool raw_client::connect(std::uint16_t port, const std::string& source) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  return ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+bool raw_client::send(const std::string& bytes) {
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool raw_client::fill(std::size_t need, std::chrono::steady_clock::time_point deadline) {
+  while (in_.size() < need) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buf[65536];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    in_.append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::string raw_client::receive(std::chrono::milliseconds timeout) {
+  fill(in_.size() + 1, std::chrono::steady_clock::now() + timeout);
+  return std::exchange(in_, {});
+}
+
+bool raw_client::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buf[65536];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+  }
+}
+
+void raw_client::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::optional<raw_client::http_answer> raw_client::read_http(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t end = std::string::npos;
+  while ((end = in_.find("\r\n\r\n")) == std::string::npos)
+    if (!fill(in_.size() + 1, deadline)) return std::nullopt;
+  http_answer a;
+  a.headers = in_.substr(0, end + 2);
+  if (a.headers.size() < 12) return std::nullopt;
+  a.status = std::atoi(a.headers.c_str() + 9);
+  std::size_t length = 0;
+  for (const char* name : {"Content-Length: ", "content-length: "})
+    if (auto p = a.headers.find(name); p != std::string::npos) length = std::stoul(a.headers.substr(p + std::strlen(name)));
+  if (!fill(end + 4 + length, deadline)) return std::nullopt;
+  a.body = in_.substr(end + 4, length);
+  in_.erase(0, end + 4 + length);
+  return a;
+}
+
+std::optional<raw_client::ws_frame> raw_client::read_frame(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!fill(2, deadline)) return std::nullopt;
+  const auto b1 = static_cast<unsigned char>(in_[1]);
+  std::size_t header = 2, length = b1 & 0x7F;
+  if (length == 126) header = 4;
+  if (length == 127) header = 10;
+  if (!fill(header, deadline)) return std::nullopt;
+  if (header > 2) {
+    length = 0;
+    for (std::size_t i = 2; i < header; ++i) length = (length << 8) | static_cast<unsigned char>(in_[i]);
+  }
+  if (!fill(header + length, deadline)) return std::nullopt;
+  ws_frame f{static_cast<unsigned>(in_[0] & 0x0F), in_.substr(header, length)};
+  in_.erase(0, header + length);
+  return f;
+}
+
+std::string upgrade_request(const std::string& path, const std::string& extra_headers) {
+  return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+         extra_headers + "\r\n";
+}
+
+std::string client_frame(bool fin, unsigned opcode, const std::string& payload) {
+  std::string f;
+  f += static_cast<char>((fin ? 0x80 : 0) | opcode);
+  const auto n = payload.size();
+  if (n < 126) {
+    f += static_cast<char>(0x80 | n);
+  } else if (n <= 0xFFFF) {
+    f += static_cast<char>(0x80 | 126);
+    f += static_cast<char>(n >> 8);
+    f += static_cast<char>(n & 0xFF);
+  } else {
+    f += static_cast<char>(0x80 | 127);
+    for (int shift = 56; shift >= 0; shift -= 8) f += static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF);
+  }
+  const char mask[4] = {0x37, 0x2a, 0x11, 0x5c};
+  f.append(mask, 4);
+  for (std::size_t i = 0; i < n; ++i) f += static_cast<char>(payload[i] ^ mask[i % 4]);
+  return f;
+}
+
+} // namespace dynchat::testing

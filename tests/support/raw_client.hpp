@@ -1,0 +1,56 @@
+#pragma once
+// A plain TCP client on 127.0.0.1 for tests that must misbehave below the websocket
+// and HTTP libraries: bytes written exactly as given (an upgrade and a frame in one
+// write, fragments, pings, malformed requests), or nothing at all.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dynchat::testing {
+
+class raw_client {
+public:
+  raw_client() = default;
+  ~raw_client();
+  raw_client(const raw_client&) = delete;
+  raw_client& operator=(const raw_client&) = delete;
+  raw_client(raw_client&& other) noexcept;
+
+  /// True when connected.
+  bool connect(std::uint16_t port, const std::string& source = "127.0.0.1");
+  /// Writes all of it in one write. False once the peer is gone.
+  bool send(const std::string& bytes);
+  /// What arrives within `timeout` (empty on a timeout or once closed).
+  std::string receive(std::chrono::milliseconds timeout);
+  /// Waits for the peer to close (EOF or reset); reading and dropping what comes.
+  bool wait_closed(std::chrono::milliseconds timeout);
+  void close();
+
+  struct http_answer {
+    int status = 0;
+    std::string headers; // as received, lower-case not applied
+    std::string body;
+  };
+  /// Reads one HTTP response (status line, headers, Content-Length body).
+  std::optional<http_answer> read_http(std::chrono::milliseconds timeout);
+
+  struct ws_frame {
+    unsigned opcode = 0;
+    std::string payload;
+  };
+  /// After a 101, reads one unmasked server frame.
+  std::optional<ws_frame> read_frame(std::chrono::milliseconds timeout);
+
+private:
+  bool fill(std::size_t need, std::chrono::steady_clock::time_point deadline);
+  int fd_ = -1;
+  std::string in_; // read but not yet consumed
+};
+
+/// A websocket upgrade request for `path` (GET, HTTP/1.1, a fixed key).
+std::string upgrade_request(const std::string& path, const std::string& extra_headers = {});
+/// A client frame as RFC 6455 lays it out, masked.
+std::string client_frame(bool fin, unsigned opcode, const std::string& payload);
+
+} // namespace dynchat::testing
