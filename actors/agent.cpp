@@ -373,7 +373,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     },
     [=](msg::aremoved_atom) {
       auto& st = self->state;
-      spdlog::info("agent {} ({}) deleted: closing {} socket(s), ending {} chat(s)", st.record.id, st.record.name,
+      spdlog::info("agent {} is gone: closing its {} socket(s) and ending its {} chat(s)", st.record.id,
                    st.sockets.size(), st.chats.size());
       // Through the directory, which outlives this actor and starts sessions not alive.
       for (auto& [id, chat] : st.chats)

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
 #include "dynchat/core/ids.hpp"
@@ -174,6 +175,7 @@ void agent_item(rest_actor* self, const std::string& method, const std::string& 
   }
   if (method == "DELETE") {
     write_then(self, {{store::table::agents, a.id, {}, true}, {store::table::agent_tokens, a.token_hash, {}, true}}, [=] {
+      spdlog::info("agent {} ({}) deleted over REST", a.id, rest::one_line(a.name));
       self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
       reply(net::http_response{204, "application/json", {}, {}});
     }, reply);

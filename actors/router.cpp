@@ -170,28 +170,31 @@ caf::behavior router(router_actor* self, actor_context ctx) {
       auto request = std::move(st.routed[conversation_id]);
       st.routed.erase(conversation_id);
       carry_out(self, {});
+      // The seat is taken; the chat is the agent's once its session confirms. A session
+      // that is no longer waiting (the visitor left meanwhile) or no longer there gives
+      // the seat back, and the agent hears its offer is gone.
       const auto& contact = st.agents[agent_id];
-      auto assign = [=, name = contact.name, handle = contact.handle](const caf::actor& session) {
-        self->send(session, msg::assign_atom::value, handle, agent_id, name);
+      auto promise = self->make_response_promise<caf::actor>();
+      auto refused = [=]() mutable {
+        carry_out(self, self->state.policy->release(conversation_id, agent_id, clock_ms(self)));
+        promise.deliver(to_caf_error(protocol::error_code::offer_expired));
+      };
+      auto assign = [=, name = contact.name, handle = contact.handle](caf::actor session) mutable {
+        self->request(session, caf::infinite, msg::assign_atom::value, handle, agent_id, name)
+          .then(
+            [=](bool taken) mutable {
+              if (taken) promise.deliver(session);
+              else refused();
+            },
+            [=](caf::error&) mutable { refused(); });
       };
       if (request.session) {
-        // Sent before the agent learns the session: the agent's first message finds it assigned.
         assign(request.session);
-        return request.session;
+      } else {
+        // Restored and not yet heard from: the directory has (or starts) its actor.
+        self->request(st.ctx.directory, caf::infinite, msg::session_atom::value, conversation_id)
+          .then([=](caf::actor session) mutable { assign(session); }, [=](caf::error&) mutable { refused(); });
       }
-      // Restored and not yet heard from: the directory has (or starts) its actor.
-      auto promise = self->make_response_promise<caf::actor>();
-      self->request(st.ctx.directory, caf::infinite, msg::session_atom::value, conversation_id)
-        .then(
-          [=](caf::actor session) mutable {
-            assign(session);
-            promise.deliver(session);
-          },
-          [=](caf::error& err) mutable {
-            // Its record is gone: give the seat back.
-            carry_out(self, self->state.policy->release(conversation_id, agent_id, clock_ms(self)));
-            promise.deliver(err);
-          });
       return promise;
     },
     [=](msg::release_atom, const std::string& agent_id, const std::string& conversation_id) {

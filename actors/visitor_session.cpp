@@ -541,14 +541,11 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
                                        "an agent will join as soon as one is free.", position));
       flush(self);
     },
-    [=](msg::assign_atom, caf::actor agent, std::string agent_id, std::string agent_name) {
+    // Answers whether the chat is taken: false when the visitor left meanwhile (the
+    // router then gives the agent's seat back).
+    [=](msg::assign_atom, caf::actor agent, std::string agent_id, std::string agent_name) -> bool {
       auto& st = self->state;
-      if (st.conv.phase != conversation_phase::waiting) {
-        // The visitor left while the offer was being accepted: give the agent the chat back.
-        self->send(st.ctx.router, msg::release_atom::value, agent_id, st.conv.id);
-        self->send(agent, msg::ended_atom::value, st.conv.id, std::string{"visitor_left"});
-        return;
-      }
+      if (st.conv.phase != conversation_phase::waiting) return false;
       set_waiting(self, false);
       st.conv.phase = conversation_phase::live;
       st.conv.agent_id = agent_id;
@@ -563,6 +560,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       touch(self);
       schedule_idle_check(self, st.ctx.cfg->chat.chat_idle_timeout);
       flush(self);
+      return true;
     },
     // ---- from the agent ----
     [=](msg::say_atom, std::string agent_id, std::uint64_t conn, protocol::agent_say& say) -> caf::result<std::uint64_t> {

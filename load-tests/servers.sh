@@ -16,7 +16,8 @@ start_server() {
     peer) NODE_PATH=/usr/share/nodejs node load-tests/baselines/node_relay.js "$port" & server_pid=$! ;;
     dynchat) rm -rf "$work/data"
       "$bin/dynchatd" --no-seed --admin-token "$admin_token" --data-dir "$work/data" --listen "127.0.0.1:$port" \
-        --log-level warn --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 "$@" & server_pid=$! ;;
+        --log-level warn --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 \
+        --set chat.new_conversations_per_second=1000000 --set chat.new_conversations_burst=1000000 "$@" & server_pid=$! ;;
     *) echo "unknown server '$label': limit, peer or dynchat" >&2; exit 2 ;;
   esac
   wait_port || { echo "$label did not start" >&2; exit 1; }

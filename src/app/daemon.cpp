@@ -104,11 +104,14 @@ int run_daemon(const launch_options& opts) {
   server.stop_accepting();
   server.close_all(net::close_code::going_away, "server shutting down");
   if (!server.wait_closed(std::chrono::duration_cast<std::chrono::milliseconds>(cfg.server.shutdown_timeout)))
-    spdlog::warn("some websockets did not close in time; dropping them");
+    spdlog::warn("{} websockets did not close within server.shutdown_timeout; dropping them", server.open_websockets());
+  spdlog::debug("shutdown: websockets closed");
   server.stop();
+  spdlog::debug("shutdown: io threads stopped");
   rest.reset();
   finish_actors(ctx);
   sys.await_all_actors_done();
+  spdlog::debug("shutdown: actors stopped");
   spdlog::info("store drained; closing {}", cfg.server.data_dir);
   return 0;
 }

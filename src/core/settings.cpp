@@ -166,6 +166,9 @@ void validate(const settings& s) {
           "websocket.max_connections must not exceed server.max_connections");
   require(s.server.max_header_bytes >= 1024, "server.max_header_bytes must be at least 1024");
   require(s.server.max_url_bytes >= 256, "server.max_url_bytes must be at least 256");
+  // Every message in flight is acked on the socket that sent it: the acks must fit its queue.
+  require(s.chat.max_in_flight * 2 <= s.websocket.max_outbound_frames,
+          "chat.max_in_flight must be at most half of websocket.max_outbound_frames");
   require(s.chat.history_page >= 1 && s.chat.history_page <= protocol::max_history_limit,
           "chat.history_page must be 1..200");
   require(s.chat.new_conversations_per_second > 0 && s.chat.new_conversations_burst >= 1,

@@ -97,6 +97,7 @@ public:
 
 private:
   void do_read();
+  void arm_deadline(std::chrono::seconds after);
   void on_header(beast::error_code ec, std::size_t);
   void on_body(beast::error_code ec, std::size_t);
   void on_failed_read(beast::error_code ec);
@@ -109,6 +110,8 @@ private:
   std::string remote_address(const http::request<http::string_body>& req) const;
 
   beast::tcp_stream stream_;
+  asio::steady_timer deadline_; // headers, then the body
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;

@@ -28,7 +28,8 @@ std::string_view path_of(std::string_view target) {
 } // namespace
 
 http_session::http_session(tcp::socket&& socket, server::core& core, connection_slot slot, bool reserve_only)
-  : stream_(std::move(socket)), core_(core), slot_(std::move(slot)), reserve_only_(reserve_only) {
+  : stream_(std::move(socket)), deadline_(stream_.get_executor()), core_(core), slot_(std::move(slot)),
+    reserve_only_(reserve_only) {
   core_.stats.open_http_connections++;
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
@@ -46,15 +47,31 @@ void http_session::do_read() {
   parser_->body_limit(core_.cfg.websocket.max_http_body);
   parser_->header_limit(static_cast<std::uint32_t>(core_.cfg.server.max_header_bytes));
   // Slow or silent clients may not hold a connection: the headers have a short deadline.
-  if (reserve_only_) stream_.expires_after(reserve_header_timeout);
-  else stream_.expires_after(core_.cfg.server.header_timeout);
+  arm_deadline(reserve_only_ ? std::chrono::duration_cast<std::chrono::seconds>(reserve_header_timeout)
+                             : core_.cfg.server.header_timeout);
   http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+}
+
+// Our own timer rather than the stream's, whose expiry closes the socket: a client that
+// sent part of a request is owed a 408.
+void http_session::arm_deadline(std::chrono::seconds after) {
+  stream_.expires_never();
+  timed_out_ = false;
+  deadline_.expires_after(after);
+  deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    if (ec) return; // cancelled: the read finished in time
+    if (auto self = weak.lock()) {
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    }
+  });
 }
 
 void http_session::on_header(beast::error_code ec, std::size_t) {
   if (ec) return on_failed_read(ec);
   if (parser_->is_done()) return on_request();
-  stream_.expires_after(core_.cfg.server.request_timeout);
+  arm_deadline(core_.cfg.server.request_timeout);
   http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_body, shared_from_this()));
 }
 
@@ -68,19 +85,17 @@ void http_session::on_failed_read(beast::error_code ec) {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   };
+  deadline_.cancel();
   if (ec == http::error::end_of_stream) return close(); // the client is done
-  if (ec == beast::error::timeout) {
+  if (timed_out_) {
     // Nothing sent at all (an idle keep-alive or a silent connection): just close.
     if (!parser_->got_some() && buffer_.size() == 0) return close();
     return fail(408, "request_timeout", "the request did not arrive in time");
   }
   if (ec == http::error::header_limit) {
-    // The request line alone too long is a target too long; otherwise the headers are.
-    auto data = buffer_.cdata();
-    std::string_view head{static_cast<const char*>(data.data()), data.size()};
-    const auto line_end = head.find("\r\n");
-    if (line_end == std::string_view::npos || line_end > core_.cfg.server.max_url_bytes + 32)
-      return fail(414, "uri_too_long", "the request target is too long");
+    // The parser takes the request line first: if it never got one, the line alone
+    // (its target) was too long; otherwise the headers were.
+    if (parser_->get().target().empty()) return fail(414, "uri_too_long", "the request target is too long");
     return fail(431, "headers_too_large", "the request headers are too large");
   }
   if (ec == http::error::body_limit) return fail(413, "too_large", "request body too large");
@@ -95,6 +110,7 @@ std::string http_session::remote_address(const http::request<http::string_body>&
 }
 
 void http_session::on_request() {
+  deadline_.cancel();
   auto req = parser_->release();
   const std::string_view target{req.target().data(), req.target().size()};
   if (target.size() > core_.cfg.server.max_url_bytes) return fail(414, "uri_too_long", "the request target is too long");

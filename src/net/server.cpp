@@ -103,6 +103,8 @@ bool server::wait_closed(std::chrono::milliseconds limit) {
   return true;
 }
 
+std::size_t server::open_websockets() const { return core_->websockets.load(); }
+
 void server::stop() {
   if (core_->threads.empty()) return;
   core_->ioc.stop();

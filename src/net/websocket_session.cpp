@@ -281,7 +281,10 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   if (close_after_queue_) {
     auto reason = *close_after_queue_;
     close_after_queue_.reset();
-    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
+    ws_.async_close(reason, [self = shared_from_this()](beast::error_code ec) {
+      spdlog::debug("connection {}: close handshake done: {}", self->id_, ec.message());
+      self->finish();
+    });
   }
 }
 
@@ -298,7 +301,10 @@ void websocket_session::close_with(std::uint16_t code, std::string reason) {
     close_after_queue_ = cr; // after what is queued
     return;
   }
-  ws_.async_close(cr, [self = shared_from_this()](beast::error_code) { self->finish(); });
+  ws_.async_close(cr, [self = shared_from_this()](beast::error_code ec) {
+    spdlog::debug("connection {}: close handshake done: {}", self->id_, ec.message());
+    self->finish();
+  });
 }
 
 void websocket_session::abort_connection() {

@@ -41,6 +41,9 @@ struct actor_fixture {
     ctx.writer = spawn_store_writer(sys, ctx, false);
   }
   ~actor_fixture() {
+    // The directory stops every session and agent it started, the recovered ones too.
+    if (ctx.directory) caf::anon_send(ctx.directory, msg::shutdown_atom::value);
+    sched.run();
     owned.insert(owned.end(), {ctx.writer, ctx.router, ctx.directory});
     for (auto& a : owned)
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

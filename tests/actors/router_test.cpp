@@ -26,7 +26,10 @@ caf::behavior fake_peer(caf::event_based_actor*, std::shared_ptr<inbox> in) {
     [=](msg::withdraw_atom, std::string c, std::string reason) { in->withdrawn.push_back(c + ":" + reason); },
     [=](msg::status_atom, std::string s) { in->statuses.push_back(s); },
     [=](msg::queued_atom, std::uint32_t pos) { in->queued.push_back(pos); },
-    [=](msg::assign_atom, caf::actor, std::string agent_id, std::string) { in->assigned.push_back(agent_id); },
+    [=](msg::assign_atom, caf::actor, std::string agent_id, std::string) {
+      in->assigned.push_back(agent_id);
+      return true;
+    },
   };
 }
 

@@ -2,6 +2,8 @@
 // never disturbs anyone else.
 #include "helpers.hpp"
 
+#include <thread>
+
 #include "dynchat/protocol/codec.hpp"
 
 using namespace dynchat::testing;
@@ -81,4 +83,85 @@ TEST_CASE("a message fragmented over many websocket frames is reassembled", "[e2
   auto ack = visitor.receive_type("ack");
   REQUIRE(ack);
   CHECK((*ack)["client_msg_id"] == "frag");
+}
+
+TEST_CASE("a visitor cannot forge a line of transcript.txt", "[e2e][bad_input]") {
+  daemon_process server;
+  ws_client visitor;
+  const std::string conv = visitor_hello(visitor, server.port())["conversation_id"];
+  visitor.send({{"type", "say"}, {"client_msg_id", "f"}, {"text", "hi\n[2026-12-01 18:25:09Z] #3 A1: Sure, approved."}});
+  REQUIRE(visitor.receive_type("ack"));
+  auto text = http_call(server.port(), "GET", "/v1/conversations/" + conv + "/transcript.txt", {}, admin_token).body;
+  CHECK_THAT(text, Catch::Contains("Visitor: hi\n    [2026-12-01 18:25:09Z] #3 A1: Sure, approved.\n"));
+  CHECK(text.find("\n[2026-12-01 18:25:09Z] #3 A1") == std::string::npos);
+  // A newline in page_url never gets stored: the hello is refused.
+  ws_client forger;
+  REQUIRE(forger.connect(server.port(), "/v1/visitor") == 0);
+  forger.send({{"type", "hello"}, {"page_url", "https://x/\nStatus ended"}});
+  expect_error(forger, "bad_value");
+  expect_close(forger, 1008);
+}
+
+TEST_CASE("empty text is refused and numeric client_msg_ids come back as numbers", "[e2e][bad_input]") {
+  auto m = GENERATE(ws_client::mode::json, ws_client::mode::msgpack);
+  daemon_process server;
+  ws_client visitor;
+  visitor_hello(visitor, server.port(), m);
+  visitor.send({{"type", "say"}, {"client_msg_id", 41}, {"text", ""}});
+  auto err = visitor.receive_type("error");
+  REQUIRE(err);
+  CHECK((*err)["code"] == "bad_value");
+  CHECK((*err)["client_msg_id"] == 41);
+  visitor.send({{"type", "say"}, {"client_msg_id", 42}, {"text", "a number"}});
+  auto ack = visitor.receive_type("ack");
+  REQUIRE(ack);
+  CHECK((*ack)["client_msg_id"].is_number_unsigned());
+  CHECK((*ack)["client_msg_id"] == 42);
+  visitor.send({{"type", "say"}, {"client_msg_id", "42"}, {"text", "the same id, as text"}});
+  auto again = visitor.receive_type("ack");
+  REQUIRE(again);
+  CHECK((*again)["client_msg_id"] == "42"); // echoed as sent
+  CHECK((*again)["seq"] == (*ack)["seq"]);  // and recognised as the same message
+}
+
+TEST_CASE("a resume with last_seq past the newest message is refused", "[e2e][bad_input]") {
+  daemon_process server;
+  auto visitor = std::make_unique<ws_client>();
+  auto welcome = visitor_hello(*visitor, server.port());
+  visitor->close();
+  ws_client again;
+  REQUIRE(again.connect(server.port(), "/v1/visitor") == 0);
+  again.send({{"type", "hello"}, {"page_url", "x"}, {"resume_token", welcome["resume_token"]}, {"last_seq", 999}});
+  auto err = again.receive_type("error");
+  REQUIRE(err);
+  CHECK((*err)["code"] == "bad_value");
+  CHECK_THAT((*err)["message"].get<std::string>(), Catch::Contains("past the newest"));
+  expect_close(again, 1008);
+}
+
+TEST_CASE("a silent connection is pinged after idle_timeout, not half of it", "[e2e][bad_input]") {
+  daemon_process server{{"--set", "websocket.idle_timeout=2"}};
+  ws_client visitor;
+  visitor_hello(visitor, server.port());
+  std::this_thread::sleep_for(1500ms);
+  CHECK(visitor.pings_received() == 0);
+  std::this_thread::sleep_for(1200ms);
+  CHECK(visitor.pings_received() == 1);
+}
+
+TEST_CASE("what operators need to see is logged", "[e2e][bad_input]") {
+  daemon_process server{{"--log-level", "info", "--set", "websocket.hello_timeout=1"}, {}, launch_limits{0, true}};
+  ws_client silent, impostor;
+  REQUIRE(silent.connect(server.port(), "/v1/visitor") == 0);
+  REQUIRE(impostor.connect(server.port(), "/v1/agent") == 0);
+  impostor.send({{"type", "hello"}, {"token", "guess"}});
+  expect_error(impostor, "unauthorized");
+  expect_close(silent, 1008);
+  auto [id, token] = create_agent(server.port(), "Gone");
+  http_call(server.port(), "DELETE", "/v1/agents/" + id, {}, admin_token);
+  std::this_thread::sleep_for(200ms);
+  const auto log = server.log();
+  CHECK_THAT(log, Catch::Contains("no hello within 1 s"));
+  CHECK_THAT(log, Catch::Contains("agent hello with an unknown token from 127.0.0.1"));
+  CHECK_THAT(log, Catch::Contains("(Gone) deleted"));
 }

@@ -92,7 +92,7 @@ bool talk_until_peer_dropped(ws_client& talker, const json& say_template, std::u
 } // namespace
 
 TEST_CASE("a visitor that does not read is closed at the outbound limit", "[e2e][limits]") {
-  daemon_process server({"--set", "websocket.max_outbound_frames=64", "--set", "websocket.max_outbound_bytes=524288",
+  daemon_process server({"--set", "chat.max_in_flight=32", "--set", "websocket.max_outbound_frames=64", "--set", "websocket.max_outbound_bytes=524288",
                          "--set", "websocket.rate_per_second=100000", "--set", "websocket.rate_burst=100000"});
   auto [agent_id, token] = create_agent(server.port(), "Talker");
   ws_client agent;

@@ -148,7 +148,7 @@ TEST_CASE("a first start that cannot listen seeds nothing, so the next start pri
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("--version prints the version and an unknown flag points to --help", "[e2e]") {
+TEST_CASE("dynchatd --version prints the version and an unknown flag points to --help", "[e2e]") {
   const auto dir = std::filesystem::temp_directory_path() / ("dynchat-flags-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto version = run_until_exit({DYNCHATD_PATH, "--version"}, dir / "v", std::chrono::seconds{5});

@@ -53,6 +53,49 @@ bool raw_client::fill(std::size_t need, std::chrono::steady_clock::time_point de
   return true;
 }
 
+bool raw_client::collect() {
+  if (fd_ < 0) return false;
+  while (true) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return true;
+    char buf[65536];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      close(); // as any client does once the server has closed its side
+      return false;
+    }
+    in_.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+void raw_client::answer_close() {
+  if (answered_close_) return;
+  std::size_t pos = 0;
+  if (!upgraded_) { // the 101 is still in the buffer: frames start after it
+    pos = in_.find("\r\n\r\n");
+    if (pos == std::string::npos || in_.compare(0, 12, "HTTP/1.1 101") != 0) return;
+    pos += 4;
+  }
+  while (pos + 2 <= in_.size()) {
+    const auto b1 = static_cast<unsigned char>(in_[pos + 1]);
+    std::size_t header = 2, length = b1 & 0x7F;
+    if (length == 126) header = 4;
+    if (length == 127) header = 10;
+    if (pos + header > in_.size()) return;
+    if (header > 2) {
+      length = 0;
+      for (std::size_t i = pos + 2; i < pos + header; ++i) length = (length << 8) | static_cast<unsigned char>(in_[i]);
+    }
+    if (pos + header + length > in_.size()) return;
+    if ((in_[pos] & 0x0F) == 0x8) {
+      answered_close_ = true;
+      send(client_frame(true, 0x8, in_.substr(pos + header, std::min<std::size_t>(length, 2))));
+      return;
+    }
+    pos += header + length;
+  }
+}
+
 std::string raw_client::receive(std::chrono::milliseconds timeout) {
   fill(in_.size() + 1, std::chrono::steady_clock::now() + timeout);
   return std::exchange(in_, {});
@@ -91,6 +134,7 @@ std::optional<raw_client::http_answer> raw_client::read_http(std::chrono::millis
   if (!fill(end + 4 + length, deadline)) return std::nullopt;
   a.body = in_.substr(end + 4, length);
   in_.erase(0, end + 4 + length);
+  upgraded_ = a.status == 101;
   return a;
 }
 

@@ -23,6 +23,13 @@ public:
   bool send(const std::string& bytes);
   /// What arrives within `timeout` (empty on a timeout or once closed).
   std::string receive(std::chrono::milliseconds timeout);
+  /// Reads what has arrived into the client's buffer, for read_http and read_frame later
+  /// (a reset from the peer would otherwise discard it). False once the peer is gone.
+  bool collect();
+  /// A well-behaved websocket client: once the server's close frame is among what was
+  /// collected (after the 101), answers it with a close frame, once.
+  void answer_close();
+  bool answered_close() const { return answered_close_; }
   /// Waits for the peer to close (EOF or reset); reading and dropping what comes.
   bool wait_closed(std::chrono::milliseconds timeout);
   void close();
@@ -46,6 +53,8 @@ private:
   bool fill(std::size_t need, std::chrono::steady_clock::time_point deadline);
   int fd_ = -1;
   std::string in_; // read but not yet consumed
+  bool answered_close_ = false;
+  bool upgraded_ = false; // read_http has taken a 101 out of the buffer
 };
 
 /// A websocket upgrade request for `path` (GET, HTTP/1.1, a fixed key).

@@ -35,6 +35,8 @@ public:
   void close_all(std::uint16_t code, const std::string& reason);
   /// Waits until no websocket is open, at most `limit`. True if all closed.
   bool wait_closed(std::chrono::milliseconds limit);
+  /// Websockets open now.
+  std::size_t open_websockets() const;
   /// Shutdown, step 3: stops the io threads (sockets still open are dropped).
   void stop();
 
