@@ -194,7 +194,12 @@ void with_session(agent_actor* self, const std::string& conversation_id, Fn fn) 
       auto it = self->state.chats.find(conversation_id);
       if (it != self->state.chats.end()) it->second.session = session;
       fn(session);
-    }, [=](caf::error&) { self->state.chats.erase(conversation_id); report(self); });
+    }, [=](caf::error&) {
+      // Its record is gone: the seat goes back too.
+      self->state.chats.erase(conversation_id);
+      self->send(self->state.ctx.router, msg::release_atom::value, self->state.record.id, conversation_id);
+      report(self);
+    });
 }
 
 caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record record) {
@@ -204,9 +209,9 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
   {
     auto txn = ctx.db->read();
     for (auto& conv_id : store::load_agent_chats(txn, st.record.id)) {
-      msg::visitor_summary v;
-      if (auto c = store::load_conversation(txn, conv_id)) v = {c->visitor_id, c->id, c->page_url, c->referrer, c->email};
-      st.chats.emplace(conv_id, open_chat{nullptr, std::move(v)});
+      auto c = store::load_conversation(txn, conv_id);
+      if (!c || c->phase != store::conversation_phase::live || c->agent_id != st.record.id) continue; // a stale row
+      st.chats.emplace(conv_id, open_chat{nullptr, {c->visitor_id, c->id, c->page_url, c->referrer, c->email}});
     }
   }
   ctx.stats->live_agents++;
@@ -215,11 +220,16 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
 
   return {
     [=](msg::attach_atom, net::sink_ptr sink, msg::bind_fn bind, const protocol::agent_hello& hello) {
+      if (self->state.sockets.size() >= self->state.ctx.cfg->chat.max_sockets_per_agent) {
+        sink->send(protocol::make_error(error_code::busy, "this agent has too many consoles open already"));
+        sink->close(net::close_code::policy, "busy");
+        return;
+      }
       bind.fn(caf::actor_cast<caf::actor>(self));
       attach_socket(self, std::move(sink), hello.resume);
       report(self);
     },
-    [=](msg::detach_atom, std::uint64_t conn) {
+    [=](msg::detach_atom, std::uint64_t conn, bool) {
       auto& sockets = self->state.sockets;
       sockets.erase(std::remove_if(sockets.begin(), sockets.end(), [&](auto& s) { return s.sink->id() == conn; }),
                     sockets.end());
@@ -256,13 +266,10 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
       }
       self->request(st.ctx.router, caf::infinite, msg::accept_atom::value, conversation_id, st.record.id)
         .then(
-          [=](caf::actor session) {
-            auto& st = self->state;
-            auto it = st.offers.find(conversation_id);
-            msg::visitor_summary visitor = it != st.offers.end() ? it->second.request.visitor : msg::visitor_summary{};
-            st.offers.erase(conversation_id);
-            st.chats[conversation_id] = open_chat{session, std::move(visitor)};
-            // The chat frame follows when the session confirms (joined).
+          [=](caf::actor) {
+            // The chat is already here: its session sent `joined` before it confirmed to
+            // the router, which answered only then. (It may even have ended since.)
+            self->state.offers.erase(conversation_id);
           },
           [=](caf::error& err) {
             self->state.offers.erase(conversation_id);

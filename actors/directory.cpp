@@ -149,10 +149,20 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
     // deadlines run again (grace, idle) whether or not anyone returns to it.
     [=](msg::recover_atom) -> std::uint64_t {
       std::vector<std::string> open;
+      store::write_batch stale;
       {
         auto txn = self->state.ctx.db->read();
-        open = store::load_open_conversations(txn);
+        for (auto& id : store::load_open_conversations(txn)) {
+          auto c = store::load_conversation(txn, id);
+          if (c && (c->phase == store::conversation_phase::waiting || c->phase == store::conversation_phase::live))
+            open.push_back(id);
+          else
+            stale.push_back({store::table::open_conversations, id, {}, true});
+        }
       }
+      if (!stale.empty())
+        self->request(self->state.ctx.writer, caf::infinite, msg::write_atom::value, std::move(stale))
+          .then([](std::uint64_t) {}, [](caf::error&) {});
       std::uint64_t started = 0;
       for (const auto& id : open) started += static_cast<bool>(session_for(self, id));
       return started;

@@ -13,10 +13,22 @@ page_budget replay_budget(const settings& cfg, net::endpoint kind) {
   return {std::max<std::size_t>(1, frames / 4), std::max<std::size_t>(1, bytes / 4)};
 }
 
+namespace {
+
+// A page is measured in the bytes its frames take on the wire, not in stored bytes.
+store::message_cost wire_cost(const std::string& conversation_id) {
+  return [&conversation_id](const store::message_record& m) {
+    return protocol::message_frame_size_bound({conversation_id, 0, m.from, m.text, m.ts_ms, m.agent_name});
+  };
+}
+
+} // namespace
+
 bool send_next_page(const store::database& db, const net::sink_ptr& sink, const std::string& conversation_id,
                     delivery_cursor& cursor, page_budget budget) {
   auto txn = db.read();
-  auto page = store::load_page_after(txn, conversation_id, cursor.sent(), budget.messages, budget.bytes);
+  auto page = store::load_page_after(txn, conversation_id, cursor.sent(), budget.messages, budget.bytes,
+                                     wire_cost(conversation_id));
   for (auto& [seq, m] : page.messages)
     sink->send(protocol::outbound_frame::message({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name}));
   cursor.on_page(page.messages.empty() ? 0 : page.messages.back().first, page.more);
@@ -26,7 +38,7 @@ bool send_next_page(const store::database& db, const net::sink_ptr& sink, const 
 page_frame build_page(const store::database& db, std::string_view type, const std::string& conversation_id,
                       std::uint64_t before, std::uint32_t limit, page_budget budget) {
   auto txn = db.read();
-  auto page = store::load_page_before(txn, conversation_id, before, limit, budget.bytes);
+  auto page = store::load_page_before(txn, conversation_id, before, limit, budget.bytes, wire_cost(conversation_id));
   nlohmann::json transcript = nlohmann::json::array();
   for (auto& [seq, m] : page.messages)
     transcript.push_back(protocol::transcript_entry({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name}));

@@ -69,17 +69,19 @@ caf::actor agent_handle(router_actor* self, const std::string& id) {
   return it == self->state.agents.end() ? caf::actor{} : it->second.handle;
 }
 
+void after_change(router_actor* self);
+
 void carry_out(router_actor* self, const routing::effects& fx) {
   auto& st = self->state;
   const auto now = clock_ms(self);
   for (const auto& e : fx) {
     if (auto* o = std::get_if<routing::offer_made>(&e)) {
-      auto it = st.routed.find(o->conversation_id);
-      auto agent = agent_handle(self, o->agent_id);
-      if (it == st.routed.end() || !agent) continue; // cannot happen: both are known before an offer
-      self->send(agent, msg::offer_atom::value, it->second, o->expires_at_ms);
+      // The timer is armed whatever happens to the offer on its way: it must expire.
       self->delayed_send(self, std::chrono::milliseconds{std::max<std::int64_t>(0, o->expires_at_ms - now)},
                          msg::timeout_atom::value, o->conversation_id, o->offer_id);
+      auto it = st.routed.find(o->conversation_id);
+      if (auto agent = agent_handle(self, o->agent_id); agent && it != st.routed.end())
+        self->send(agent, msg::offer_atom::value, it->second, o->expires_at_ms);
       st.ctx.stats->offers_made++;
     } else if (auto* w = std::get_if<routing::offer_withdrawn>(&e)) {
       if (w->reason == "missed") st.ctx.stats->offers_missed++;
@@ -92,6 +94,13 @@ void carry_out(router_actor* self, const routing::effects& fx) {
         self->send(it->second.session, msg::queued_atom::value, q->position);
     }
   }
+  after_change(self);
+}
+
+// After any change: the cursor persisted, the cool-down timer, the gauges.
+void after_change(router_actor* self) {
+  auto& st = self->state;
+  const auto now = clock_ms(self);
   save_cursor(self);
   // One timer for the earliest cool-down: when it ends, a waiting chat may go to its decliner.
   if (auto wake = st.policy->next_wake(now); wake && (st.wake_at <= now || *wake < st.wake_at)) {
@@ -102,25 +111,41 @@ void carry_out(router_actor* self, const routing::effects& fx) {
   st.ctx.stats->pending_offers = static_cast<std::int64_t>(st.policy->pending_offers());
 }
 
-// The line and the seats as they were when the process stopped.
+// The line and the seats as they were when the process stopped. Index rows that no
+// longer agree with their conversation's record are skipped and deleted.
 void restore(router_actor* self) {
   auto& st = self->state;
-  auto txn = st.ctx.db->read();
-  for (auto& a : store::load_agents(txn)) {
-    st.policy->add_agent(a.id, a.max_chats, 0);
-    st.agents[a.id].name = a.name;
-    for (auto& conv : store::load_agent_chats(txn, a.id)) st.policy->restore_chat(conv, a.id);
-  }
-  st.saved_cursor = store::load_meta(txn, cursor_key).value_or("");
-  st.policy->set_cursor(st.saved_cursor);
-  for (auto& w : store::load_waiting(txn)) {
-    auto c = store::load_conversation(txn, w.conversation_id);
-    if (!c || c->phase != store::conversation_phase::waiting) continue; // a stale row: skip it
-    st.policy->restore_waiting(c->id, w.requested_ms);
-    st.routed[c->id] = msg::chat_request{c->id, nullptr, {c->visitor_id, c->id, c->page_url, c->referrer, c->email},
-                                         w.requested_ms};
+  store::write_batch stale;
+  {
+    auto txn = st.ctx.db->read();
+    for (auto& a : store::load_agents(txn)) {
+      st.policy->add_agent(a.id, a.max_chats, 0);
+      st.agents[a.id].name = a.name;
+      for (auto& conv : store::load_agent_chats(txn, a.id)) {
+        auto c = store::load_conversation(txn, conv);
+        if (c && c->phase == store::conversation_phase::live && c->agent_id == a.id) st.policy->restore_chat(conv, a.id);
+        else stale.push_back({store::table::agent_chats, store::agent_chat_key(a.id, conv), {}, true});
+      }
+    }
+    st.saved_cursor = store::load_meta(txn, cursor_key).value_or("");
+    st.policy->set_cursor(st.saved_cursor);
+    for (auto& w : store::load_waiting(txn)) {
+      auto c = store::load_conversation(txn, w.conversation_id);
+      if (!c || c->phase != store::conversation_phase::waiting || c->requested_ms != w.requested_ms) {
+        stale.push_back({store::table::waiting, store::waiting_key(w.requested_ms, w.conversation_id), {}, true});
+        continue;
+      }
+      st.policy->restore_waiting(c->id, w.requested_ms);
+      st.routed[c->id] = msg::chat_request{c->id, nullptr, {c->visitor_id, c->id, c->page_url, c->referrer, c->email},
+                                           w.requested_ms};
+    }
   }
   if (!st.routed.empty()) spdlog::info("router: {} conversations back in line, in request order", st.routed.size());
+  if (!stale.empty()) {
+    spdlog::warn("router: {} index rows disagreed with their conversations; deleting them", stale.size());
+    self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(stale))
+      .then([](std::uint64_t) {}, [](caf::error&) {});
+  }
 }
 
 caf::behavior router(router_actor* self, actor_context ctx) {
@@ -138,6 +163,8 @@ caf::behavior router(router_actor* self, actor_context ctx) {
         it->second.visitor = std::move(req.visitor);
         return;
       }
+      // A session asks only when no agent holds it: an assignment the router still has is stale.
+      if (auto holder = st.policy->assigned_to(id)) carry_out(self, st.policy->release(id, *holder, clock_ms(self)));
       const auto requested = req.requested_ms;
       st.routed[id] = std::move(req);
       carry_out(self, st.policy->request(id, requested, clock_ms(self)));
@@ -147,7 +174,6 @@ caf::behavior router(router_actor* self, actor_context ctx) {
       auto fx = st.policy->cancel(conversation_id, clock_ms(self));
       carry_out(self, fx);
       st.routed.erase(conversation_id);
-      carry_out(self, {});
     },
     [=](msg::timeout_atom, const std::string& conversation_id, std::uint64_t offer_id) {
       carry_out(self, self->state.policy->offer_expired(conversation_id, offer_id, clock_ms(self)));
@@ -169,7 +195,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
       }
       auto request = std::move(st.routed[conversation_id]);
       st.routed.erase(conversation_id);
-      carry_out(self, {});
+      after_change(self);
       // The seat is taken; the chat is the agent's once its session confirms. A session
       // that is no longer waiting (the visitor left meanwhile) or no longer there gives
       // the seat back, and the agent hears its offer is gone.

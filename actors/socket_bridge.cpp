@@ -105,7 +105,7 @@ public:
       msg::bind_fn bind{[weak, sink](caf::actor owner) {
         sink->post([weak, owner, conn = sink->id()] {
           if (auto self = weak.lock()) self->bound(owner);
-          else caf::anon_send(owner, msg::detach_atom::value, conn);
+          else caf::anon_send(owner, msg::detach_atom::value, conn, false);
         });
       }};
       Traits::send_hello(directory_, std::move(std::get<typename Traits::hello>(frame)), sink_, std::move(bind));
@@ -120,8 +120,8 @@ public:
     Traits::dispatch(owner_, sink_->id(), frame);
   }
 
-  void on_close() override {
-    if (stage_ == stage::bound) caf::anon_send(owner_, msg::detach_atom::value, sink_->id());
+  void on_close(bool by_shutdown) override {
+    if (stage_ == stage::bound) caf::anon_send(owner_, msg::detach_atom::value, sink_->id(), by_shutdown);
     stage_ = stage::closed;
     early_.clear();
   }
@@ -131,7 +131,7 @@ private:
 
   void bound(const caf::actor& owner) {
     if (stage_ == stage::closed) {
-      caf::anon_send(owner, msg::detach_atom::value, sink_->id());
+      caf::anon_send(owner, msg::detach_atom::value, sink_->id(), false);
       return;
     }
     stage_ = stage::bound;

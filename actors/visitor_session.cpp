@@ -65,6 +65,7 @@ struct visitor_session_state {
   std::vector<outgoing> queued;
   std::vector<outgoing> writing;
   std::vector<store::write_op> queued_ops;
+  std::vector<store::write_op> writing_ops; // the index rows of the batch in flight: retried if it fails
   std::vector<commit_callback> queued_callbacks;
   std::vector<commit_callback> writing_callbacks;
   bool conv_dirty = false;
@@ -160,7 +161,13 @@ void on_batch_done(session_actor* self, bool ok) {
     }
     if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
-  if (!ok) st.conv_dirty = true; // retry the record with the next batch
+  if (!ok) {
+    // The record and its index rows go again with the next batch, ahead of what came since.
+    st.conv_dirty = true;
+    st.queued_ops.insert(st.queued_ops.begin(), std::make_move_iterator(st.writing_ops.begin()),
+                         std::make_move_iterator(st.writing_ops.end()));
+  }
+  st.writing_ops.clear();
   for (auto& cb : callbacks) cb(ok);
   flush(self);
   maybe_quit(self);
@@ -193,7 +200,8 @@ void flush(session_actor* self) {
     batch.push_back({store::table::conversations, st.conv.id, store::encode(st.conv), false});
     st.conv_dirty = false;
   }
-  for (auto& op : st.queued_ops) batch.push_back(std::move(op));
+  batch.insert(batch.end(), st.queued_ops.begin(), st.queued_ops.end());
+  st.writing_ops = std::move(st.queued_ops);
   st.queued_ops.clear();
   st.writing.assign(std::make_move_iterator(st.queued.begin()), std::make_move_iterator(st.queued.begin() + take));
   st.queued.erase(st.queued.begin(), st.queued.begin() + take);
@@ -306,7 +314,14 @@ void end_chat(session_actor* self, const std::string& reason) {
   set_open(self, false);
   if (phase == conversation_phase::live) {
     self->send(st.ctx.router, msg::release_atom::value, st.conv.agent_id, st.conv.id);
-    if (st.agent) self->send(st.agent, msg::ended_atom::value, st.conv.id, reason);
+    if (st.agent) {
+      self->send(st.agent, msg::ended_atom::value, st.conv.id, reason);
+    } else {
+      // Restored from the store and its agent not found yet: the agent must still hear it.
+      self->request(st.ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
+        .then([=, id = st.conv.id](caf::actor agent) { self->send(agent, msg::ended_atom::value, id, reason); },
+              [](caf::error&) {});
+    }
     st.queued_ops.push_back({store::table::agent_chats, store::agent_chat_key(st.conv.agent_id, st.conv.id), {}, true});
     st.ctx.stats->chats_ended++;
   }
@@ -395,9 +410,12 @@ void resume_from_store(session_actor* self) {
     schedule_idle_check(self, std::chrono::milliseconds{std::max<std::int64_t>(0, ms(st.ctx.cfg->chat.chat_idle_timeout) - silent)});
     self->request(st.ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
       .then(
-        [=](caf::actor agent) {
-          self->state.agent = agent;
-          self->send(agent, msg::rejoin_atom::value, self->state.conv.id, summary(self->state.conv));
+        [=, agent_id = st.conv.agent_id](caf::actor agent) {
+          auto& st = self->state;
+          // A deadline already past may have ended it meanwhile (and told the agent).
+          if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id) return;
+          st.agent = agent;
+          self->send(agent, msg::rejoin_atom::value, st.conv.id, summary(st.conv));
         },
         [=](caf::error&) {
           end_chat(self, "agent_removed");
@@ -416,6 +434,11 @@ void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, c
                fmt::format("last_seq {} is past the newest message of this conversation ({})", hello.last_seq,
                            st.committed_seq));
     sink->close(net::close_code::policy, "bad_value");
+    return;
+  }
+  if (st.sockets.size() >= st.ctx.cfg->chat.max_sockets_per_conversation) {
+    send_error(self, sink, error_code::busy, "this conversation is open in too many tabs already");
+    sink->close(net::close_code::policy, "busy");
     return;
   }
   st.sockets.push_back(visitor_socket{sink, delivery_cursor::live_after(0), false});
@@ -471,14 +494,16 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       });
       flush(self);
     },
-    [=](msg::detach_atom, std::uint64_t conn) {
+    [=](msg::detach_atom, std::uint64_t conn, bool by_shutdown) {
       auto& st = self->state;
       auto& sockets = st.sockets;
       sockets.erase(std::remove_if(sockets.begin(), sockets.end(), [&](auto& s) { return s.sink->id() == conn; }),
                     sockets.end());
       if (!sockets.empty()) return;
-      // Stored, so that after a restart the grace period still counts from now.
-      if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live) {
+      // Stored, so that after a restart the grace period still counts from now. A socket
+      // the stopping server closed is not the visitor leaving: after the restart the grace
+      // period starts again, as after a crash.
+      if (!by_shutdown && (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live)) {
         st.conv.visitor_left_ms = now_ms();
         st.conv_dirty = true;
         flush(self);

@@ -55,16 +55,17 @@ int run_daemon(const launch_options& opts) {
   metrics stats;
   auto db = store::database::open(cfg.server.data_dir,
                                   {cfg.store.map_size_mb * 1024 * 1024, cfg.store.durable});
-  net::server server{cfg, stats};
-  server.bind();
-  const std::string admin_hash = ensure_admin_token(*db, cfg);
-  seed_demo_data(*db, cfg);
-
   caf::actor_system_config sys_cfg;
   const unsigned actor_threads = effective_actor_threads(cfg.server, std::thread::hardware_concurrency());
   spdlog::info("threads: {} io, {} actor workers, 1 store writer", cfg.server.io_threads, actor_threads);
   configure_actor_system(sys_cfg, actor_threads);
   caf::actor_system sys{sys_cfg};
+  // After the actor system, so it is destroyed first: the sockets' handlers hold actor
+  // handles, which must go while the system is still there.
+  net::server server{cfg, stats};
+  server.bind();
+  const std::string admin_hash = ensure_admin_token(*db, cfg);
+  seed_demo_data(*db, cfg);
   actor_context ctx{db, &cfg, &stats, {}, {}, {}};
   // On every way out, a start-up failure (the port is taken) included, the long-lived
   // actors are told to finish: the actor system's destructor waits for them.

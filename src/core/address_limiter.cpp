@@ -29,13 +29,20 @@ bool address_limiter::allow(std::string_view address, clock::time_point now) {
   auto key = address_group(address);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= max_tracked_) {
-      for (auto b = buckets_.begin(); b != buckets_.end();) b = b->second.full_at(now) ? buckets_.erase(b) : std::next(b);
-      if (buckets_.size() >= max_tracked_) return false;
+    // Room is made from the least recently used end; a bucket there that has not
+    // refilled means every tracked one is busy.
+    while (buckets_.size() >= max_tracked_) {
+      auto oldest = buckets_.find(by_use_.back());
+      if (!oldest->second.bucket.full_at(now)) return false;
+      buckets_.erase(oldest);
+      by_use_.pop_back();
     }
-    it = buckets_.emplace(std::move(key), token_bucket{rate_, burst_, now}).first;
+    by_use_.push_front(key);
+    it = buckets_.emplace(std::move(key), entry{token_bucket{rate_, burst_, now}, by_use_.begin()}).first;
+  } else {
+    by_use_.splice(by_use_.begin(), by_use_, it->second.in_order);
   }
-  return it->second.try_take(now);
+  return it->second.bucket.try_take(now);
 }
 
 } // namespace dynchat

@@ -60,6 +60,7 @@ const std::map<std::string, setter>& setters() {
     {"server.max_connections", field(&settings::server, &server_settings::max_connections)},
     {"server.reserved_descriptors", field(&settings::server, &server_settings::reserved_descriptors)},
     {"server.health_reserve", field(&settings::server, &server_settings::health_reserve)},
+    {"server.max_connections_per_address", field(&settings::server, &server_settings::max_connections_per_address)},
     {"server.header_timeout", field(&settings::server, &server_settings::header_timeout)},
     {"server.request_timeout", field(&settings::server, &server_settings::request_timeout)},
     {"server.max_header_bytes", field(&settings::server, &server_settings::max_header_bytes)},
@@ -93,6 +94,8 @@ const std::map<std::string, setter>& setters() {
     {"chat.max_in_flight", field(&settings::chat, &chat_settings::max_in_flight)},
     {"chat.max_replay", field(&settings::chat, &chat_settings::max_replay)},
     {"chat.history_page", field(&settings::chat, &chat_settings::history_page)},
+    {"chat.max_sockets_per_conversation", field(&settings::chat, &chat_settings::max_sockets_per_conversation)},
+    {"chat.max_sockets_per_agent", field(&settings::chat, &chat_settings::max_sockets_per_agent)},
     {"chat.new_conversations_per_second", field(&settings::chat, &chat_settings::new_conversations_per_second)},
     {"chat.new_conversations_burst", field(&settings::chat, &chat_settings::new_conversations_burst)},
     {"limits.max_text_bytes", field(&settings::limits, &protocol::decode_limits::max_text_bytes)},
@@ -162,6 +165,9 @@ void validate(const settings& s) {
   require(s.server.header_timeout.count() >= 1, "server.header_timeout must be at least 1 s");
   require(s.server.request_timeout.count() >= 1, "server.request_timeout must be at least 1 s");
   require(s.server.max_connections > s.server.health_reserve, "server.max_connections must exceed server.health_reserve");
+  require(s.server.max_connections_per_address >= 1, "server.max_connections_per_address must be at least 1");
+  require(s.chat.max_sockets_per_conversation >= 1 && s.chat.max_sockets_per_agent >= 1,
+          "chat.max_sockets_per_conversation and chat.max_sockets_per_agent must be at least 1");
   require(s.websocket.max_connections <= s.server.max_connections,
           "websocket.max_connections must not exceed server.max_connections");
   require(s.server.max_header_bytes >= 1024, "server.max_header_bytes must be at least 1024");

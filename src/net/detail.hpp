@@ -31,6 +31,9 @@ using tcp = asio::ip::tcp;
 class websocket_session;
 class listener;
 
+// Members are destroyed in reverse order: the io_context goes before the counters and
+// the registry that the handlers it still holds touch as they are destroyed, and after
+// the listener, whose acceptor belongs to it.
 struct server::core {
   core(const settings& c, metrics& m) : cfg(c), stats(m), proxies(c.server.trusted_proxies) {}
   const settings& cfg;
@@ -38,34 +41,46 @@ struct server::core {
   gateway* gw = nullptr;      // set by start()
   http_handler* rest = nullptr;
   trusted_proxies proxies;
-  asio::io_context ioc;
-  std::vector<std::thread> threads;
-  std::shared_ptr<listener> acceptor;
   std::size_t max_connections = 0;     // every accepted TCP connection: the configured cap, within the descriptor limit
   std::size_t max_websockets = 0;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> websockets{0};
   std::atomic<bool> stopping{false};   // set at shutdown: no new session starts
   std::atomic<std::uint64_t> next_connection_id{1};
+  std::mutex per_address_mutex;        // connections by client address (its /64 for IPv6)
+  std::unordered_map<std::string, std::size_t> per_address;
   // Weak handles only, so shutdown can reach every socket; never dereferenced off its executor.
   std::mutex registry_mutex;
   std::unordered_map<std::uint64_t, std::weak_ptr<websocket_session>> registry;
+  asio::io_context ioc;
+  std::vector<std::thread> threads;
+  std::shared_ptr<listener> acceptor;
 };
 
-/// One accepted connection counted against server.max_connections, for as long as it
-/// lives; it moves from the HTTP session to the websocket session on an upgrade.
+/// One accepted connection counted against server.max_connections (and, unless it comes
+/// from a trusted proxy, against its address's share), for as long as it lives; it moves
+/// from the HTTP session to the websocket session on an upgrade.
 class connection_slot {
 public:
-  explicit connection_slot(server::core& c) : core_(&c) { core_->connections++; }
-  connection_slot(connection_slot&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
+  connection_slot(server::core& c, std::string address_key) : core_(&c), key_(std::move(address_key)) {
+    core_->connections++;
+  }
+  connection_slot(connection_slot&& other) noexcept
+    : core_(std::exchange(other.core_, nullptr)), key_(std::move(other.key_)) {}
   connection_slot(const connection_slot&) = delete;
   connection_slot& operator=(const connection_slot&) = delete;
   ~connection_slot() {
-    if (core_) core_->connections--;
+    if (!core_) return;
+    core_->connections--;
+    if (key_.empty()) return;
+    std::lock_guard lock{core_->per_address_mutex};
+    if (auto it = core_->per_address.find(key_); it != core_->per_address.end() && --it->second == 0)
+      core_->per_address.erase(it);
   }
 
 private:
   server::core* core_;
+  std::string key_;
 };
 
 class listener : public std::enable_shared_from_this<listener> {
@@ -79,6 +94,7 @@ private:
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
   asio::any_io_executor connection_executor();
+  bool admit_address(const std::string& key);
   server::core& core_;
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_;
@@ -111,6 +127,7 @@ private:
 
   beast::tcp_stream stream_;
   asio::steady_timer deadline_; // headers, then the body
+  std::uint64_t deadline_gen_ = 0; // a wait already queued when re-armed must not fire
   bool timed_out_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -149,6 +166,7 @@ private:
   void on_write(beast::error_code ec, std::size_t n);
   void close_for_flood(beast::error_code ec);
   void write_raw_close();
+  void drain_then_close(std::size_t budget);
   void notify_if_drained();
   void abort_connection();
   void finish();

@@ -58,9 +58,10 @@ void http_session::arm_deadline(std::chrono::seconds after) {
   stream_.expires_never();
   timed_out_ = false;
   deadline_.expires_after(after);
-  deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+  deadline_.async_wait([weak = weak_from_this(), gen = ++deadline_gen_](beast::error_code ec) {
     if (ec) return; // cancelled: the read finished in time
     if (auto self = weak.lock()) {
+      if (gen != self->deadline_gen_) return; // already re-armed or done: this wait was queued too late
       self->timed_out_ = true;
       beast::error_code ignored;
       self->stream_.socket().cancel(ignored);
@@ -85,6 +86,7 @@ void http_session::on_failed_read(beast::error_code ec) {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   };
+  ++deadline_gen_;
   deadline_.cancel();
   if (ec == http::error::end_of_stream) return close(); // the client is done
   if (timed_out_) {
@@ -105,18 +107,26 @@ void http_session::on_failed_read(beast::error_code ec) {
 }
 
 std::string http_session::remote_address(const http::request<http::string_body>& req) const {
-  auto xff = req["X-Forwarded-For"];
-  return client_address(peer_, std::string_view{xff.data(), xff.size()}, core_.proxies);
+  // Proxies may add their own X-Forwarded-For line instead of extending the first: the
+  // lines, in order, form one list (RFC 7230 §3.2.2), read from the right.
+  std::string forwarded;
+  for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+    if (!forwarded.empty()) forwarded += ", ";
+    forwarded.append(it->value().data(), it->value().size());
+  }
+  return client_address(peer_, forwarded, core_.proxies);
 }
 
 void http_session::on_request() {
+  ++deadline_gen_;
   deadline_.cancel();
   auto req = parser_->release();
   const std::string_view target{req.target().data(), req.target().size()};
   if (target.size() > core_.cfg.server.max_url_bytes) return fail(414, "uri_too_long", "the request target is too long");
   if (req.count(http::field::authorization) > 1) return fail(400, "bad_request", "more than one Authorization header");
   const auto path = path_of(target);
-  const bool keep_alive = req.keep_alive();
+  // A reserve connection answers once and goes: a probe may not keep its slot.
+  const bool keep_alive = req.keep_alive() && !reserve_only_;
   const bool get = req.method() == http::verb::get;
 
   if (path == "/healthz") {

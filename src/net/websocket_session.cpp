@@ -202,6 +202,11 @@ void websocket_session::close_for_flood(beast::error_code ec) {
   const bool fragments = ec == make_error_code(meter_error::too_many_fragments);
   log_throttled(core_.stats.log_flood, spdlog::level::warn, "closing connection {} from {} with 1008: {} ({} frames, {} over the rate)",
                 id_, remote_, ec.message(), ws_.next_layer().meter().frames(), ws_.next_layer().meter().refused());
+  if (closing_) {
+    // Beast may be writing its own close frame right now: no second writer on the socket.
+    finish();
+    return abort_connection();
+  }
   raw_close_ = raw_close_frame(close_code::policy, fragments ? "too many fragments" : "rate limit exceeded");
   closing_ = true;
   finish();
@@ -213,10 +218,22 @@ void websocket_session::write_raw_close() {
   if (!bytes) return;
   auto& tcp = beast::get_lowest_layer(ws_);
   tcp.expires_after(std::chrono::seconds{2});
-  asio::async_write(tcp, asio::buffer(*bytes), [self = shared_from_this(), bytes](beast::error_code, std::size_t) {
+  asio::async_write(tcp, asio::buffer(*bytes), [self = shared_from_this(), bytes](beast::error_code ec, std::size_t) {
+    if (ec) return self->abort_connection();
+    // Closing now, with the flood unread, would reset the connection and could lose the
+    // close frame on its way: shut our side, and read and drop for a moment first.
     beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(self->ws_).close();
+    beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    self->drain_then_close(64 * 1024);
+  });
+}
+
+void websocket_session::drain_then_close(std::size_t budget) {
+  auto& tcp = beast::get_lowest_layer(ws_);
+  buffer_.consume(buffer_.size());
+  tcp.async_read_some(buffer_.prepare(4096), [self = shared_from_this(), budget](beast::error_code ec, std::size_t n) {
+    if (ec || n >= budget) return beast::get_lowest_layer(self->ws_).close(); // the client closed, timed out, or enough
+    self->drain_then_close(budget - n);
   });
 }
 
@@ -325,7 +342,7 @@ void websocket_session::finish() {
     queue_.clear();
     queued_bytes_ = 0;
   }
-  if (handler_) handler_->on_close();
+  if (handler_) handler_->on_close(core_.stopping.load());
   handler_.reset(); // the bridge and the session no longer reference each other
 }
 

@@ -83,7 +83,26 @@ bool all_valid_utf8(const fields& f) {
   return true;
 }
 
+// What append_json_string writes for s.
+std::size_t json_string_size(std::string_view s) {
+  std::size_t n = 2;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') n += 2;
+    else if (c < 0x20) n += 6;
+    else n += 1;
+  }
+  return n;
+}
+
 } // namespace
+
+std::size_t message_frame_size_bound(const message_view& m) {
+  // Keys, punctuation, a 20-digit seq and ts: well under 128 bytes. MessagePack never
+  // takes more than JSON for the same fields.
+  return 128 + json_string_size(m.conversation_id) + json_string_size(m.from) + json_string_size(m.text) +
+         json_string_size(m.agent_name);
+}
 
 outbound_frame outbound_frame::ack(std::string_view conversation_id, const client_msg_id& id, std::uint64_t seq) {
   field echoed{"client_msg_id", id.text};

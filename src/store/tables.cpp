@@ -95,42 +95,44 @@ load_messages(const read_txn& txn, std::string_view conversation_id, std::uint64
   return out;
 }
 
-message_page load_page_after(const read_txn& txn, std::string_view conversation_id, std::uint64_t after,
-                             std::size_t max_messages, std::size_t max_bytes) {
+namespace {
+
+// Reads one page in the scan's direction; the caller puts it in seq order.
+template <class Scan>
+message_page read_page(std::string_view conversation_id, std::size_t max_messages, std::size_t max_bytes,
+                       const message_cost& cost, Scan scan) {
   message_page page;
   std::size_t bytes = 0;
-  txn.scan_prefix(table::messages, conversation_id, message_key(conversation_id, after + 1),
-                  [&](std::string_view key, std::string_view value) {
-                    if (!page.messages.empty() && (page.messages.size() >= max_messages || bytes + value.size() > max_bytes)) {
-                      page.more = true;
-                      return false;
-                    }
-                    if (auto m = decode_message(value)) {
-                      bytes += value.size();
-                      page.messages.emplace_back(from_be64(key.substr(conversation_id.size())), std::move(*m));
-                    }
-                    return true;
-                  });
+  scan([&](std::string_view key, std::string_view value) {
+    auto m = decode_message(value);
+    if (!m) return true;
+    const auto size = cost ? cost(*m) : value.size();
+    if (!page.messages.empty() && (page.messages.size() >= max_messages || bytes + size > max_bytes)) {
+      page.more = true;
+      return false;
+    }
+    bytes += size;
+    page.messages.emplace_back(from_be64(key.substr(conversation_id.size())), std::move(*m));
+    return true;
+  });
   return page;
 }
 
+} // namespace
+
+message_page load_page_after(const read_txn& txn, std::string_view conversation_id, std::uint64_t after,
+                             std::size_t max_messages, std::size_t max_bytes, const message_cost& cost) {
+  return read_page(conversation_id, max_messages, max_bytes, cost, [&](const scan_fn& fn) {
+    txn.scan_prefix(table::messages, conversation_id, message_key(conversation_id, after + 1), fn);
+  });
+}
+
 message_page load_page_before(const read_txn& txn, std::string_view conversation_id, std::uint64_t before,
-                              std::size_t max_messages, std::size_t max_bytes) {
-  message_page page;
-  std::size_t bytes = 0;
-  txn.scan_prefix_reverse(table::messages, conversation_id, message_key(conversation_id, before == 0 ? ~0ull : before),
-                          [&](std::string_view key, std::string_view value) {
-                            if (!page.messages.empty() &&
-                                (page.messages.size() >= max_messages || bytes + value.size() > max_bytes)) {
-                              page.more = true;
-                              return false;
-                            }
-                            if (auto m = decode_message(value)) {
-                              bytes += value.size();
-                              page.messages.emplace_back(from_be64(key.substr(conversation_id.size())), std::move(*m));
-                            }
-                            return true;
-                          });
+                              std::size_t max_messages, std::size_t max_bytes, const message_cost& cost) {
+  auto page = read_page(conversation_id, max_messages, max_bytes, cost, [&](const scan_fn& fn) {
+    txn.scan_prefix_reverse(table::messages, conversation_id, message_key(conversation_id, before == 0 ? ~0ull : before),
+                            fn);
+  });
   std::reverse(page.messages.begin(), page.messages.end());
   return page;
 }

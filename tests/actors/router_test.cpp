@@ -207,7 +207,19 @@ TEST_CASE("after a restart the line comes back from the store in request order, 
   {
     auto txn = f.ctx.db->write();
     txn.put(store::table::agents, "a", store::encode(store::agent_record{"a", "a", "", "", 2, 1}));
+    store::conversation_record live;
+    live.id = "live";
+    live.phase = store::conversation_phase::live;
+    live.agent_id = "a";
+    txn.put(store::table::conversations, "live", store::encode(live));
     txn.put(store::table::agent_chats, store::agent_chat_key("a", "live"), "");
+    // A row left by a failed write: its conversation ended. It must not take a seat.
+    store::conversation_record gone;
+    gone.id = "gone";
+    gone.phase = store::conversation_phase::ended;
+    gone.agent_id = "a";
+    txn.put(store::table::conversations, "gone", store::encode(gone));
+    txn.put(store::table::agent_chats, store::agent_chat_key("a", "gone"), "");
     // Stored in the order visitors asked, not the order they will come back in.
     for (auto [conv, at] : {std::pair{"v3", 300}, std::pair{"v1", 100}, std::pair{"v2", 200}}) {
       store::conversation_record c;
@@ -231,6 +243,7 @@ TEST_CASE("after a restart the line comes back from the store in request order, 
   REQUIRE(f.accept("v1", "a") == assigned);
   f.release("a", "live");
   CHECK(ia->offers == std::vector<std::string>{"v1", "v2"});
+  CHECK_FALSE(f.ctx.db->read().get(store::table::agent_chats, store::agent_chat_key("a", "gone"))); // and it was deleted
 }
 
 TEST_CASE("the round-robin cursor survives a restart of the router", "[actors][router]") {

@@ -142,7 +142,7 @@ struct schedule_fixture : actor_fixture {
         if (attached.empty()) break;
         auto& v = visitors[attached[rng() % attached.size()]];
         v.attached = false;
-        caf::anon_send(v.session, msg::detach_atom::value, v.sink->id());
+        caf::anon_send(v.session, msg::detach_atom::value, v.sink->id(), false);
         break;
       }
       case 7: sched.advance_time(std::chrono::seconds{rng() % 50}); break;

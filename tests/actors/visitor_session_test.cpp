@@ -97,7 +97,7 @@ TEST_CASE("more than max_in_flight unacked messages are refused with busy", "[ac
 
 TEST_CASE("a detached conversation ends after the grace period", "[actors][session]") {
   session_fixture f;
-  caf::anon_send(f.session, msg::detach_atom::value, std::uint64_t{7});
+  caf::anon_send(f.session, msg::detach_atom::value, std::uint64_t{7}, false);
   f.run();
   CHECK(f.stats.live_visitor_sessions == 1);
   f.sched.advance_time(f.config.chat.visitor_grace);

@@ -35,6 +35,10 @@ TEST_CASE("memory is bounded: refilled buckets are forgotten, busy ones refuse n
   CHECK(limit.allow("10.0.0.3", t0));
   CHECK_FALSE(limit.allow("10.0.0.4", t0)); // three busy buckets: no room to track a fourth
   CHECK(limit.tracked() == 3);
-  CHECK(limit.allow("10.0.0.4", t0 + 5s)); // the others refilled and were dropped
-  CHECK(limit.tracked() == 1);
+  CHECK(limit.allow("10.0.0.2", t0 + 5s));  // used again: now the most recent
+  CHECK(limit.allow("10.0.0.4", t0 + 5s));  // the least recently used (10.0.0.1) refilled and was dropped
+  CHECK(limit.tracked() == 3);
+  CHECK(limit.allow("10.0.0.5", t0 + 5s));  // then 10.0.0.3
+  CHECK_FALSE(limit.allow("10.0.0.6", t0 + 5s)); // 10.0.0.2 is busy again: no room
+
 }

@@ -63,3 +63,14 @@ TEST_CASE("a frame is encoded once per encoding and shared by every socket", "[p
   CHECK(frame.bytes(encoding::msgpack) != first);
   CHECK(*first == R"({"from":"agent","type":"typing"})");
 }
+
+TEST_CASE("the size bound of a message frame holds in both encodings, escapes included", "[protocol]") {
+  const std::string controls(8192, '\x01'), quotes(3000, '"'), plain(8192, 'p'), mixed = "a\n\"\\\t\x7f\x1f é";
+  for (const std::string* text : {&controls, &quotes, &plain, &mixed}) {
+    const message_view m{"0123456789abcdef0123456789abcdef", 18446744073709551615ull, "visitor", *text,
+                         -9223372036854775807ll, "Agent \"Smith\"\n"};
+    const auto bound = message_frame_size_bound(m);
+    CHECK(outbound_frame::message(m).bytes(encoding::json)->size() <= bound);
+    CHECK(outbound_frame::message(m).bytes(encoding::msgpack)->size() <= bound);
+  }
+}

@@ -1,9 +1,11 @@
 #pragma once
 // A token bucket per client address, for things one client must not do in bulk (open
 // conversations). IPv6 clients are grouped by their /64, which one subscriber usually
-// holds whole. Memory is bounded: buckets that have refilled are forgotten, and when
-// max_tracked addresses are all busy a new one is refused rather than tracked.
+// holds whole. Memory is bounded: buckets are kept in order of last use, the least
+// recently used is forgotten once it has refilled, and when all max_tracked addresses
+// are busy a new one is refused rather than tracked. Every call is O(1).
 #include <chrono>
+#include <list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,10 +27,15 @@ public:
   std::size_t tracked() const { return buckets_.size(); }
 
 private:
+  struct entry {
+    token_bucket bucket;
+    std::list<std::string>::iterator in_order;
+  };
   double rate_;
   double burst_;
   std::size_t max_tracked_;
-  std::unordered_map<std::string, token_bucket> buckets_;
+  std::list<std::string> by_use_; // most recently used first
+  std::unordered_map<std::string, entry> buckets_;
 };
 
 } // namespace dynchat

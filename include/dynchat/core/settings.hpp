@@ -27,6 +27,7 @@ struct server_settings {
   std::size_t max_connections = 19500;
   std::size_t reserved_descriptors = 128; // kept free for LMDB, logs and the process itself
   std::size_t health_reserve = 16;        // the last connections below the cap serve only /healthz and /metrics
+  std::size_t max_connections_per_address = 512; // from one client address (IPv6: its /64); trusted proxies exempt
   seconds header_timeout{5};              // a request's headers must be complete within this
   seconds request_timeout{30};            // the body, and writing the answer
   std::size_t max_header_bytes = 16384;   // request line and headers; more: 431
@@ -72,6 +73,8 @@ struct chat_settings {
   std::size_t max_in_flight = 64;      // unacked messages per conversation
   std::size_t max_replay = 10000;      // messages replayed on resume at most
   std::uint32_t history_page = 50;     // newest messages in an offer or chat frame; default history page
+  std::size_t max_sockets_per_conversation = 8; // a visitor's open tabs
+  std::size_t max_sockets_per_agent = 8;        // an agent's open consoles
   // New conversations per source address: a token bucket.
   double new_conversations_per_second = 1;
   double new_conversations_burst = 20;

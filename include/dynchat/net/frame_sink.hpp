@@ -55,7 +55,8 @@ class connection_handler {
 public:
   virtual ~connection_handler() = default;
   virtual void on_frame(std::string_view data, bool binary) = 0;
-  virtual void on_close() = 0;
+  /// by_shutdown: the server closed it because it is stopping (the client did not leave).
+  virtual void on_close(bool by_shutdown) = 0;
 };
 
 class gateway {

@@ -16,6 +16,10 @@
 
 namespace dynchat::protocol {
 
+/// The most bytes a `message` frame (or a transcript entry) of `m` takes, in either
+/// encoding: JSON escapes can make a text six times its size. Computed without encoding.
+std::size_t message_frame_size_bound(const message_view& m);
+
 class outbound_frame {
 public:
   /// Any frame built as a document. Implicit, so every make_* frame can be sent as is.

@@ -2,6 +2,7 @@
 // Key layouts and typed reads over the tables. Keys are fixed-width ids followed by
 // big-endian integers, so a prefix scan walks one conversation in seq order.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,18 +44,20 @@ std::uint64_t last_seq(const read_txn& txn, std::string_view conversation_id);
 std::vector<std::pair<std::uint64_t, message_record>>
 load_messages(const read_txn& txn, std::string_view conversation_id, std::uint64_t after, std::size_t limit);
 
-/// A page of a conversation's messages, in seq order, cut at a message count and a text
-/// size (at least one message when any is there, so paging always moves on).
+/// A page of a conversation's messages, in seq order, cut at a message count and a size
+/// (at least one message when any is there, so paging always moves on). A message's size
+/// is what `cost` says (the bytes it will take on the wire), else its stored size.
 struct message_page {
   std::vector<std::pair<std::uint64_t, message_record>> messages;
   bool more = false; // more messages lie beyond the page, in the direction it was read
 };
+using message_cost = std::function<std::size_t(const message_record&)>;
 /// The messages after `after`.
 message_page load_page_after(const read_txn& txn, std::string_view conversation_id, std::uint64_t after,
-                             std::size_t max_messages, std::size_t max_bytes);
+                             std::size_t max_messages, std::size_t max_bytes, const message_cost& cost = {});
 /// The messages before `before` (0: the newest), in seq order; `more`: older ones exist.
 message_page load_page_before(const read_txn& txn, std::string_view conversation_id, std::uint64_t before,
-                              std::size_t max_messages, std::size_t max_bytes);
+                              std::size_t max_messages, std::size_t max_bytes, const message_cost& cost = {});
 std::vector<agent_record> load_agents(const read_txn& txn);
 std::vector<std::string> load_agent_chats(const read_txn& txn, std::string_view agent_id);
 std::optional<std::string> load_meta(const read_txn& txn, std::string_view key);
