@@ -34,6 +34,7 @@ struct open_chat {
 struct pending_offer {
   msg::chat_request request;
   std::int64_t expires_at_ms = 0; // on the actor clock
+  bool accepting = false;         // an accept is with the router
 };
 
 struct agent_socket {
@@ -260,10 +261,18 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     // ---- from the agent's sockets ----
     [=](msg::accept_atom, std::uint64_t conn, std::string conversation_id) {
       auto& st = self->state;
-      if (!st.offers.count(conversation_id)) {
+      auto offer = st.offers.find(conversation_id);
+      if (offer == st.offers.end()) {
         send_error(self, conn, error_code::offer_expired, "no open offer for this conversation");
         return;
       }
+      // A second accept (or a decline) while the router decides the first gets its own
+      // error and leaves the offer alone: every tab then sees one outcome, not two.
+      if (offer->second.accepting) {
+        send_error(self, conn, error_code::busy, "this offer is being accepted");
+        return;
+      }
+      offer->second.accepting = true;
       self->request(st.ctx.router, caf::infinite, msg::accept_atom::value, conversation_id, st.record.id)
         .then(
           [=](caf::actor) {
@@ -272,21 +281,28 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
             self->state.offers.erase(conversation_id);
           },
           [=](caf::error& err) {
-            self->state.offers.erase(conversation_id);
             const auto code = from_caf_error(err);
             send_error(self, conn, code,
                        code == error_code::at_capacity ? "you are at max_chats; the chat went to another agent"
                                                        : "the offer is no longer open");
-            broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id},
-                                 {"reason", code == error_code::at_capacity ? "at_capacity" : "expired"}});
+            // A withdrawal from the router may have told every tab already.
+            if (self->state.offers.erase(conversation_id))
+              broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id},
+                                   {"reason", code == error_code::at_capacity ? "at_capacity" : "expired"}});
           });
     },
     [=](msg::decline_atom, std::uint64_t conn, std::string conversation_id) {
       auto& st = self->state;
-      if (!st.offers.erase(conversation_id)) {
+      auto offer = st.offers.find(conversation_id);
+      if (offer == st.offers.end()) {
         send_error(self, conn, error_code::offer_expired, "no open offer for this conversation");
         return;
       }
+      if (offer->second.accepting) {
+        send_error(self, conn, error_code::busy, "this offer is being accepted");
+        return;
+      }
+      st.offers.erase(offer);
       // Every tab stops showing it.
       broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id}, {"reason", "declined"}});
       self->send(st.ctx.router, msg::decline_atom::value, conversation_id, st.record.id);

@@ -10,6 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/protocol/text_rules.hpp"
 #include "dynchat/rest/query.hpp"
 #include "dynchat/rest/route_table.hpp"
 #include "dynchat/rest/transcript_text.hpp"
@@ -71,9 +72,10 @@ std::string apply_agent_fields(const json& body, store::agent_record& a, bool cr
   for (auto it = body.begin(); it != body.end(); ++it)
     if (it.key() != "name" && it.key() != "email" && it.key() != "max_chats") return "unknown field '" + it.key().substr(0, 40) + "'";
   if (auto it = body.find("name"); it != body.end()) {
-    if (!it->is_string() || it->get_ref<const std::string&>().empty() || it->get_ref<const std::string&>().size() > 100 ||
-        has_control_characters(it->get_ref<const std::string&>()))
-      return "name must be a string of 1 to 100 bytes without control characters";
+    // Visitors read it in "Ann joined the chat": it must show something.
+    if (!it->is_string() || protocol::is_blank(it->get_ref<const std::string&>()) ||
+        it->get_ref<const std::string&>().size() > 100 || has_control_characters(it->get_ref<const std::string&>()))
+      return "name must be a string of 1 to 100 bytes, not blank, without control characters";
     a.name = it->get<std::string>();
   } else if (creating) {
     return "name is required";

@@ -25,7 +25,7 @@ start_server() { # extra --set flags
     --port-file "$work/port" --log-level warn \
     --set websocket.rate_per_second=100000 --set websocket.rate_burst=100000 \
     --set chat.max_in_flight=100000 --set websocket.max_outbound_frames=200000 \
-    --set chat.new_conversations_per_second=1000000 --set chat.new_conversations_burst=1000000 \
+    --set chat.new_conversations_per_second=1000000 --set chat.new_conversations_burst=1000000 --set server.max_connections_per_address=20000 \
     --set websocket.max_outbound_bytes=104857600 "$@" &
   server_pid=$!
   for _ in $(seq 100); do [ -s "$work/port" ] && return 0; sleep 0.1; done

@@ -17,7 +17,7 @@ start_server() {
     dynchat) rm -rf "$work/data"
       "$bin/dynchatd" --no-seed --admin-token "$admin_token" --data-dir "$work/data" --listen "127.0.0.1:$port" \
         --log-level warn --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 \
-        --set chat.new_conversations_per_second=1000000 --set chat.new_conversations_burst=1000000 "$@" & server_pid=$! ;;
+        --set chat.new_conversations_per_second=1000000 --set chat.new_conversations_burst=1000000 --set server.max_connections_per_address=20000 "$@" & server_pid=$! ;;
     *) echo "unknown server '$label': limit, peer or dynchat" >&2; exit 2 ;;
   esac
   wait_port || { echo "$label did not start" >&2; exit 1; }

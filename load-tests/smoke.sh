@@ -13,7 +13,7 @@ trap cleanup EXIT
 # limit (20 frames/s by default, sized for people) as compare.sh does.
 "$bin/dynchatd" --no-seed --admin-token smoke --data-dir "$work/data" --listen 127.0.0.1:0 \
   --port-file "$work/port" --log-level warn --set websocket.rate_per_second=1000 --set websocket.rate_burst=1000 \
-  --set chat.new_conversations_per_second=1000000 --set chat.new_conversations_burst=1000000 &
+  --set chat.new_conversations_per_second=1000000 --set chat.new_conversations_burst=1000000 --set server.max_connections_per_address=20000 &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "dynchatd did not start" >&2; exit 1; }

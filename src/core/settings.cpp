@@ -4,13 +4,13 @@
 #include <map>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 namespace dynchat {
 namespace {
 
-// One setter per "section.key": unknown keys are an error, so a typo never passes silently.
-using setter = std::function<void(settings&, const toml::node&, const std::string&)>;
+// One rule per "section.key": unknown keys are an error, so a typo never passes silently.
 
 template <class T>
 T need(const toml::node& node, const std::string& key) {
@@ -37,70 +37,102 @@ T need(const toml::node& node, const std::string& key) {
   throw std::runtime_error("config key '" + key + "' has the wrong type or a negative value");
 }
 
+// Sizes and durations a setting may take. Both ends are there so that a typo of a few
+// digits is refused instead of overflowing a deadline or starving every socket.
+struct bounds {
+  double min;
+  double max;
+};
+constexpr double kib = 1024, mib = 1024 * kib, gib = 1024 * mib;
+constexpr double hour = 3600, day = 24 * hour, week = 7 * day;
+
+// How one "section.key" is read from TOML, and the range validate() holds it to.
+struct key_rule {
+  std::function<void(settings&, const toml::node&, const std::string&)> set;
+  std::function<void(const settings&, const std::string&)> check; // empty: any value of its type
+};
+
 template <class T>
-setter field(T settings::*section_member, auto member) {
-  return [=](settings& s, const toml::node& n, const std::string& key) {
-    auto& target = s.*section_member.*member;
-    using value_t = std::remove_reference_t<decltype(target)>;
-    if constexpr (std::is_same_v<value_t, seconds>) target = seconds{need<std::int64_t>(n, key)};
-    else target = need<value_t>(n, key);
-  };
+key_rule field(T settings::*section_member, auto member) {
+  return {[=](settings& s, const toml::node& n, const std::string& key) {
+            auto& target = s.*section_member.*member;
+            using value_t = std::remove_reference_t<decltype(target)>;
+            if constexpr (std::is_same_v<value_t, seconds>) target = seconds{need<std::int64_t>(n, key)};
+            else target = need<value_t>(n, key);
+          },
+          {}};
 }
 
-const std::map<std::string, setter>& setters() {
-  static const std::map<std::string, setter> table = {
+template <class T>
+key_rule field(T settings::*section_member, auto member, bounds range) {
+  auto rule = field(section_member, member);
+  rule.check = [=](const settings& s, const std::string& key) {
+    const auto& target = s.*section_member.*member;
+    using value_t = std::remove_cvref_t<decltype(target)>;
+    double value = 0;
+    if constexpr (std::is_same_v<value_t, seconds>) value = static_cast<double>(target.count());
+    else value = static_cast<double>(target);
+    if (value >= range.min && value <= range.max) return;
+    throw std::runtime_error(fmt::format("config: {} must be {}..{}{}, not {}", key, range.min, range.max,
+                                         std::is_same_v<value_t, seconds> ? " seconds" : "", value));
+  };
+  return rule;
+}
+
+const std::map<std::string, key_rule>& rules() {
+  static const std::map<std::string, key_rule> table = {
     {"server.listen", field(&settings::server, &server_settings::listen)},
-    {"server.io_threads", field(&settings::server, &server_settings::io_threads)},
-    {"server.actor_threads", field(&settings::server, &server_settings::actor_threads)},
+    {"server.io_threads", field(&settings::server, &server_settings::io_threads, {1, 64})},
+    {"server.actor_threads", field(&settings::server, &server_settings::actor_threads, {0, 256})},
     {"server.data_dir", field(&settings::server, &server_settings::data_dir)},
     {"server.admin_token", field(&settings::server, &server_settings::admin_token)},
     {"server.seed_demo", field(&settings::server, &server_settings::seed_demo)},
     {"server.log_level", field(&settings::server, &server_settings::log_level)},
-    {"server.shutdown_timeout", field(&settings::server, &server_settings::shutdown_timeout)},
-    {"server.max_connections", field(&settings::server, &server_settings::max_connections)},
-    {"server.reserved_descriptors", field(&settings::server, &server_settings::reserved_descriptors)},
-    {"server.health_reserve", field(&settings::server, &server_settings::health_reserve)},
-    {"server.max_connections_per_address", field(&settings::server, &server_settings::max_connections_per_address)},
-    {"server.header_timeout", field(&settings::server, &server_settings::header_timeout)},
-    {"server.request_timeout", field(&settings::server, &server_settings::request_timeout)},
-    {"server.max_header_bytes", field(&settings::server, &server_settings::max_header_bytes)},
-    {"server.max_url_bytes", field(&settings::server, &server_settings::max_url_bytes)},
+    {"server.shutdown_timeout", field(&settings::server, &server_settings::shutdown_timeout, {1, hour})},
+    {"server.max_connections", field(&settings::server, &server_settings::max_connections, {2, 1'000'000})},
+    {"server.reserved_descriptors", field(&settings::server, &server_settings::reserved_descriptors, {0, 100'000})},
+    {"server.health_reserve", field(&settings::server, &server_settings::health_reserve, {0, 10'000})},
+    {"server.max_connections_per_address", field(&settings::server, &server_settings::max_connections_per_address, {1, 1'000'000})},
+    {"server.header_timeout", field(&settings::server, &server_settings::header_timeout, {1, hour})},
+    {"server.request_timeout", field(&settings::server, &server_settings::request_timeout, {1, hour})},
+    {"server.max_header_bytes", field(&settings::server, &server_settings::max_header_bytes, {1024, mib})},
+    {"server.max_url_bytes", field(&settings::server, &server_settings::max_url_bytes, {256, 64 * kib})},
     {"server.trusted_proxies", field(&settings::server, &server_settings::trusted_proxies)},
-    {"store.map_size_mb", field(&settings::store, &store_settings::map_size_mb)},
+    {"store.map_size_mb", field(&settings::store, &store_settings::map_size_mb, {16, 1024 * 1024})},
     {"store.group_commit", field(&settings::store, &store_settings::group_commit)},
-    {"store.max_batch_requests", field(&settings::store, &store_settings::max_batch_requests)},
+    {"store.max_batch_requests", field(&settings::store, &store_settings::max_batch_requests, {1, 1'000'000})},
     {"store.durable", field(&settings::store, &store_settings::durable)},
-    {"websocket.max_frame_bytes", field(&settings::websocket, &websocket_settings::max_frame_bytes)},
-    {"websocket.max_fragments", field(&settings::websocket, &websocket_settings::max_fragments)},
-    {"websocket.rate_per_second", field(&settings::websocket, &websocket_settings::rate_per_second)},
-    {"websocket.rate_burst", field(&settings::websocket, &websocket_settings::rate_burst)},
-    {"websocket.flood_strikes", field(&settings::websocket, &websocket_settings::flood_strikes)},
-    {"websocket.max_outbound_frames", field(&settings::websocket, &websocket_settings::max_outbound_frames)},
-    {"websocket.max_outbound_bytes", field(&settings::websocket, &websocket_settings::max_outbound_bytes)},
-    {"websocket.agent_max_outbound_frames", field(&settings::websocket, &websocket_settings::agent_max_outbound_frames)},
-    {"websocket.agent_max_outbound_bytes", field(&settings::websocket, &websocket_settings::agent_max_outbound_bytes)},
-    {"websocket.hello_timeout", field(&settings::websocket, &websocket_settings::hello_timeout)},
-    {"websocket.idle_timeout", field(&settings::websocket, &websocket_settings::idle_timeout)},
-    {"websocket.handshake_timeout", field(&settings::websocket, &websocket_settings::handshake_timeout)},
-    {"websocket.max_connections", field(&settings::websocket, &websocket_settings::max_connections)},
-    {"websocket.max_http_body", field(&settings::websocket, &websocket_settings::max_http_body)},
-    {"chat.visitor_grace", field(&settings::chat, &chat_settings::visitor_grace)},
-    {"chat.offer_timeout", field(&settings::chat, &chat_settings::offer_timeout)},
-    {"chat.max_offer_attempts", field(&settings::chat, &chat_settings::max_offer_attempts)},
-    {"chat.decline_cooldown", field(&settings::chat, &chat_settings::decline_cooldown)},
+    {"websocket.max_frame_bytes", field(&settings::websocket, &websocket_settings::max_frame_bytes, {256, 64 * mib})},
+    {"websocket.max_fragments", field(&settings::websocket, &websocket_settings::max_fragments, {1, 100'000})},
+    {"websocket.rate_per_second", field(&settings::websocket, &websocket_settings::rate_per_second, {0.001, 1e7})},
+    {"websocket.rate_burst", field(&settings::websocket, &websocket_settings::rate_burst, {1, 1e7})},
+    {"websocket.flood_strikes", field(&settings::websocket, &websocket_settings::flood_strikes, {1, 1'000'000})},
+    {"websocket.max_outbound_frames", field(&settings::websocket, &websocket_settings::max_outbound_frames, {8, 10'000'000})},
+    {"websocket.max_outbound_bytes", field(&settings::websocket, &websocket_settings::max_outbound_bytes, {64 * kib, gib})},
+    {"websocket.agent_max_outbound_frames", field(&settings::websocket, &websocket_settings::agent_max_outbound_frames, {8, 10'000'000})},
+    {"websocket.agent_max_outbound_bytes", field(&settings::websocket, &websocket_settings::agent_max_outbound_bytes, {64 * kib, 4 * gib})},
+    {"websocket.hello_timeout", field(&settings::websocket, &websocket_settings::hello_timeout, {1, hour})},
+    {"websocket.idle_timeout", field(&settings::websocket, &websocket_settings::idle_timeout, {1, day})},
+    {"websocket.handshake_timeout", field(&settings::websocket, &websocket_settings::handshake_timeout, {1, hour})},
+    {"websocket.max_connections", field(&settings::websocket, &websocket_settings::max_connections, {1, 1'000'000})},
+    {"websocket.max_http_body", field(&settings::websocket, &websocket_settings::max_http_body, {1024, 256 * mib})},
+    {"chat.visitor_grace", field(&settings::chat, &chat_settings::visitor_grace, {0, week})},
+    {"chat.offer_timeout", field(&settings::chat, &chat_settings::offer_timeout, {1, day})},
+    {"chat.max_offer_attempts", field(&settings::chat, &chat_settings::max_offer_attempts, {1, 1000})},
+    {"chat.decline_cooldown", field(&settings::chat, &chat_settings::decline_cooldown, {0, day})},
     {"chat.away_after_missed", field(&settings::chat, &chat_settings::away_after_missed)},
-    {"chat.chat_idle_timeout", field(&settings::chat, &chat_settings::chat_idle_timeout)},
-    {"chat.default_max_chats", field(&settings::chat, &chat_settings::default_max_chats)},
-    {"chat.max_in_flight", field(&settings::chat, &chat_settings::max_in_flight)},
-    {"chat.max_replay", field(&settings::chat, &chat_settings::max_replay)},
-    {"chat.history_page", field(&settings::chat, &chat_settings::history_page)},
-    {"chat.max_sockets_per_conversation", field(&settings::chat, &chat_settings::max_sockets_per_conversation)},
-    {"chat.max_sockets_per_agent", field(&settings::chat, &chat_settings::max_sockets_per_agent)},
-    {"chat.new_conversations_per_second", field(&settings::chat, &chat_settings::new_conversations_per_second)},
-    {"chat.new_conversations_burst", field(&settings::chat, &chat_settings::new_conversations_burst)},
-    {"limits.max_text_bytes", field(&settings::limits, &protocol::decode_limits::max_text_bytes)},
-    {"limits.max_id_bytes", field(&settings::limits, &protocol::decode_limits::max_id_bytes)},
-    {"limits.max_url_bytes", field(&settings::limits, &protocol::decode_limits::max_url_bytes)},
+    {"chat.chat_idle_timeout", field(&settings::chat, &chat_settings::chat_idle_timeout, {1, week})},
+    {"chat.default_max_chats", field(&settings::chat, &chat_settings::default_max_chats, {1, 10})},
+    {"chat.max_in_flight", field(&settings::chat, &chat_settings::max_in_flight, {1, 1'000'000})},
+    {"chat.max_replay", field(&settings::chat, &chat_settings::max_replay, {1, 10'000'000})},
+    {"chat.history_page", field(&settings::chat, &chat_settings::history_page, {1, protocol::max_history_limit})},
+    {"chat.max_sockets_per_conversation", field(&settings::chat, &chat_settings::max_sockets_per_conversation, {1, 1000})},
+    {"chat.max_sockets_per_agent", field(&settings::chat, &chat_settings::max_sockets_per_agent, {1, 1000})},
+    {"chat.new_conversations_per_second", field(&settings::chat, &chat_settings::new_conversations_per_second, {0.001, 1e7})},
+    {"chat.new_conversations_burst", field(&settings::chat, &chat_settings::new_conversations_burst, {1, 1e7})},
+    {"limits.max_text_bytes", field(&settings::limits, &protocol::decode_limits::max_text_bytes, {1, mib})},
+    {"limits.max_id_bytes", field(&settings::limits, &protocol::decode_limits::max_id_bytes, {8, 1024})},
+    {"limits.max_url_bytes", field(&settings::limits, &protocol::decode_limits::max_url_bytes, {16, 64 * kib})},
   };
   return table;
 }
@@ -115,9 +147,9 @@ settings apply_document(const toml::table& doc, settings base) {
     if (!tbl) throw std::runtime_error("config: '" + std::string{section.str()} + "' must be a [section]");
     for (auto&& [key, value] : *tbl) {
       std::string full = std::string{section.str()} + "." + std::string{key.str()};
-      auto it = setters().find(full);
-      if (it == setters().end()) throw std::runtime_error("config: unknown key '" + full + "'");
-      it->second(base, value, full);
+      auto it = rules().find(full);
+      if (it == rules().end()) throw std::runtime_error("config: unknown key '" + full + "'");
+      it->second.set(base, value, full);
     }
   }
   return base;
@@ -142,48 +174,35 @@ settings load_settings_text(std::string_view toml_text, settings base) {
 }
 
 void validate(const settings& s) {
+  for (const auto& [key, rule] : rules())
+    if (rule.check) rule.check(s, key);
   auto require = [](bool ok, const char* what) {
     if (!ok) throw std::runtime_error(std::string{"config: "} + what);
   };
-  require(s.chat.default_max_chats >= 1 && s.chat.default_max_chats <= 10, "chat.default_max_chats must be 1..10");
-  require(s.websocket.max_frame_bytes >= 256, "websocket.max_frame_bytes must be at least 256");
-  require(s.websocket.rate_per_second > 0 && s.websocket.rate_burst >= 1, "websocket rate must be positive");
-  require(s.websocket.max_outbound_frames >= 8, "websocket.max_outbound_frames must be at least 8");
-  require(s.websocket.agent_max_outbound_frames >= 8, "websocket.agent_max_outbound_frames must be at least 8");
-  require(s.websocket.max_connections >= 1, "websocket.max_connections must be at least 1");
-  require(s.server.io_threads >= 1, "server.io_threads must be at least 1");
-  require(s.chat.max_offer_attempts >= 1, "chat.max_offer_attempts must be at least 1");
-  require(s.chat.offer_timeout.count() >= 1, "chat.offer_timeout must be at least 1 s");
-  require(s.chat.max_in_flight >= 1, "chat.max_in_flight must be at least 1");
-  require(s.store.max_batch_requests >= 1, "store.max_batch_requests must be at least 1");
   const auto& level = s.server.log_level;
   require(level == "trace" || level == "debug" || level == "info" || level == "warn" || level == "error" ||
             level == "critical" || level == "off",
           "server.log_level must be trace, debug, info, warn, error, critical or off");
-  require(s.websocket.max_fragments >= 1, "websocket.max_fragments must be at least 1");
-  require(s.websocket.idle_timeout.count() >= 1, "websocket.idle_timeout must be at least 1 s");
-  require(s.server.header_timeout.count() >= 1, "server.header_timeout must be at least 1 s");
-  require(s.server.request_timeout.count() >= 1, "server.request_timeout must be at least 1 s");
   require(s.server.max_connections > s.server.health_reserve, "server.max_connections must exceed server.health_reserve");
-  require(s.server.max_connections_per_address >= 1, "server.max_connections_per_address must be at least 1");
-  require(s.chat.max_sockets_per_conversation >= 1 && s.chat.max_sockets_per_agent >= 1,
-          "chat.max_sockets_per_conversation and chat.max_sockets_per_agent must be at least 1");
   require(s.websocket.max_connections <= s.server.max_connections,
           "websocket.max_connections must not exceed server.max_connections");
-  require(s.server.max_header_bytes >= 1024, "server.max_header_bytes must be at least 1024");
-  require(s.server.max_url_bytes >= 256, "server.max_url_bytes must be at least 256");
+  require(s.server.max_url_bytes <= s.server.max_header_bytes, "server.max_url_bytes must not exceed server.max_header_bytes");
   // Every message in flight is acked on the socket that sent it: the acks must fit its queue.
   require(s.chat.max_in_flight * 2 <= s.websocket.max_outbound_frames,
           "chat.max_in_flight must be at most half of websocket.max_outbound_frames");
-  require(s.chat.history_page >= 1 && s.chat.history_page <= protocol::max_history_limit,
-          "chat.history_page must be 1..200");
-  require(s.chat.new_conversations_per_second > 0 && s.chat.new_conversations_burst >= 1,
-          "chat.new_conversations_per_second must be positive and chat.new_conversations_burst at least 1");
+  // A visitor's longest message, as a frame (JSON escapes can take six bytes a byte),
+  // must fit a visitor's queue a few times over, or its echo alone drops the socket.
+  const double longest_message_frame = 128 + 6.0 * (s.limits.max_text_bytes + 2 * s.limits.max_id_bytes);
+  require(4 * longest_message_frame <= s.websocket.max_outbound_bytes,
+          "websocket.max_outbound_bytes must hold four of the largest message frames (24 times limits.max_text_bytes)");
+  require(s.websocket.agent_max_outbound_bytes >= s.websocket.max_outbound_bytes &&
+            s.websocket.agent_max_outbound_frames >= s.websocket.max_outbound_frames,
+          "an agent's outbound queue must be at least a visitor's");
 }
 
 std::vector<std::string> setting_keys() {
   std::vector<std::string> out;
-  for (const auto& [key, set] : setters()) out.push_back(key);
+  for (const auto& [key, rule] : rules()) out.push_back(key);
   return out;
 }
 

@@ -115,6 +115,7 @@ private:
   void do_read();
   void arm_deadline(std::chrono::seconds after);
   void on_header(beast::error_code ec, std::size_t);
+  void read_body();
   void on_body(beast::error_code ec, std::size_t);
   void on_failed_read(beast::error_code ec);
   void on_request();

@@ -73,6 +73,20 @@ void http_session::on_header(beast::error_code ec, std::size_t) {
   if (ec) return on_failed_read(ec);
   if (parser_->is_done()) return on_request();
   arm_deadline(core_.cfg.server.request_timeout);
+  // A client that asked (curl does, for bodies over 1 KiB) waits for this before its
+  // body; the size was already checked against the body limit with the headers.
+  if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+    static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    return asio::async_write(stream_, asio::buffer(continue_line.data(), continue_line.size()),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->on_failed_read(ec);
+                              self->read_body();
+                            });
+  }
+  read_body();
+}
+
+void http_session::read_body() {
   http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_body, shared_from_this()));
 }
 

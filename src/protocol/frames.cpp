@@ -1,4 +1,5 @@
 #include "dynchat/protocol/frames.hpp"
+#include "dynchat/protocol/text_rules.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -30,7 +31,7 @@ public:
   // Message text: may span lines, must say something.
   std::string message_text() {
     auto s = text("text", limits_.max_text_bytes, true);
-    if (ok() && std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }))
+    if (ok() && is_blank(s))
       set(error_code::bad_value, "field 'text' must not be empty or blank");
     return s;
   }

@@ -47,6 +47,11 @@ std::string query::text(const std::string& name, const std::vector<std::string>&
   read_.insert(name);
   auto it = values_.find(name);
   if (it == values_.end()) return {};
+  // `?cursor=` is a client bug (an unset variable), not a request for the first page.
+  if (it->second.empty()) {
+    fail("parameter '" + name + "' must not be empty");
+    return {};
+  }
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), it->second) == allowed.end()) {
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;

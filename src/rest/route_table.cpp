@@ -5,16 +5,22 @@
 namespace dynchat::rest {
 namespace {
 
+// "/v1/agents" → {"v1", "agents"}. One trailing "/" names the same resource; an empty
+// segment inside ("/v1//agents") is kept, so such a path matches no route.
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  while (pos < path.size()) {
+  if (path.empty() || path.front() != '/') return {""};
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  std::size_t pos = 1;
+  while (true) {
     auto next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (next > pos) out.push_back(path.substr(pos, next - pos));
+    if (next == std::string_view::npos) {
+      out.push_back(path.substr(pos));
+      return out;
+    }
+    out.push_back(path.substr(pos, next - pos));
     pos = next + 1;
   }
-  return out;
 }
 
 int hex_value(char c) {

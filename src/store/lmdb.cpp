@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include <fcntl.h>
@@ -68,6 +69,23 @@ int lock_folder(const std::filesystem::path& dir) {
   return fd;
 }
 
+// A data.mdb cut short (a full disk, a bad copy) would be mapped past its end, and the
+// first read of a missing page kills the process with SIGBUS. Its meta page says how far
+// the data reaches, so compare before anything reads it.
+std::optional<std::string> truncation_of(MDB_env* env, const std::filesystem::path& dir) {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  if (mdb_env_info(env, &info) != MDB_SUCCESS || mdb_env_stat(env, &stat) != MDB_SUCCESS) return std::nullopt;
+  const auto file = dir / "data.mdb";
+  std::error_code ec;
+  const auto have = std::filesystem::file_size(file, ec);
+  if (ec) return std::nullopt;
+  const auto need = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (have >= need) return std::nullopt;
+  return "the data file " + file.string() + " is truncated: it has " + std::to_string(have) + " bytes, its pages reach " +
+         std::to_string(need) + "; restore the folder from a backup";
+}
+
 } // namespace
 
 std::shared_ptr<database> database::open(const std::filesystem::path& dir, const open_options& opts) {
@@ -87,6 +105,11 @@ std::shared_ptr<database> database::open(const std::filesystem::path& dir, const
     mdb_env_close(db->env_);
     db->env_ = nullptr;
     throw store_error("cannot open the data folder " + dir.string() + ": " + mdb_strerror(rc), rc);
+  }
+  if (auto problem = truncation_of(db->env_, dir)) {
+    mdb_env_close(db->env_);
+    db->env_ = nullptr;
+    throw store_error(*problem, MDB_CORRUPTED);
   }
   MDB_txn* txn = nullptr;
   check(mdb_txn_begin(db->env_, nullptr, 0, &txn), "mdb_txn_begin");

@@ -94,3 +94,33 @@ TEST_CASE("validation enforces the documented ranges", "[core]") {
   s.websocket.max_connections = 0;
   CHECK_THROWS(validate(s));
 }
+
+TEST_CASE("every number has both ends checked: huge durations and zero sizes are refused by name", "[core]") {
+  auto refused = [](const std::string& toml_text) {
+    auto s = load_settings_text(toml_text);
+    try {
+      validate(s);
+    } catch (const std::runtime_error& e) {
+      return std::string{e.what()};
+    }
+    return std::string{"accepted"};
+  };
+  // Found by a hostile operator: these overflowed the millisecond deadlines or starved every socket.
+  CHECK(refused("[chat]\noffer_timeout = 9999999999\n") == "config: chat.offer_timeout must be 1..86400 seconds, not 9999999999");
+  CHECK_THAT(refused("[chat]\nvisitor_grace = 99999999999\n"), Catch::StartsWith("config: chat.visitor_grace must be 0..604800 seconds"));
+  CHECK_THAT(refused("[websocket]\nidle_timeout = 0\n"), Catch::StartsWith("config: websocket.idle_timeout must be 1..86400"));
+  CHECK_THAT(refused("[websocket]\nmax_outbound_bytes = 0\n"), Catch::StartsWith("config: websocket.max_outbound_bytes must be 65536.."));
+  CHECK_THAT(refused("[limits]\nmax_id_bytes = 0\n"), Catch::StartsWith("config: limits.max_id_bytes must be 8..1024"));
+  CHECK_THAT(refused("[limits]\nmax_text_bytes = 0\n"), Catch::StartsWith("config: limits.max_text_bytes must be 1.."));
+  CHECK_THAT(refused("[websocket]\nmax_http_body = 0\n"), Catch::StartsWith("config: websocket.max_http_body must be 1024.."));
+  CHECK_THAT(refused("[websocket]\nmax_frame_bytes = 0\n"), Catch::StartsWith("config: websocket.max_frame_bytes must be 256.."));
+  CHECK_THAT(refused("[websocket]\nrate_per_second = 0\n"), Catch::StartsWith("config: websocket.rate_per_second must be 0.001.."));
+  CHECK_THAT(refused("[store]\nmap_size_mb = 1\n"), Catch::StartsWith("config: store.map_size_mb must be 16.."));
+  // Cross-key rules.
+  CHECK_THAT(refused("[limits]\nmax_text_bytes = 100000\n"), Catch::Contains("websocket.max_outbound_bytes must hold four"));
+  CHECK_THAT(refused("[server]\nmax_url_bytes = 20000\n"), Catch::Contains("server.max_url_bytes must not exceed"));
+  CHECK_THAT(refused("[websocket]\nagent_max_outbound_frames = 100\n"), Catch::Contains("an agent's outbound queue"));
+  // The ends themselves are allowed.
+  CHECK(refused("[chat]\noffer_timeout = 86400\nvisitor_grace = 0\ndecline_cooldown = 0\n") == "accepted");
+  CHECK(refused("[chat]\noffer_timeout = 1\n[websocket]\nmax_outbound_bytes = 1048576\n") == "accepted");
+}

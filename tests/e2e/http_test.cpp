@@ -100,6 +100,8 @@ TEST_CASE("every bad REST parameter gets 400 naming it", "[e2e][http][rest]") {
          {"/v1/conversations?status=bogus", "'status'"},
          {"/v1/conversations?agent_id=nope", "'agent_id'"},
          {"/v1/conversations?cursor=zz", "'cursor'"},
+         {"/v1/conversations?cursor=", "'cursor'"},
+         {"/v1/conversations?status=", "'status'"},
          {"/v1/conversations?limt=5", "'limt'"},
          {"/v1/conversations?limit=5&limit=6", "'limit'"},
          {"/v1/conversations/" + conv + "?after_seq=99", "'after_seq'"},
@@ -128,4 +130,45 @@ TEST_CASE("REST bodies go through the nesting guard and unknown fields are refus
   CHECK_THAT(unknown.body, Catch::Contains("max_chat"));
   auto newline = http_call(server.port(), "POST", "/v1/agents", R"({"name":"A\n[2026] #1 B"})", admin_token);
   CHECK(newline.status == 400);
+  for (const char* blank : {R"({"name":" "})", R"({"name":"\u00a0\u3000"})", R"({"name":"\u200b"})"}) {
+    INFO(blank);
+    auto r = http_call(server.port(), "POST", "/v1/agents", blank, admin_token);
+    CHECK(r.status == 400);
+    CHECK_THAT(r.body, Catch::Contains("not blank"));
+  }
+  CHECK(http_call(server.port(), "GET", "/v1/agents", {}, admin_token).json_body()["agents"].empty());
+}
+
+TEST_CASE("a path with an empty segment names nothing", "[e2e][http][rest]") {
+  daemon_process server;
+  for (const char* loose : {"/v1//agents", "//v1/agents", "/v1/agents//", "/v1//routing"}) {
+    INFO(loose);
+    CHECK(http_call(server.port(), "GET", loose, {}, admin_token).status == 404);
+  }
+  CHECK(http_call(server.port(), "GET", "/v1/agents/", {}, admin_token).status == 200);
+}
+
+TEST_CASE("a client that sends Expect: 100-continue is told to go on, and its body is served", "[e2e][http]") {
+  daemon_process server;
+  const std::string body = R"({"name":"Patient"})";
+  raw_client c;
+  REQUIRE(c.connect(server.port()));
+  REQUIRE(c.send("POST /v1/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin_token +
+                 "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n"));
+  auto go_on = c.read_http(1s); // curl would wait a second, then send anyway
+  REQUIRE(go_on);
+  CHECK(go_on->status == 100);
+  REQUIRE(c.send(body));
+  auto created = c.read_http(3s);
+  REQUIRE(created);
+  CHECK(created->status == 201);
+  CHECK_THAT(created->body, Catch::Contains("Patient"));
+  // A body over the limit is refused at once, without a 100.
+  raw_client big;
+  REQUIRE(big.connect(server.port()));
+  REQUIRE(big.send("POST /v1/agents HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 999999999\r\n\r\n"));
+  auto refused = big.read_http(2s);
+  REQUIRE(refused);
+  CHECK(refused->status == 413);
 }

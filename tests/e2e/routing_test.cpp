@@ -1,6 +1,7 @@
 // Routing as agents and visitors feel it, against a real dynchatd: capacity under an
 // instant accepter, declines, and agents going away.
 #include "helpers.hpp"
+#include "support/raw_client.hpp"
 
 #include <set>
 #include <thread>
@@ -47,6 +48,46 @@ TEST_CASE("an agent who accepts every offer at once never holds more than max_ch
   CHECK(r["order"][0]["active"] == 2);
   CHECK(r["order"][0]["offers"] == 0);
   CHECK(r["queue"] == 28);
+}
+
+TEST_CASE("accept, accept again and decline in one write give one chat and no withdrawal", "[e2e][routing]") {
+  daemon_process server;
+  auto [agent_id, token] = create_agent(server.port(), "Hasty");
+  raw_client agent;
+  REQUIRE(agent.connect(server.port()));
+  REQUIRE(agent.send(upgrade_request("/v1/agent") + client_frame(true, 0x1, json{{"type", "hello"}, {"token", token}}.dump()) +
+                     client_frame(true, 0x1, R"({"type":"status","status":"available"})")));
+  REQUIRE(agent.read_http(3s));
+  auto next_frame = [&](std::chrono::milliseconds timeout) -> std::optional<json> {
+    auto f = agent.read_frame(timeout);
+    if (!f) return std::nullopt;
+    return json::parse(f->payload, nullptr, false);
+  };
+  ws_client visitor;
+  auto conv = visitor_hello(visitor, server.port())["conversation_id"].get<std::string>();
+  bool offered = false;
+  for (auto f = next_frame(3s); f && !offered; f = offered ? std::nullopt : next_frame(3s)) offered = (*f)["type"] == "offer";
+  REQUIRE(offered);
+  // All three reach the agent's actor before the router has answered the first.
+  const auto accept = json{{"type", "accept"}, {"conversation_id", conv}}.dump();
+  const auto decline = json{{"type", "decline"}, {"conversation_id", conv}}.dump();
+  REQUIRE(agent.send(client_frame(true, 0x1, accept) + client_frame(true, 0x1, accept) + client_frame(true, 0x1, decline)));
+  int chats = 0, busy = 0, withdrawn = 0, other_errors = 0;
+  for (auto f = next_frame(1s); f; f = next_frame(1s)) {
+    if ((*f)["type"] == "chat") ++chats;
+    if ((*f)["type"] == "offer_withdrawn") ++withdrawn;
+    if ((*f)["type"] == "error") ((*f)["code"] == "busy" ? busy : other_errors)++;
+  }
+  CHECK(chats == 1);
+  CHECK(withdrawn == 0);
+  CHECK(busy == 2);
+  CHECK(other_errors == 0);
+  CHECK(routing(server.port())["order"][0]["active"] == 1);
+  int joined_notices = 0;
+  for (auto f = visitor.receive(500ms); f; f = visitor.receive(500ms))
+    if ((*f)["type"] == "message" && (*f)["from"] == "system" && (*f)["text"].get<std::string>().find("joined") != std::string::npos)
+      ++joined_notices;
+  CHECK(joined_notices == 1);
 }
 
 TEST_CASE("a decline passes the chat to the next agent at once and leaves the decliner available", "[e2e][routing]") {

@@ -87,6 +87,7 @@ TEST_CASE("server frames have the documented shape", "[protocol]") {
 TEST_CASE("message text must say something, one-line fields refuse control characters", "[protocol]") {
   CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", ""}}) == error_code::bad_value);
   CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", " \n\t "}}) == error_code::bad_value);
+  CHECK(visitor_error({{"type", "say"}, {"client_msg_id", "1"}, {"text", "\u00a0\u3000\u200b"}}) == error_code::bad_value);
   CHECK(visitor_as<visitor_say>({{"type", "say"}, {"client_msg_id", "1"}, {"text", "two\nlines"}}).text == "two\nlines");
   CHECK(visitor_error({{"type", "hello"}, {"page_url", "https://x/\n[2026-12-01 18:25:09Z] #3 A1: forged"}}) ==
         error_code::bad_value);

@@ -35,6 +35,11 @@ TEST_CASE("a known path with another method is 405 with the methods it has, an u
   CHECK(t.match("GET", "/v1/nothing").what == route_match::kind::no_such_path);
   CHECK(t.match("GET", "/v1/agents/a/b").what == route_match::kind::no_such_path);
   CHECK(t.match("GET", "/v1/agents/%zz").what == route_match::kind::no_such_path); // a bad escape matches nothing
+  // An empty segment is not skipped: these name nothing, not /v1/agents or /v1/agents/{id}.
+  for (const char* loose : {"/v1//agents", "//v1/agents", "/v1/agents//", "/v1//agents/x", "v1/agents", ""}) {
+    INFO(loose);
+    CHECK(t.match("GET", loose).what == route_match::kind::no_such_path);
+  }
 }
 
 TEST_CASE("percent-decoding refuses malformed escapes", "[rest]") {
@@ -68,6 +73,9 @@ TEST_CASE("query parameters are checked and named in the error", "[rest]") {
   CHECK_THAT(status.error().value_or(""), Catch::Contains("'status'"));
   query escape{"cursor=%zz"};
   CHECK(escape.error());
+  query empty{"cursor="};
+  empty.text("cursor");
+  CHECK_THAT(empty.error().value_or(""), Catch::Contains("'cursor' must not be empty"));
   query absent{""};
   CHECK(absent.integer("limit", 50, 1, 500) == 50);
   CHECK_FALSE(absent.error());

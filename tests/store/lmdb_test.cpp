@@ -183,3 +183,25 @@ TEST_CASE("the waiting line and open conversations are read back in key order", 
   CHECK(line[2].requested_ms == 300);
   CHECK(load_open_conversations(txn) == std::vector<std::string>{"a", "b"});
 }
+
+TEST_CASE("a truncated data file is refused at open with its name, instead of crashing on a read", "[store]") {
+  temp_dir dir;
+  {
+    auto db = database::open(dir.path, {64ull << 20, true});
+    auto txn = db->write();
+    for (int i = 0; i < 2000; ++i) txn.put(table::meta, "k" + std::to_string(i), std::string(200, 'x'));
+    txn.commit();
+  }
+  const auto file = dir.path / "data.mdb";
+  const auto full = std::filesystem::file_size(file);
+  REQUIRE(full > 100 * 4096);
+  CHECK(database::open(dir.path, {64ull << 20, true})); // whole, it opens
+  std::filesystem::resize_file(file, full / 2);
+  try {
+    database::open(dir.path, {64ull << 20, true});
+    FAIL("a truncated data file was opened");
+  } catch (const store_error& e) {
+    CHECK_THAT(std::string{e.what()}, Catch::Contains(file.string()) && Catch::Contains("truncated") &&
+                                        Catch::Contains("restore"));
+  }
+}
