@@ -95,6 +95,8 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
   self->state.new_conversations = std::make_unique<address_limiter>(ctx.cfg->chat.new_conversations_per_second,
                                                                     ctx.cfg->chat.new_conversations_burst);
   self->state.ctx.directory = caf::actor_cast<caf::actor>(self); // sessions and agents inherit this context
+  // The router is spawned first and finds conversations it restored without a session here.
+  if (ctx.router) self->send(ctx.router, msg::directory_atom::value, self->state.ctx.directory);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (auto it = st.session_ids.find(dm.source); it != st.session_ids.end()) {

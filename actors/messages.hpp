@@ -53,6 +53,7 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 // start-up
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
+using directory_atom = caf::atom_constant<caf::atom("directory")>; // the directory's handle, for the router
 // conversation <-> agent
 using joined_atom = caf::atom_constant<caf::atom("joined")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;

@@ -35,6 +35,7 @@ struct router_state {
   std::unique_ptr<routing::dispatcher> policy;
   std::unordered_map<std::string, agent_contact> agents;
   std::unordered_map<std::string, msg::chat_request> routed; // waiting or offered: who to tell
+  std::set<std::string> confirming; // accepted, the session not yet confirmed: its request is no news
   std::set<std::string> removed; // deleted agents: a late report must not bring one back
   std::string saved_cursor;
   std::int64_t wake_at = 0;      // the cool-down timer armed, 0: none
@@ -154,6 +155,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
   st.policy = std::make_unique<routing::dispatcher>(policy_settings(*ctx.cfg));
   restore(self);
   return {
+    [=](msg::directory_atom, caf::actor directory) { self->state.ctx.directory = std::move(directory); },
     [=](msg::request_atom, msg::chat_request& req) {
       auto& st = self->state;
       const auto id = req.conversation_id;
@@ -163,6 +165,9 @@ caf::behavior router(router_actor* self, actor_context ctx) {
         it->second.visitor = std::move(req.visitor);
         return;
       }
+      // A session made from the store for an accept in progress asks as it starts; the
+      // assign on its way answers it.
+      if (st.confirming.count(id)) return;
       // A session asks only when no agent holds it: an assignment the router still has is stale.
       if (auto holder = st.policy->assigned_to(id)) carry_out(self, st.policy->release(id, *holder, clock_ms(self)));
       const auto requested = req.requested_ms;
@@ -201,7 +206,9 @@ caf::behavior router(router_actor* self, actor_context ctx) {
       // the seat back, and the agent hears its offer is gone.
       const auto& contact = st.agents[agent_id];
       auto promise = self->make_response_promise<caf::actor>();
+      st.confirming.insert(conversation_id);
       auto refused = [=]() mutable {
+        self->state.confirming.erase(conversation_id);
         carry_out(self, self->state.policy->release(conversation_id, agent_id, clock_ms(self)));
         promise.deliver(to_caf_error(protocol::error_code::offer_expired));
       };
@@ -209,8 +216,9 @@ caf::behavior router(router_actor* self, actor_context ctx) {
         self->request(session, caf::infinite, msg::assign_atom::value, handle, agent_id, name)
           .then(
             [=](bool taken) mutable {
-              if (taken) promise.deliver(session);
-              else refused();
+              if (!taken) return refused();
+              self->state.confirming.erase(conversation_id);
+              promise.deliver(session);
             },
             [=](caf::error&) mutable { refused(); });
       };

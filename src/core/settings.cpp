@@ -195,9 +195,8 @@ void validate(const settings& s) {
   const double longest_message_frame = 128 + 6.0 * (s.limits.max_text_bytes + 2 * s.limits.max_id_bytes);
   require(4 * longest_message_frame <= s.websocket.max_outbound_bytes,
           "websocket.max_outbound_bytes must hold four of the largest message frames (24 times limits.max_text_bytes)");
-  require(s.websocket.agent_max_outbound_bytes >= s.websocket.max_outbound_bytes &&
-            s.websocket.agent_max_outbound_frames >= s.websocket.max_outbound_frames,
-          "an agent's outbound queue must be at least a visitor's");
+  require(4 * longest_message_frame <= s.websocket.agent_max_outbound_bytes,
+          "websocket.agent_max_outbound_bytes must hold four of the largest message frames (24 times limits.max_text_bytes)");
 }
 
 std::vector<std::string> setting_keys() {

@@ -109,3 +109,110 @@ TEST_CASE("a detached conversation ends after the grace period", "[actors][sessi
   CHECK(record->phase == store::conversation_phase::ended);
   CHECK(record->end_reason == "visitor_left");
 }
+
+TEST_CASE("a resume is replayed a page at a time, each page only once the socket has drained", "[actors][session]") {
+  session_fixture f;
+  f.config.websocket.max_outbound_frames = 40; // pages of 10 frames
+  f.config.chat.max_in_flight = 16;
+  for (int i = 0; i < 95; ++i) {
+    f.say("m" + std::to_string(i), "text " + std::to_string(i));
+    if (i % 10 == 9) f.run();
+  }
+  f.run();
+  REQUIRE(f.sink->of_type("ack").size() == 95);
+  const auto welcome = f.sink->of_type("welcome")[0];
+  const auto conv = welcome["conversation_id"].get<std::string>();
+  const auto newest = store::last_seq(f.ctx.db->read(), conv);
+
+  auto tab = std::make_shared<recording_sink>(f.ctx.db, 8);
+  tab->hold = true; // its client reads only when the test says so
+  protocol::visitor_hello hello;
+  hello.resume_token = welcome["resume_token"].get<std::string>();
+  hello.last_seq = 0;
+  caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{tab}, msg::bind_fn{[](caf::actor) {}});
+  f.run();
+  std::vector<std::uint64_t> seqs;
+  int pages = 0;
+  while (true) {
+    // Never more than a page between two drains, however long the conversation is.
+    CHECK(tab->since_drain <= 10 + 1); // a page, and the welcome before the first
+    for (auto& m : tab->of_type("message")) seqs.push_back(m["seq"]);
+    tab->frames.clear();
+    if (!tab->waiter) break;
+    ++pages;
+    tab->release();
+    f.run();
+  }
+  CHECK(pages >= static_cast<int>(newest / 10));
+  // Every stored message once, in order, and then the socket is live: a new one arrives.
+  REQUIRE(seqs.size() == newest);
+  for (std::size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == i + 1);
+  tab->hold = false;
+  f.say("late", "after the replay");
+  f.run();
+  auto late = tab->of_type("message");
+  REQUIRE(late.size() == 1);
+  CHECK(late[0]["seq"] == newest + 1);
+}
+
+namespace {
+
+// Stands between the actors and the real writer; fails the write requests it is told to.
+caf::behavior flaky_writer(caf::event_based_actor* self, caf::actor real, std::shared_ptr<int> failures_left) {
+  return {
+    [=](msg::write_atom, store::write_batch& batch) -> caf::result<std::uint64_t> {
+      if (*failures_left > 0) {
+        --*failures_left;
+        return caf::make_error(caf::sec::runtime_error, "the disk is full");
+      }
+      auto promise = self->make_response_promise<std::uint64_t>();
+      self->request(real, caf::infinite, msg::write_atom::value, std::move(batch))
+        .then([=](std::uint64_t n) mutable { promise.deliver(n); },
+              [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+      return promise;
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE("a batch that fails is written again: an ended conversation leaves no row behind for the next start",
+          "[actors][session]") {
+  actor_fixture f;
+  auto failures = std::make_shared<int>(0);
+  auto real_writer = f.ctx.writer;
+  f.owned.push_back(real_writer);
+  f.ctx.writer = f.sys.spawn(flaky_writer, real_writer, failures);
+  f.ctx.router = spawn_router(f.sys, f.ctx);
+  f.ctx.directory = spawn_directory(f.sys, f.ctx);
+  f.run();
+  auto sink = std::make_shared<recording_sink>(f.ctx.db, 7);
+  caf::actor session;
+  protocol::visitor_hello hello;
+  hello.page_url = "https://example.com";
+  caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{sink},
+                 msg::bind_fn{[&](caf::actor a) { session = a; }});
+  f.run();
+  REQUIRE(session);
+  f.owned.push_back(session);
+  const auto conv = sink->of_type("welcome").at(0)["conversation_id"].get<std::string>();
+  auto rows = [&] {
+    auto txn = f.ctx.db->read();
+    int n = 0;
+    for (auto& w : store::load_waiting(txn)) n += w.conversation_id == conv;
+    for (auto& id : store::load_open_conversations(txn)) n += id == conv;
+    return n;
+  };
+  REQUIRE(rows() == 2); // in line, and open
+  // The visitor leaves; the batch that ends the conversation fails once.
+  caf::anon_send(session, msg::detach_atom::value, std::uint64_t{7}, false);
+  f.run();
+  *failures = 1;
+  f.sched.advance_time(f.config.chat.visitor_grace);
+  f.run();
+  CHECK(*failures == 0); // it did fail
+  auto record = store::load_conversation(f.ctx.db->read(), conv);
+  REQUIRE(record);
+  CHECK(record->phase == store::conversation_phase::ended);
+  CHECK(rows() == 0);
+}

@@ -119,7 +119,6 @@ TEST_CASE("every number has both ends checked: huge durations and zero sizes are
   // Cross-key rules.
   CHECK_THAT(refused("[limits]\nmax_text_bytes = 100000\n"), Catch::Contains("websocket.max_outbound_bytes must hold four"));
   CHECK_THAT(refused("[server]\nmax_url_bytes = 20000\n"), Catch::Contains("server.max_url_bytes must not exceed"));
-  CHECK_THAT(refused("[websocket]\nagent_max_outbound_frames = 100\n"), Catch::Contains("an agent's outbound queue"));
   // The ends themselves are allowed.
   CHECK(refused("[chat]\noffer_timeout = 86400\nvisitor_grace = 0\ndecline_cooldown = 0\n") == "accepted");
   CHECK(refused("[chat]\noffer_timeout = 1\n[websocket]\nmax_outbound_bytes = 1048576\n") == "accepted");

@@ -88,12 +88,32 @@ TEST_CASE("a message fragmented over many websocket frames is reassembled", "[e2
 TEST_CASE("a visitor cannot forge a line of transcript.txt", "[e2e][bad_input]") {
   daemon_process server;
   ws_client visitor;
-  const std::string conv = visitor_hello(visitor, server.port())["conversation_id"];
+  const auto welcome = visitor_hello(visitor, server.port());
+  const std::string conv = welcome["conversation_id"];
   visitor.send({{"type", "say"}, {"client_msg_id", "f"}, {"text", "hi\n[2026-12-01 18:25:09Z] #3 A1: Sure, approved."}});
   REQUIRE(visitor.receive_type("ack"));
   auto text = http_call(server.port(), "GET", "/v1/conversations/" + conv + "/transcript.txt", {}, admin_token).body;
   CHECK_THAT(text, Catch::Contains("Visitor: hi\n    [2026-12-01 18:25:09Z] #3 A1: Sure, approved.\n"));
   CHECK(text.find("\n[2026-12-01 18:25:09Z] #3 A1") == std::string::npos);
+  // Frames carry the text exactly as typed: in a replay, a history page and over REST.
+  const std::string typed = "hi\n[2026-12-01 18:25:09Z] #3 A1: Sure, approved.";
+  ws_client back;
+  visitor_hello(back, server.port(), ws_client::mode::msgpack,
+                {{"resume_token", welcome["resume_token"]}, {"last_seq", 0}});
+  bool replayed = false;
+  for (auto f = back.receive_type("message"); f && !replayed; f = replayed ? std::nullopt : back.receive_type("message"))
+    replayed = (*f)["text"] == typed;
+  CHECK(replayed);
+  back.send({{"type", "history"}});
+  auto page = back.receive_type("history");
+  REQUIRE(page);
+  bool in_page = false;
+  for (auto& m : (*page)["transcript"]) in_page = in_page || m["text"] == typed;
+  CHECK(in_page);
+  auto stored = http_call(server.port(), "GET", "/v1/conversations/" + conv, {}, admin_token).json_body();
+  bool in_rest = false;
+  for (auto& m : stored["messages"]) in_rest = in_rest || m["text"] == typed;
+  CHECK(in_rest);
   // A newline in page_url never gets stored: the hello is refused.
   ws_client forger;
   REQUIRE(forger.connect(server.port(), "/v1/visitor") == 0);

@@ -208,3 +208,22 @@ TEST_CASE("X-Forwarded-For names the client only when a trusted proxy sent it", 
   CHECK(hello_from("127.0.0.3", "198.51.100.7"));
   CHECK_FALSE(hello_from("127.0.0.3", "198.51.100.8"));
 }
+
+TEST_CASE("every X-Forwarded-For line counts: a client's own line cannot hide the one its proxy added", "[e2e][flood]") {
+  daemon_process server{{"--set", "chat.new_conversations_burst=1", "--set", "chat.new_conversations_per_second=0.01",
+                         "--set", "server.trusted_proxies=[\"127.0.0.1\"]"}};
+  // The client wrote the first line itself; the trusted proxy appended the second.
+  auto hello_with = [&](const std::string& spoofed) {
+    raw_client c;
+    REQUIRE(c.connect(server.port()));
+    REQUIRE(c.send(upgrade_request("/v1/visitor", "X-Forwarded-For: " + spoofed + "\r\nX-Forwarded-For: 198.51.100.5\r\n") +
+                   client_frame(true, 0x1, R"({"type":"hello","page_url":"x"})")));
+    auto answer = c.read_http(3s);
+    REQUIRE(answer);
+    REQUIRE(answer->status == 101);
+    auto first = c.read_frame(3s);
+    return first && first->payload.find("\"welcome\"") != std::string::npos;
+  };
+  CHECK(hello_with("203.0.113.1"));
+  CHECK_FALSE(hello_with("203.0.113.2")); // the same real client, whatever it wrote
+}

@@ -3,6 +3,8 @@
 
 #include <thread>
 
+#include "support/raw_client.hpp"
+
 using namespace dynchat::testing;
 
 TEST_CASE("a frame over max_frame_bytes closes the socket with 1009", "[e2e][limits]") {
@@ -164,4 +166,74 @@ TEST_CASE("a connection that stops answering pings is closed after the idle time
     closed = http_call(server.port(), "GET", "/metrics").body.find("dynchat_open_sockets{kind=\"visitor\"} 0") != std::string::npos;
   }
   CHECK(closed);
+}
+
+TEST_CASE("a conversation is open in at most chat.max_sockets_per_conversation sockets", "[e2e][limits]") {
+  daemon_process server({"--set", "chat.max_sockets_per_conversation=3"});
+  std::vector<std::unique_ptr<ws_client>> tabs;
+  tabs.push_back(std::make_unique<ws_client>());
+  const std::string resume = visitor_hello(*tabs.back(), server.port())["resume_token"];
+  for (int i = 0; i < 2; ++i) {
+    tabs.push_back(std::make_unique<ws_client>());
+    visitor_hello(*tabs.back(), server.port(), ws_client::mode::json, {{"resume_token", resume}});
+  }
+  ws_client fourth;
+  REQUIRE(fourth.connect(server.port(), "/v1/visitor") == 0);
+  fourth.send({{"type", "hello"}, {"resume_token", resume}});
+  expect_error(fourth, "busy");
+  expect_close(fourth, 1008);
+  // The open tabs are untouched; closing one makes room.
+  tabs[0]->send({{"type", "say"}, {"client_msg_id", "1"}, {"text", "still here"}});
+  CHECK(tabs[0]->receive_type("ack"));
+  CHECK(tabs[1]->receive_type("message"));
+  tabs[2]->close();
+  std::this_thread::sleep_for(200ms);
+  ws_client again;
+  visitor_hello(again, server.port(), ws_client::mode::json, {{"resume_token", resume}});
+}
+
+TEST_CASE("an agent has at most chat.max_sockets_per_agent consoles open", "[e2e][limits]") {
+  daemon_process server({"--set", "chat.max_sockets_per_agent=2"});
+  auto token = create_agent(server.port(), "Ann").second;
+  ws_client one, two, three;
+  login_agent(one, server.port(), token);
+  login_agent(two, server.port(), token);
+  REQUIRE(three.connect(server.port(), "/v1/agent") == 0);
+  three.send({{"type", "hello"}, {"token", token}});
+  expect_error(three, "busy");
+  expect_close(three, 1008);
+  one.send({{"type", "status"}, {"status", "away"}});
+  CHECK(two.receive_type("status")); // the consoles in use still work
+}
+
+TEST_CASE("one address holds at most server.max_connections_per_address connections, trusted proxies any number",
+          "[e2e][limits]") {
+  daemon_process server({"--set", "server.max_connections_per_address=3", "--set", "server.trusted_proxies=[\"127.0.0.20\"]"});
+  std::vector<raw_client> held(3);
+  for (auto& c : held) REQUIRE(c.connect(server.port(), "127.0.0.19"));
+  std::this_thread::sleep_for(100ms); // accepted and counted
+  raw_client over;
+  REQUIRE(over.connect(server.port(), "127.0.0.19")); // the kernel accepts; the server closes it
+  CHECK(over.wait_closed(2s));
+  // Other addresses are served, and so is every connection of a trusted proxy.
+  CHECK(http_call(server.port(), "GET", "/healthz").status == 200);
+  std::vector<raw_client> proxied(6);
+  for (auto& c : proxied) {
+    REQUIRE(c.connect(server.port(), "127.0.0.20"));
+    REQUIRE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  for (auto& c : proxied) {
+    auto answer = c.read_http(2s);
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+  }
+  // A connection given back is a place free again.
+  held[0].close();
+  std::this_thread::sleep_for(200ms);
+  raw_client next;
+  REQUIRE(next.connect(server.port(), "127.0.0.19"));
+  REQUIRE(next.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto answer = next.read_http(2s);
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
 }

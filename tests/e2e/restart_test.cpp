@@ -109,14 +109,18 @@ TEST_CASE("after kill -9 open conversations end on time though nobody comes back
     std::this_thread::sleep_for(300ms);
     server.kill_hard();
   }
-  daemon_process restarted({"--set", "chat.visitor_grace=2"}, dir);
-  // Nobody resumes either conversation; both end by themselves.
+  std::this_thread::sleep_for(2s);
+  // The visitors left about 2.3 s ago: with a 3 s grace counted from then, both end within
+  // a second of the restart; counted from the restart, they would take 3 s.
+  daemon_process restarted({"--set", "chat.visitor_grace=3"}, dir);
+  const auto started = std::chrono::steady_clock::now();
   CHECK(reaches(restarted.port(), live, "ended", 5s));
   CHECK(reaches(restarted.port(), waiting, "ended", 5s));
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
   CHECK(conversation(restarted.port(), live)["end_reason"] == "visitor_left");
-  // Ann's seat is free again: /v1/routing counts no active chat.
+  // Ann's seat is free again: /v1/routing counts no active chat, her console shows none.
   ws_client agent;
-  login_agent(agent, restarted.port(), token);
+  CHECK(login_agent(agent, restarted.port(), token)["conversations"].empty());
   auto r = http_call(restarted.port(), "GET", "/v1/routing", {}, admin_token).json_body();
   CHECK(r["order"][0]["active"] == 0);
   CHECK(r["queue"] == 0);
@@ -137,11 +141,12 @@ TEST_CASE("after kill -9 a silent live chat ends at its idle deadline, counted f
     REQUIRE(visitor.receive_type("message")); // the join notice is durable
     server.kill_hard();
   }
-  std::this_thread::sleep_for(1s);
-  daemon_process restarted({"--set", "chat.chat_idle_timeout=3"}, dir);
+  std::this_thread::sleep_for(3s);
+  daemon_process restarted({"--set", "chat.chat_idle_timeout=5"}, dir);
   ws_client agent;
   login_agent(agent, restarted.port(), token);
-  auto ended = agent.receive_type("ended", 4s); // about 2 s after the restart, not 3
+  // Silent for 3 s before the restart: it ends about 2 s after it, not 5.
+  auto ended = agent.receive_type("ended", 3500ms);
   REQUIRE(ended);
   CHECK((*ended)["reason"] == "inactive");
   std::filesystem::remove_all(dir);
@@ -194,4 +199,31 @@ TEST_CASE("an agent's console catches up: last_seq per chat in hello, the missed
   CHECK((*chat)["conversation_id"] == conv);
   CHECK((*chat)["has_more"] == false);
   CHECK((*chat)["transcript"].back()["seq"] == last_seen + 4);
+}
+
+TEST_CASE("a graceful restart does not count as the visitor leaving: the grace starts again when the server is back",
+          "[e2e][restart]") {
+  const auto dir = fresh_dir("graceful");
+  std::string conv, resume, forgotten;
+  {
+    daemon_process server({"--set", "chat.visitor_grace=3"}, dir);
+    ws_client visitor, other;
+    auto w = visitor_hello(visitor, server.port());
+    conv = w["conversation_id"];
+    resume = w["resume_token"];
+    forgotten = visitor_hello(other, server.port())["conversation_id"];
+    REQUIRE(server.stop() == 0); // SIGTERM: both sockets get 1001 from the server, not from the visitors
+  }
+  std::this_thread::sleep_for(2s);
+  daemon_process restarted({"--set", "chat.visitor_grace=3"}, dir);
+  std::this_thread::sleep_for(2s);
+  // 4 s after the shutdown, past a grace counted from it, but 2 s after the restart.
+  ws_client back;
+  auto again = visitor_hello(back, restarted.port(), ws_client::mode::json, {{"resume_token", resume}});
+  CHECK(again["conversation_id"] == conv);
+  CHECK(again["phase"] != "ended");
+  // The visitor who never comes back still ends, one grace after the restart.
+  CHECK(reaches(restarted.port(), forgotten, "ended", 4s));
+  CHECK(conversation(restarted.port(), conv)["status"] != "ended");
+  std::filesystem::remove_all(dir);
 }
