@@ -6,9 +6,13 @@
 // watchdog bounds it all.
 #include "daemon.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -34,6 +38,29 @@ sigset_t shutdown_signals() {
   return set;
 }
 
+// LMDB maps data.mdb: a page missing from a truncated file (cut at a page boundary, which
+// its size cannot show) faults on first read. Say what it most likely is, then die of it.
+char bus_notice[1024];
+std::size_t bus_notice_size = 0;
+
+extern "C" void on_bus_error(int) {
+  [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, bus_notice, bus_notice_size);
+  // SA_RESETHAND restored the default action: the faulting read runs again and ends the process.
+}
+
+void name_the_data_file_on_sigbus(const std::string& data_dir) {
+  const int n = std::snprintf(bus_notice, sizeof bus_notice,
+                              "dynchatd: SIGBUS reading %s/data.mdb: the file is most likely truncated (or its disk "
+                              "failed); restore the data folder from a backup\n",
+                              data_dir.c_str());
+  bus_notice_size = n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof bus_notice - 1);
+  struct sigaction action {};
+  action.sa_handler = on_bus_error;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGBUS, &action, nullptr);
+}
+
 // Tells the directory, the router and the writer to quit, the writer last: it commits
 // what it holds first. Clears the handles, so a second call does nothing.
 void finish_actors(actor_context& ctx) {
@@ -53,6 +80,7 @@ int run_daemon(const launch_options& opts) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   metrics stats;
+  name_the_data_file_on_sigbus(cfg.server.data_dir);
   auto db = store::database::open(cfg.server.data_dir,
                                   {cfg.store.map_size_mb * 1024 * 1024, cfg.store.durable});
   caf::actor_system_config sys_cfg;

@@ -1,6 +1,7 @@
 #include "dynchat/core/settings.hpp"
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -32,7 +33,12 @@ T need(const toml::node& node, const std::string& key) {
     }
     throw std::runtime_error("config key '" + key + "' must be an array of strings");
   } else {
-    if (auto v = node.value<std::int64_t>(); v && *v >= 0) return static_cast<T>(*v);
+    if (auto v = node.value<std::int64_t>(); v && *v >= 0) {
+      // Checked before narrowing: 4294967297 must not become 1 and pass the range check.
+      if (static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+        throw std::runtime_error("config key '" + key + "' is too large");
+      return static_cast<T>(*v);
+    }
   }
   throw std::runtime_error("config key '" + key + "' has the wrong type or a negative value");
 }
@@ -116,7 +122,7 @@ const std::map<std::string, key_rule>& rules() {
     {"websocket.handshake_timeout", field(&settings::websocket, &websocket_settings::handshake_timeout, {1, hour})},
     {"websocket.max_connections", field(&settings::websocket, &websocket_settings::max_connections, {1, 1'000'000})},
     {"websocket.max_http_body", field(&settings::websocket, &websocket_settings::max_http_body, {1024, 256 * mib})},
-    {"chat.visitor_grace", field(&settings::chat, &chat_settings::visitor_grace, {0, week})},
+    {"chat.visitor_grace", field(&settings::chat, &chat_settings::visitor_grace, {1, week})},
     {"chat.offer_timeout", field(&settings::chat, &chat_settings::offer_timeout, {1, day})},
     {"chat.max_offer_attempts", field(&settings::chat, &chat_settings::max_offer_attempts, {1, 1000})},
     {"chat.decline_cooldown", field(&settings::chat, &chat_settings::decline_cooldown, {0, day})},

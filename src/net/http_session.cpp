@@ -74,8 +74,9 @@ void http_session::on_header(beast::error_code ec, std::size_t) {
   if (parser_->is_done()) return on_request();
   arm_deadline(core_.cfg.server.request_timeout);
   // A client that asked (curl does, for bodies over 1 KiB) waits for this before its
-  // body; the size was already checked against the body limit with the headers.
-  if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+  // body; the size was already checked against the body limit with the headers. (HTTP/1.0
+  // has no 100.) Token and route are checked once the body is in, like any request's.
+  if (parser_->get().version() >= 11 && beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
     static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
     return asio::async_write(stream_, asio::buffer(continue_line.data(), continue_line.size()),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {

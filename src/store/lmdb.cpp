@@ -69,21 +69,21 @@ int lock_folder(const std::filesystem::path& dir) {
   return fd;
 }
 
-// A data.mdb cut short (a full disk, a bad copy) would be mapped past its end, and the
-// first read of a missing page kills the process with SIGBUS. Its meta page says how far
-// the data reaches, so compare before anything reads it.
-std::optional<std::string> truncation_of(MDB_env* env, const std::filesystem::path& dir) {
-  MDB_envinfo info{};
-  MDB_stat stat{};
-  if (mdb_env_info(env, &info) != MDB_SUCCESS || mdb_env_stat(env, &stat) != MDB_SUCCESS) return std::nullopt;
+// A data.mdb cut short (a full disk while copying, a bad restore). LMDB would take an
+// empty one for a new database, silently, and map a partial page past the file's end.
+// (A file cut at a page boundary cannot be told from a healthy one by its size: the meta
+// page's last page number may lie past the end legitimately, on pages freed before they
+// were ever written. The daemon names the file if a read then faults; see SIGBUS there.)
+std::optional<std::string> truncation_of(const std::filesystem::path& dir) {
   const auto file = dir / "data.mdb";
   std::error_code ec;
-  const auto have = std::filesystem::file_size(file, ec);
-  if (ec) return std::nullopt;
-  const auto need = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
-  if (have >= need) return std::nullopt;
-  return "the data file " + file.string() + " is truncated: it has " + std::to_string(have) + " bytes, its pages reach " +
-         std::to_string(need) + "; restore the folder from a backup";
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return std::nullopt; // absent: a new folder
+  const auto page = static_cast<std::uintmax_t>(::sysconf(_SC_PAGESIZE));
+  if (size >= 2 * page && size % page == 0) return std::nullopt;
+  return "the data file " + file.string() + " is truncated: " + std::to_string(size) +
+         " bytes, not a whole number of pages; restore the folder from a backup (or, if it is a new folder that "
+         "never served, delete the file)";
 }
 
 } // namespace
@@ -95,6 +95,7 @@ std::shared_ptr<database> database::open(const std::filesystem::path& dir, const
   std::shared_ptr<database> db{new database};
   db->dir_ = dir;
   db->lock_fd_ = lock_folder(dir);
+  if (auto problem = truncation_of(dir)) throw store_error(*problem, MDB_CORRUPTED);
   check(mdb_env_create(&db->env_), "mdb_env_create");
   check(mdb_env_set_maxdbs(db->env_, static_cast<MDB_dbi>(table::count_)), "mdb_env_set_maxdbs");
   check(mdb_env_set_mapsize(db->env_, opts.map_size_bytes), "mdb_env_set_mapsize");
@@ -105,11 +106,6 @@ std::shared_ptr<database> database::open(const std::filesystem::path& dir, const
     mdb_env_close(db->env_);
     db->env_ = nullptr;
     throw store_error("cannot open the data folder " + dir.string() + ": " + mdb_strerror(rc), rc);
-  }
-  if (auto problem = truncation_of(db->env_, dir)) {
-    mdb_env_close(db->env_);
-    db->env_ = nullptr;
-    throw store_error(*problem, MDB_CORRUPTED);
   }
   MDB_txn* txn = nullptr;
   check(mdb_txn_begin(db->env_, nullptr, 0, &txn), "mdb_txn_begin");

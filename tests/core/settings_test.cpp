@@ -107,7 +107,12 @@ TEST_CASE("every number has both ends checked: huge durations and zero sizes are
   };
   // Found by a hostile operator: these overflowed the millisecond deadlines or starved every socket.
   CHECK(refused("[chat]\noffer_timeout = 9999999999\n") == "config: chat.offer_timeout must be 1..86400 seconds, not 9999999999");
-  CHECK_THAT(refused("[chat]\nvisitor_grace = 99999999999\n"), Catch::StartsWith("config: chat.visitor_grace must be 0..604800 seconds"));
+  CHECK_THAT(refused("[chat]\nvisitor_grace = 99999999999\n"), Catch::StartsWith("config: chat.visitor_grace must be 1..604800 seconds"));
+  // A session with no grace would end before its own welcome.
+  CHECK_THAT(refused("[chat]\nvisitor_grace = 0\n"), Catch::StartsWith("config: chat.visitor_grace must be 1.."));
+  // Past the field's own type: refused, not wrapped around into the range.
+  CHECK_THROWS_WITH(load_settings_text("[server]\nio_threads = 4294967297\n"), Catch::Contains("'server.io_threads' is too large"));
+  CHECK_THROWS_WITH(load_settings_text("[chat]\ndefault_max_chats = 4294967301\n"), Catch::Contains("too large"));
   CHECK_THAT(refused("[websocket]\nidle_timeout = 0\n"), Catch::StartsWith("config: websocket.idle_timeout must be 1..86400"));
   CHECK_THAT(refused("[websocket]\nmax_outbound_bytes = 0\n"), Catch::StartsWith("config: websocket.max_outbound_bytes must be 65536.."));
   CHECK_THAT(refused("[limits]\nmax_id_bytes = 0\n"), Catch::StartsWith("config: limits.max_id_bytes must be 8..1024"));
@@ -120,6 +125,6 @@ TEST_CASE("every number has both ends checked: huge durations and zero sizes are
   CHECK_THAT(refused("[limits]\nmax_text_bytes = 100000\n"), Catch::Contains("websocket.max_outbound_bytes must hold four"));
   CHECK_THAT(refused("[server]\nmax_url_bytes = 20000\n"), Catch::Contains("server.max_url_bytes must not exceed"));
   // The ends themselves are allowed.
-  CHECK(refused("[chat]\noffer_timeout = 86400\nvisitor_grace = 0\ndecline_cooldown = 0\n") == "accepted");
+  CHECK(refused("[chat]\noffer_timeout = 86400\nvisitor_grace = 1\ndecline_cooldown = 0\n") == "accepted");
   CHECK(refused("[chat]\noffer_timeout = 1\n[websocket]\nmax_outbound_bytes = 1048576\n") == "accepted");
 }

@@ -162,3 +162,29 @@ TEST_CASE("dynchatd --version prints the version and an unknown flag points to -
   CHECK_THAT(level.log, Catch::Contains("server.log_level"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a data file cut at a page boundary: the fault names the file and the way out", "[e2e]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("dynchat-truncated-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    dynchat::testing::daemon_process server({}, dir);
+    for (int i = 0; i < 400; ++i)
+      REQUIRE(dynchat::testing::http_call(server.port(), "POST", "/v1/agents",
+                                          R"({"name":")" + std::string(90, 'a') + std::to_string(i) + R"("})",
+                                          dynchat::testing::admin_token)
+                .status == 201);
+    REQUIRE(server.stop() == 0);
+  }
+  const auto file = dir / "data.mdb";
+  const auto pages = std::filesystem::file_size(file) / static_cast<std::uintmax_t>(::sysconf(_SC_PAGESIZE));
+  REQUIRE(pages > 20);
+  // Half of it, at a page boundary: its size looks like any healthy file's.
+  std::filesystem::resize_file(file, pages / 2 * static_cast<std::uintmax_t>(::sysconf(_SC_PAGESIZE)));
+  auto r = run_until_exit({DYNCHATD_PATH, "--listen", "127.0.0.1:0", "--data-dir", dir.string(), "--admin-token", "x",
+                           "--no-seed"},
+                          dir.parent_path() / ("truncated-" + std::to_string(::getpid()) + ".log"), std::chrono::seconds{20});
+  CHECK(r.exited);
+  CHECK(r.status == -1); // killed by the signal, not a clean exit that could be mistaken for success
+  CHECK_THAT(r.log, Catch::Contains("SIGBUS") && Catch::Contains(file.string()) && Catch::Contains("restore"));
+  std::filesystem::remove_all(dir);
+}
