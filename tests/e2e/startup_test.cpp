@@ -63,10 +63,8 @@ exit_result run_until_exit(std::vector<std::string> args, const std::filesystem:
   return r;
 }
 
-} // namespace
-
-TEST_CASE("a listen port already taken: dynchatd says so and exits non-zero, no hang", "[e2e]") {
-  // Hold a port on 127.0.0.1.
+// A listening socket on a free loopback port, so that dynchatd finds the port taken.
+std::pair<int, std::uint16_t> hold_a_loopback_port() {
   const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(holder >= 0);
   sockaddr_in addr{};
@@ -76,7 +74,14 @@ TEST_CASE("a listen port already taken: dynchatd says so and exits non-zero, no 
   REQUIRE(::listen(holder, 1) == 0);
   socklen_t len = sizeof addr;
   ::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len);
-  const auto port = ntohs(addr.sin_port);
+  return {holder, ntohs(addr.sin_port)};
+}
+
+} // namespace
+
+TEST_CASE("a listen port already taken: dynchatd says so and exits non-zero, no hang", "[e2e]") {
+  // Hold a port on 127.0.0.1.
+  const auto [holder, port] = hold_a_loopback_port();
 
   const auto dir = std::filesystem::temp_directory_path() / ("dynchat-startup-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -105,15 +110,8 @@ TEST_CASE("a second dynchatd on a data folder in use refuses to start, naming th
 }
 
 TEST_CASE("a first start that cannot listen seeds nothing, so the next start prints the tokens", "[e2e]") {
-  const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(holder, 1) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len);
-  const auto taken = std::to_string(ntohs(addr.sin_port));
+  const auto [holder, held_port] = hold_a_loopback_port();
+  const auto taken = std::to_string(held_port);
   const auto dir = std::filesystem::temp_directory_path() / ("dynchat-seed-once-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

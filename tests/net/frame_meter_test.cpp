@@ -4,32 +4,13 @@
 #include <vector>
 
 #include "dynchat/net/frame_meter.hpp"
+#include "support/raw_client.hpp"
 
 using namespace dynchat::net;
 using namespace std::chrono_literals;
+using dynchat::testing::client_frame; // masked, as RFC 6455 lays a client frame out
 
 namespace {
-
-// A client frame as RFC 6455 lays it out: masked, with the length in 7, 16 or 64 bits.
-std::string client_frame(bool fin, unsigned opcode, const std::string& payload) {
-  std::string f;
-  f += static_cast<char>((fin ? 0x80 : 0) | opcode);
-  const auto n = payload.size();
-  if (n < 126) {
-    f += static_cast<char>(0x80 | n);
-  } else if (n <= 0xFFFF) {
-    f += static_cast<char>(0x80 | 126);
-    f += static_cast<char>(n >> 8);
-    f += static_cast<char>(n & 0xFF);
-  } else {
-    f += static_cast<char>(0x80 | 127);
-    for (int shift = 56; shift >= 0; shift -= 8) f += static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF);
-  }
-  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
-  f.append(mask, 4);
-  for (std::size_t i = 0; i < n; ++i) f += static_cast<char>(payload[i] ^ mask[i % 4]);
-  return f;
-}
 
 frame_meter::limits generous() { return {1e9, 1e9, 20, 64}; }
 

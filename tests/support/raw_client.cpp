@@ -39,17 +39,21 @@ bool raw_client::send(const std::string& bytes) {
   return true;
 }
 
+raw_client::got raw_client::receive_some(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return got::timeout;
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return got::timeout;
+  char buf[65536];
+  const auto n = ::recv(fd_, buf, sizeof buf, 0);
+  if (n <= 0) return got::closed;
+  in_.append(buf, static_cast<std::size_t>(n));
+  return got::bytes;
+}
+
 bool raw_client::fill(std::size_t need, std::chrono::steady_clock::time_point deadline) {
-  while (in_.size() < need) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char buf[65536];
-    const auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    in_.append(buf, static_cast<std::size_t>(n));
-  }
+  while (in_.size() < need)
+    if (receive_some(deadline) != got::bytes) return false;
   return true;
 }
 
@@ -103,14 +107,9 @@ std::string raw_client::receive(std::chrono::milliseconds timeout) {
 
 bool raw_client::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char buf[65536];
-    const auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return true;
+  for (auto r = receive_some(deadline);; r = receive_some(deadline)) {
+    if (r != got::bytes) return r == got::closed;
+    in_.clear(); // what came before the close is of no interest here
   }
 }
 

@@ -50,6 +50,8 @@ public:
   std::optional<ws_frame> read_frame(std::chrono::milliseconds timeout);
 
 private:
+  enum class got { bytes, closed, timeout };
+  got receive_some(std::chrono::steady_clock::time_point deadline); // appends to in_
   bool fill(std::size_t need, std::chrono::steady_clock::time_point deadline);
   int fd_ = -1;
   std::string in_; // read but not yet consumed
