@@ -2,6 +2,8 @@
 // msgpack's unpack_limit so hostile input cannot make us allocate or recurse deeply.
 #include "dynchat/protocol/codec.hpp"
 
+#include <cmath>
+
 #include <msgpack.hpp>
 
 namespace dynchat::protocol {
@@ -21,7 +23,10 @@ json object_to_json(const msgpack::object& o) {
     case msgpack::type::POSITIVE_INTEGER: return o.via.u64;
     case msgpack::type::NEGATIVE_INTEGER: return o.via.i64;
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return o.via.f64;
+    case msgpack::type::FLOAT64:
+      // Both encodings must carry the same values, and JSON has no NaN or infinity.
+      if (!std::isfinite(o.via.f64)) throw to_json_error{error_code::bad_frame, "NaN and infinite numbers are not accepted"};
+      return o.via.f64;
     case msgpack::type::STR: {
       std::string_view s{o.via.str.ptr, o.via.str.size};
       if (!is_valid_utf8(s)) throw to_json_error{error_code::bad_utf8, "string is not valid UTF-8"};

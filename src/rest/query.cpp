@@ -17,7 +17,9 @@ query::query(std::string_view text) {
     auto name = percent_decode(pair.substr(0, eq));
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!name || !value) {
-      fail("malformed percent-encoding in the query string");
+      // Named, so the client sees which one: by its name when that much decodes.
+      if (name) fail("parameter '" + name->substr(0, 40) + "' has a malformed percent-escape");
+      else fail("malformed percent-escape in the query string at '" + std::string{pair.substr(0, 40)} + "'");
       continue;
     }
     if (!values_.emplace(*name, *value).second) fail("parameter '" + *name + "' is given more than once");

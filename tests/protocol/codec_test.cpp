@@ -121,3 +121,17 @@ TEST_CASE("MessagePack errors are our own words, not the library's", "[protocol]
     CHECK(r.error().message.find("MessagePack") != std::string::npos);
   }
 }
+
+TEST_CASE("MessagePack NaN and infinities are refused: JSON could not carry them (found by the fuzzer)", "[protocol]") {
+  const std::string nan_in_array{"\x91\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00", 10};
+  const std::string inf{"\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00", 9};
+  const std::string float32_inf{"\xca\x7f\x80\x00\x00", 5};
+  for (const auto& bytes : {nan_in_array, inf, float32_inf}) {
+    auto r = parse_msgpack(bytes);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == error_code::bad_frame);
+  }
+  auto finite = parse_msgpack(std::string{"\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00", 9});
+  REQUIRE(finite);
+  CHECK(*finite == 1.5);
+}
