@@ -3,7 +3,8 @@
 #   scripts/fuzz.sh --bursts          build every target, run each one's short fixed-seed CTest burst
 #   scripts/fuzz.sh TARGET SECONDS    fuzz one target (json_frames, msgpack_frames, rest_query,
 #                                     config_toml) for that long; its corpus grows in build-fuzz/
-# A crash leaves the input in build-fuzz/crash-*; add it to tests/fuzz/corpus/TARGET once fixed.
+# A crash leaves the input in build-fuzz/crash-* (a burst's, in build-fuzz/tests/fuzz/); add it to
+# tests/fuzz/corpus/TARGET once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${DYNCHAT_BUILD_JOBS:-$(nproc)}"

@@ -33,7 +33,8 @@ T need(const toml::node& node, const std::string& key) {
     }
     throw std::runtime_error("config key '" + key + "' must be an array of strings");
   } else {
-    if (auto v = node.value<std::int64_t>(); v && *v >= 0) {
+    // Only a TOML integer: converting a float (5e99) to an integer is undefined (found by the fuzzer).
+    if (auto v = node.is_integer() ? node.value<std::int64_t>() : std::nullopt; v && *v >= 0) {
       // Checked before narrowing: 4294967297 must not become 1 and pass the range check.
       if (static_cast<std::uint64_t>(*v) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
         throw std::runtime_error("config key '" + key + "' is too large");

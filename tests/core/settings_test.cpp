@@ -113,6 +113,10 @@ TEST_CASE("every number has both ends checked: huge durations and zero sizes are
   // Past the field's own type: refused, not wrapped around into the range.
   CHECK_THROWS_WITH(load_settings_text("[server]\nio_threads = 4294967297\n"), Catch::Contains("'server.io_threads' is too large"));
   CHECK_THROWS_WITH(load_settings_text("[chat]\ndefault_max_chats = 4294967301\n"), Catch::Contains("too large"));
+  // A float for an integer key is the wrong type, not a number to convert (5e99 overflowed; found by the fuzzer).
+  CHECK_THROWS_WITH(load_settings_text("[server]\nmax_header_bytes = 5e99\n"), Catch::Contains("wrong type"));
+  CHECK_THROWS_WITH(load_settings_text("[chat]\noffer_timeout = 1.5\n"), Catch::Contains("wrong type"));
+  CHECK(load_settings_text("[websocket]\nrate_per_second = 5\n").websocket.rate_per_second == 5); // an integer for a float is fine
   CHECK_THAT(refused("[websocket]\nidle_timeout = 0\n"), Catch::StartsWith("config: websocket.idle_timeout must be 1..86400"));
   CHECK_THAT(refused("[websocket]\nmax_outbound_bytes = 0\n"), Catch::StartsWith("config: websocket.max_outbound_bytes must be 65536.."));
   CHECK_THAT(refused("[limits]\nmax_id_bytes = 0\n"), Catch::StartsWith("config: limits.max_id_bytes must be 8..1024"));
