@@ -54,7 +54,7 @@ struct schedule_fixture : actor_fixture {
                             static_cast<std::uint32_t>(1 + i), i};
       txn.put(store::table::agents, a.id, store::encode(a));
       txn.put(store::table::agent_tokens, a.token_hash, a.id);
-      agents.push_back({a.id, a.max_chats, std::make_shared<recording_sink>(ctx.db, next_conn++), nullptr});
+      agents.push_back({a.id, a.max_chats, std::make_shared<recording_sink>(ctx.db, next_conn++), nullptr, 0, {}, {}});
     }
     txn.commit();
     ctx.router = spawn_router(sys, ctx);
