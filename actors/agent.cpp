@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "dynchat/protocol/server_frames.hpp"
 #include "actors/replay.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/store/tables.hpp"
@@ -63,7 +64,7 @@ std::int64_t clock_ms(agent_actor* self) {
 page_budget budget(agent_actor* self) { return replay_budget(*self->state.ctx.cfg, net::endpoint::agent); }
 
 json visitor_json(const msg::visitor_summary& v) {
-  return json{{"visitor_id", v.visitor_id}, {"page_url", v.page_url}, {"referrer", v.referrer}, {"email", v.email}};
+  return protocol::visitor_card_json({v.visitor_id, v.page_url, v.referrer, v.email});
 }
 
 agent_socket* socket_of(agent_actor* self, std::uint64_t conn) {
@@ -139,13 +140,13 @@ void fall_behind(agent_actor* self, agent_socket& s, const std::string& conversa
 
 json welcome_frame(agent_actor* self) {
   auto& st = self->state;
-  json conversations = json::array();
+  protocol::agent_welcome w{st.record.id, st.record.name, st.status, st.record.max_chats, {}};
   auto txn = st.ctx.db->read();
-  for (auto& [id, chat] : st.chats)
-    conversations.push_back(
-      json{{"conversation_id", id}, {"visitor", visitor_json(chat.visitor)}, {"last_seq", store::last_seq(txn, id)}});
-  return json{{"type", "welcome"},       {"agent_id", st.record.id},       {"name", st.record.name},
-              {"status", st.status},     {"max_chats", st.record.max_chats}, {"conversations", std::move(conversations)}};
+  for (auto& [id, chat] : st.chats) {
+    const auto& v = chat.visitor;
+    w.conversations.push_back({id, {v.visitor_id, v.page_url, v.referrer, v.email}, store::last_seq(txn, id)});
+  }
+  return protocol::make_agent_welcome(w);
 }
 
 // A new socket: welcome, the pending offers, then each chat either replayed from where
@@ -245,7 +246,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     },
     [=](msg::status_atom, std::string status) {
       self->state.status = status;
-      broadcast(self, json{{"type", "status"}, {"status", status}});
+      broadcast(self, protocol::make_status(status));
       report(self);
     },
     // ---- from the router ----
@@ -256,7 +257,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     },
     [=](msg::withdraw_atom, std::string conversation_id, std::string reason) {
       if (self->state.offers.erase(conversation_id))
-        broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id}, {"reason", reason}});
+        broadcast(self, protocol::make_offer_withdrawn(conversation_id, reason));
     },
     // ---- from the agent's sockets ----
     [=](msg::accept_atom, std::uint64_t conn, std::string conversation_id) {
@@ -287,8 +288,8 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
                                                        : "the offer is no longer open");
             // A withdrawal from the router may have told every tab already.
             if (self->state.offers.erase(conversation_id))
-              broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id},
-                                   {"reason", code == error_code::at_capacity ? "at_capacity" : "expired"}});
+              broadcast(self, protocol::make_offer_withdrawn(
+                                conversation_id, code == error_code::at_capacity ? "at_capacity" : "expired"));
           });
     },
     [=](msg::decline_atom, std::uint64_t conn, std::string conversation_id) {
@@ -304,7 +305,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
       }
       st.offers.erase(offer);
       // Every tab stops showing it.
-      broadcast(self, json{{"type", "offer_withdrawn"}, {"conversation_id", conversation_id}, {"reason", "declined"}});
+      broadcast(self, protocol::make_offer_withdrawn(conversation_id, "declined"));
       self->send(st.ctx.router, msg::decline_atom::value, conversation_id, st.record.id);
     },
     [=](msg::say_atom, std::uint64_t conn, protocol::agent_say& say) {
@@ -386,7 +387,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
       auto& st = self->state;
       st.chats.erase(conversation_id);
       for (auto& s : st.sockets) s.cursors.erase(conversation_id);
-      broadcast(self, json{{"type", "ended"}, {"conversation_id", conversation_id}, {"reason", reason}});
+      broadcast(self, protocol::make_ended(conversation_id, reason));
       report(self);
     },
     // ---- from the REST API ----

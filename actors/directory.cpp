@@ -7,6 +7,7 @@
 
 #include "actors/agent.hpp"
 #include "actors/messages.hpp"
+#include "dynchat/store/writes.hpp"
 #include "actors/visitor_session.hpp"
 #include "dynchat/core/address_limiter.hpp"
 #include "dynchat/core/ids.hpp"
@@ -81,11 +82,8 @@ caf::actor new_conversation(directory_actor* self, const protocol::visitor_hello
   session_seed seed{std::move(conv), 0, true, new_secret(16), {}};
   // The token itself is never stored: only its hash, to find the conversation again.
   // Both go into the session's first batch, whose commit precedes the welcome.
-  seed.initial_ops = {
-    {store::table::resume_tokens, sha256_hex(seed.fresh_token), seed.conv.id, false},
-    {store::table::visitors, seed.conv.visitor_id,
-     store::encode(store::visitor_record{seed.conv.visitor_id, now, hello.email, seed.conv.id}), false},
-  };
+  store::writes::put_conversation_keys(seed.initial_ops, seed.conv.id, sha256_hex(seed.fresh_token),
+                                       store::visitor_record{seed.conv.visitor_id, now, hello.email, seed.conv.id});
   auto id = seed.conv.id;
   return track_session(self, id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
 }
@@ -159,7 +157,7 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
           if (c && (c->phase == store::conversation_phase::waiting || c->phase == store::conversation_phase::live))
             open.push_back(id);
           else
-            stale.push_back({store::table::open_conversations, id, {}, true});
+            store::writes::set_open(stale, id, false);
         }
       }
       if (!stale.empty())

@@ -65,6 +65,8 @@ using drained_atom = caf::atom_constant<caf::atom("drained")>; // a socket's que
 // timers
 using grace_atom = caf::atom_constant<caf::atom("grace")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using flow_timer_atom = caf::atom_constant<caf::atom("flowtimer")>; // a timer the conversation's flow set
+using paced_atom = caf::atom_constant<caf::atom("paced")>;          // outputs held back by a typing delay
 // REST
 using rest_atom = caf::atom_constant<caf::atom("rest")>;
 

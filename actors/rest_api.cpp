@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "dynchat/store/writes.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/protocol/text_rules.hpp"
 #include "dynchat/rest/query.hpp"
@@ -145,8 +146,8 @@ void create_agent(rest_actor* self, const std::string& body, reply_fn reply) {
   a.created_ms = now_ms();
   const std::string token = new_secret(32);
   a.token_hash = sha256_hex(token);
-  store::write_batch batch{{store::table::agents, a.id, store::encode(a), false},
-                           {store::table::agent_tokens, a.token_hash, a.id, false}};
+  store::write_batch batch;
+  store::writes::put_agent(batch, a);
   write_then(self, std::move(batch), [=] {
     self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
     auto j = agent_json(a);
@@ -169,14 +170,18 @@ void agent_item(rest_actor* self, const std::string& method, const std::string& 
     auto parsed = parse_body(body, reply);
     if (!parsed) return;
     if (auto err = apply_agent_fields(*parsed, a, false); !err.empty()) return reply(error_response(400, "bad_value", err));
-    write_then(self, {{store::table::agents, a.id, store::encode(a), false}}, [=] {
+    store::write_batch batch;
+    store::writes::update_agent(batch, a);
+    write_then(self, std::move(batch), [=] {
       self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
       reply(json_response(200, agent_json(a)));
     }, reply);
     return;
   }
   if (method == "DELETE") {
-    write_then(self, {{store::table::agents, a.id, {}, true}, {store::table::agent_tokens, a.token_hash, {}, true}}, [=] {
+    store::write_batch batch;
+    store::writes::erase_agent(batch, a);
+    write_then(self, std::move(batch), [=] {
       spdlog::info("agent {} ({}) deleted over REST", a.id, rest::one_line(a.name));
       self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
       reply(net::http_response{204, "application/json", {}, {}});

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "dynchat/store/writes.hpp"
 #include "dynchat/routing/dispatcher.hpp"
 #include "dynchat/store/tables.hpp"
 
@@ -60,7 +61,8 @@ void save_cursor(router_actor* self) {
   auto& st = self->state;
   if (st.policy->cursor() == st.saved_cursor) return;
   st.saved_cursor = st.policy->cursor();
-  store::write_batch batch{{store::table::meta, cursor_key, st.saved_cursor, false}};
+  store::write_batch batch;
+  store::writes::put_meta(batch, cursor_key, st.saved_cursor);
   self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
     .then([](std::uint64_t) {}, [](caf::error&) { spdlog::warn("router: could not persist the round-robin cursor"); });
 }
@@ -125,7 +127,7 @@ void restore(router_actor* self) {
       for (auto& conv : store::load_agent_chats(txn, a.id)) {
         auto c = store::load_conversation(txn, conv);
         if (c && c->phase == store::conversation_phase::live && c->agent_id == a.id) st.policy->restore_chat(conv, a.id);
-        else stale.push_back({store::table::agent_chats, store::agent_chat_key(a.id, conv), {}, true});
+        else store::writes::set_agent_chat(stale, a.id, conv, false);
       }
     }
     st.saved_cursor = store::load_meta(txn, cursor_key).value_or("");
@@ -133,7 +135,7 @@ void restore(router_actor* self) {
     for (auto& w : store::load_waiting(txn)) {
       auto c = store::load_conversation(txn, w.conversation_id);
       if (!c || c->phase != store::conversation_phase::waiting || c->requested_ms != w.requested_ms) {
-        stale.push_back({store::table::waiting, store::waiting_key(w.requested_ms, w.conversation_id), {}, true});
+        store::writes::set_waiting(stale, w.requested_ms, w.conversation_id, false);
         continue;
       }
       st.policy->restore_waiting(c->id, w.requested_ms);

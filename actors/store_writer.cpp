@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "dynchat/store/writes.hpp"
 
 namespace dynchat {
 namespace {
@@ -41,11 +42,7 @@ void commit_some(writer_actor* self, const actor_context& ctx) {
   caf::error failure;
   try {
     auto txn = ctx.db->write();
-    for (std::size_t i = 0; i < n; ++i)
-      for (const auto& op : st.pending[i].batch) {
-        if (op.erase) txn.erase(op.target, op.key);
-        else txn.put(op.target, op.key, op.value);
-      }
+    for (std::size_t i = 0; i < n; ++i) store::writes::apply(txn, st.pending[i].batch);
     txn.commit();
   } catch (const store::store_error& e) {
     spdlog::error("store: commit of {} write requests failed: {}", n, e.what());

@@ -1,17 +1,19 @@
 // Data flow of one conversation:
 //
-//   socket frame ──► enqueue(outgoing) ──► flush(): one write batch per conversation
-//                                            │  (seqs assigned here, so a failed batch
-//                                            │   leaves no gap: its seqs are reused)
-//   store writer commit ◄────────────────────┘
+//   socket frame ──► log.append ──► flush(): the durable log forms one write batch
+//                                     │  (seqs assigned there, so a failed batch
+//                                     │   leaves no gap: its seqs are reused)
+//   store writer commit ◄─────────────┘
 //        │
-//        └──► on_committed(): ack the senders, send `message` to the visitor's other
+//        └──► on_batch_done(): ack the senders, send `message` to the visitor's other
 //             sockets and to the agent, then run the callbacks queued with the batch.
 //
-// Only one batch per conversation is in flight; what arrives meanwhile forms the next.
+// What the conversation does next is the engine's: every event becomes an engine input,
+// and this actor carries out the outputs (messages, hand-over, end, errors) in order.
 #include "actors/visitor_session.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include <caf/all.hpp>
 #include <fmt/format.h>
@@ -19,22 +21,18 @@
 
 #include "actors/messages.hpp"
 #include "actors/replay.hpp"
+#include "dynchat/conversation/durable_log.hpp"
 #include "dynchat/core/ids.hpp"
-#include "dynchat/flow/flow.hpp"
+#include "dynchat/engine/step.hpp"
+#include "dynchat/protocol/server_frames.hpp"
 #include "dynchat/store/tables.hpp"
+#include "dynchat/store/writes.hpp"
 
 namespace dynchat {
 namespace {
 
 using protocol::error_code;
 using store::conversation_phase;
-
-struct waiter {
-  net::sink_ptr sink;                                  // a visitor socket, or
-  caf::typed_response_promise<std::uint64_t> promise;  // an agent's request
-  bool has_promise = false;
-  protocol::client_msg_id id;                          // as this sender wrote it, for its ack
-};
 
 // One of the visitor's sockets (several tabs may be open) and what it has been sent.
 struct visitor_socket {
@@ -43,33 +41,17 @@ struct visitor_socket {
   bool awaiting_drain = false; // a replay page is out; the next waits for the queue
 };
 
-struct outgoing {
-  store::message_record rec;
-  std::string sender;              // visitor | agent: the dedup namespace; empty: no dedup
-  std::vector<waiter> waiters;
-  std::uint64_t origin_conn = 0;   // the socket it came from (visitor's or agent's): no echo there
-  std::uint64_t seq = 0;           // assigned when its batch forms
-};
-
-using commit_callback = std::function<void(bool ok)>;
-
 struct visitor_session_state {
   actor_context ctx;
   store::conversation_record conv;
-  std::uint64_t committed_seq = 0;
+  std::unique_ptr<conversation::durable_log> log;
+  engine::cursor cursor;
   std::string fresh_token;
   std::vector<visitor_socket> sockets;
   caf::actor agent;
   std::string agent_name;
-  std::unique_ptr<flow::conversation_flow> flow;
-  std::vector<outgoing> queued;
-  std::vector<outgoing> writing;
-  std::vector<store::write_op> queued_ops;
-  std::vector<store::write_op> writing_ops; // the index rows of the batch in flight: retried if it fails
-  std::vector<commit_callback> queued_callbacks;
-  std::vector<commit_callback> writing_callbacks;
-  bool conv_dirty = false;
-  bool write_in_flight = false;
+  std::deque<engine::output> paced;  // outputs waiting out a typing delay
+  std::uint64_t paced_gen = 0;
   bool quitting = false;
   std::uint64_t grace_gen = 0;
   std::uint64_t idle_gen = 0;
@@ -117,36 +99,24 @@ void pump(session_actor* self, std::uint64_t conn) {
   s->sink->when_drained([me = caf::actor_cast<caf::actor>(self), conn] { caf::anon_send(me, msg::drained_atom::value, conn); });
 }
 
-std::size_t in_flight(const visitor_session_state& st) { return st.queued.size() + st.writing.size(); }
-
 void flush(session_actor* self);
 
 void maybe_quit(session_actor* self) {
-  auto& st = self->state;
-  if (st.quitting && !st.write_in_flight && st.queued.empty() && st.queued_callbacks.empty()) self->quit();
+  if (self->state.quitting && self->state.log->idle()) self->quit();
 }
 
 void on_batch_done(session_actor* self, bool ok) {
   auto& st = self->state;
-  auto writing = std::move(st.writing);
-  auto callbacks = std::move(st.writing_callbacks);
-  st.writing.clear();
-  st.writing_callbacks.clear();
-  st.write_in_flight = false;
-  for (auto& m : writing) {
+  auto done = st.log->settle(ok);
+  for (auto& m : done.messages) {
     if (!ok) {
-      for (auto& w : m.waiters) {
-        if (w.has_promise) w.promise.deliver(to_caf_error(error_code::store_failed));
-        else send_error(self, w.sink, error_code::store_failed, "the message could not be stored; send it again", w.id);
-      }
+      for (auto& ack : m.acks) ack(std::nullopt);
       continue;
     }
-    st.committed_seq = m.seq;
     st.ctx.stats->messages_stored++;
-    for (auto& w : m.waiters) {
+    for (auto& ack : m.acks) {
       st.ctx.stats->acks_sent++;
-      if (w.has_promise) w.promise.deliver(m.seq);
-      else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, w.id, m.seq));
+      ack(m.seq);
     }
     const protocol::outbound_frame frame =
       protocol::outbound_frame::message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name});
@@ -161,56 +131,17 @@ void on_batch_done(session_actor* self, bool ok) {
     }
     if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
-  if (!ok) {
-    // The record and its index rows go again with the next batch, ahead of what came since.
-    st.conv_dirty = true;
-    st.queued_ops.insert(st.queued_ops.begin(), std::make_move_iterator(st.writing_ops.begin()),
-                         std::make_move_iterator(st.writing_ops.end()));
-  }
-  st.writing_ops.clear();
-  for (auto& cb : callbacks) cb(ok);
+  for (auto& cb : done.callbacks) cb(ok);
   flush(self);
   maybe_quit(self);
 }
 
 void flush(session_actor* self) {
   auto& st = self->state;
-  if (st.write_in_flight) return;
-  if (st.queued.empty() && !st.conv_dirty && st.queued_ops.empty()) {
-    // Nothing to write: callbacks waiting for "everything so far is durable" can run.
-    auto callbacks = std::move(st.queued_callbacks);
-    st.queued_callbacks.clear();
-    for (auto& cb : callbacks) cb(true);
-    return;
-  }
-  store::write_batch batch;
-  std::uint64_t seq = st.committed_seq;
-  // Without group commit (the benchmark's baseline) each message is its own transaction.
-  const std::size_t take = st.ctx.cfg->store.group_commit ? st.queued.size() : std::min<std::size_t>(1, st.queued.size());
-  for (std::size_t i = 0; i < take; ++i) {
-    auto& m = st.queued[i];
-    m.seq = ++seq;
-    batch.push_back({store::table::messages, store::message_key(st.conv.id, m.seq), store::encode(m.rec), false});
-    if (!m.sender.empty() && !m.rec.client_msg_id.empty())
-      batch.push_back({store::table::client_ids, store::client_id_key(st.conv.id, m.sender, m.rec.client_msg_id),
-                       store::be64(m.seq), false});
-  }
-  if (st.conv_dirty) {
-    st.conv.updated_ms = now_ms();
-    batch.push_back({store::table::conversations, st.conv.id, store::encode(st.conv), false});
-    st.conv_dirty = false;
-  }
-  batch.insert(batch.end(), st.queued_ops.begin(), st.queued_ops.end());
-  st.writing_ops = std::move(st.queued_ops);
-  st.queued_ops.clear();
-  st.writing.assign(std::make_move_iterator(st.queued.begin()), std::make_move_iterator(st.queued.begin() + take));
-  st.queued.erase(st.queued.begin(), st.queued.begin() + take);
-  if (st.queued.empty()) { // callbacks wait for everything queued before them
-    st.writing_callbacks = std::move(st.queued_callbacks);
-    st.queued_callbacks.clear();
-  }
-  st.write_in_flight = true;
-  self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
+  auto next = st.log->next(st.conv, now_ms());
+  for (auto& cb : next.ready) cb(true);
+  if (!next.batch) return;
+  self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(*next.batch))
     .then([=](std::uint64_t) { on_batch_done(self, true); },
           [=](caf::error& err) {
             spdlog::warn("conversation {}: write failed: {}", self->state.conv.id, to_string(err));
@@ -218,42 +149,49 @@ void flush(session_actor* self) {
           });
 }
 
-void after_commit(session_actor* self, commit_callback cb) {
-  self->state.queued_callbacks.push_back(std::move(cb));
-}
+void after_commit(session_actor* self, conversation::commit_fn cb) { self->state.log->after_commit(std::move(cb)); }
 
-void enqueue(session_actor* self, outgoing m) {
-  self->state.queued.push_back(std::move(m));
+void mark_dirty(session_actor* self) { self->state.log->mark_record_dirty(); }
+
+// The sender's ack: a frame on its socket, or the agent's response.
+conversation::ack_fn socket_ack(session_actor* self, net::sink_ptr sink, protocol::client_msg_id id) {
+  return [self, sink = std::move(sink), id = std::move(id)](std::optional<std::uint64_t> seq) {
+    if (!sink) return;
+    if (seq) sink->send(protocol::outbound_frame::ack(self->state.conv.id, id, *seq));
+    else send_error(self, sink, error_code::store_failed, "the message could not be stored; send it again", id);
+  };
+}
+conversation::ack_fn promise_ack(caf::typed_response_promise<std::uint64_t> promise) {
+  return [promise](std::optional<std::uint64_t> seq) mutable {
+    if (seq) promise.deliver(*seq);
+    else promise.deliver(to_caf_error(error_code::store_failed));
+  };
 }
 
 // agent_name: set on notices about an agent, so clients can tell who joined.
-void enqueue_system(session_actor* self, std::string text, std::string agent_name = {}) {
+void enqueue_line(session_actor* self, std::string from, std::string text, std::string agent_name = {}) {
   store::message_record rec;
-  rec.from = "system";
+  rec.from = std::move(from);
   rec.text = std::move(text);
   rec.agent_name = std::move(agent_name);
   rec.ts_ms = now_ms();
-  enqueue(self, outgoing{std::move(rec), {}, {}, 0, 0});
+  self->state.log->append({std::move(rec), {}, {}, 0, 0});
 }
 
 // A repeated client_msg_id: attach to the in-flight copy or answer from the store.
-bool absorb_duplicate(session_actor* self, const std::string& sender, waiter w) {
+bool absorb_duplicate(session_actor* self, const std::string& sender, const std::string& client_msg_id,
+                      conversation::ack_fn ack) {
   auto& st = self->state;
-  const auto& client_msg_id = w.id.text;
-  for (auto* list : {&st.writing, &st.queued})
-    for (auto& m : *list)
-      if (m.sender == sender && m.rec.client_msg_id == client_msg_id) {
-        m.waiters.push_back(std::move(w));
-        st.ctx.stats->duplicate_messages++;
-        return true;
-      }
+  if (st.log->attach_duplicate(sender, client_msg_id, ack)) {
+    st.ctx.stats->duplicate_messages++;
+    return true;
+  }
   auto txn = st.ctx.db->read();
   auto seq = store::find_client_msg(txn, st.conv.id, sender, client_msg_id);
   if (!seq) return false;
   st.ctx.stats->duplicate_messages++;
   st.ctx.stats->acks_sent++;
-  if (w.has_promise) w.promise.deliver(*seq);
-  else if (w.sink) w.sink->send(protocol::outbound_frame::ack(st.conv.id, w.id, *seq));
+  ack(*seq);
   return true;
 }
 
@@ -274,12 +212,11 @@ void send_request(session_actor* self) {
 // The rows that let a restart find this conversation again: `open_conversations` while
 // it waits or is live, `waiting` (in request order) while it waits.
 void set_open(session_actor* self, bool open) {
-  auto& st = self->state;
-  st.queued_ops.push_back({store::table::open_conversations, st.conv.id, {}, !open});
+  store::writes::set_open(self->state.log->rows(), self->state.conv.id, open);
 }
 void set_waiting(session_actor* self, bool waiting) {
   auto& st = self->state;
-  st.queued_ops.push_back({store::table::waiting, store::waiting_key(st.conv.requested_ms, st.conv.id), {}, !waiting});
+  store::writes::set_waiting(st.log->rows(), st.conv.requested_ms, st.conv.id, waiting);
 }
 
 void request_agent(session_actor* self) {
@@ -289,18 +226,85 @@ void request_agent(session_actor* self) {
   st.conv.requested_ms = now_ms();
   st.conv.end_reason.clear();
   st.conv.queue_notice = 0;
-  st.conv_dirty = true;
+  mark_dirty(self);
   set_open(self, true);
   set_waiting(self, true);
   send_request(self);
 }
 
-std::string end_text(const std::string& reason, const std::string& agent_name) {
-  if (reason == "agent_ended") return fmt::format("{} ended the chat.", agent_name.empty() ? "The agent" : agent_name);
-  if (reason == "inactive") return "The chat ended because nobody wrote for a while.";
-  if (reason == "visitor_left") return "The visitor left the chat.";
-  if (reason == "agent_removed") return "The agent is no longer available; the chat has ended.";
-  return "The chat has ended.";
+void end_chat(session_actor* self, const std::string& reason);
+
+// ---- the engine ----
+
+// Sets off the flow's timers the cursor did not have before (on the actor clock).
+void arm_timers(session_actor* self, const std::vector<engine::pending_timer>& before) {
+  for (const auto& t : self->state.cursor.timers) {
+    if (std::find(before.begin(), before.end(), t) != before.end()) continue;
+    const auto wait = std::max<std::int64_t>(0, t.due_ms - now_ms());
+    self->delayed_send(self, std::chrono::milliseconds{wait}, msg::flow_timer_atom::value, t.name, t.due_ms);
+  }
+}
+
+void carry_out(session_actor* self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
+               const protocol::client_msg_id& id);
+
+// Feeds one input to the engine and carries out what it answers. `sender` and `id`
+// are who gets an error when the engine refuses the input.
+void feed(session_actor* self, const engine::input& input, const net::sink_ptr& sender = nullptr,
+          const protocol::client_msg_id& id = {}) {
+  auto& st = self->state;
+  const engine::context context{nullptr, engine::agent_availability::unknown, now_ms()};
+  auto result = engine::step(st.cursor, input, context);
+  if (!(result.cursor == st.cursor)) {
+    auto before = std::move(st.cursor.timers);
+    st.cursor = std::move(result.cursor);
+    st.conv.flow_cursor = engine::encode(st.cursor);
+    mark_dirty(self);
+    arm_timers(self, before);
+  }
+  carry_out(self, {std::make_move_iterator(result.outputs.begin()), std::make_move_iterator(result.outputs.end())},
+            sender, id);
+}
+
+struct output_interpreter {
+  session_actor* self;
+  const net::sink_ptr& sender;
+  const protocol::client_msg_id& id;
+
+  void operator()(const engine::out::bot_message& m) { enqueue_line(self, "bot", m.text); }
+  void operator()(const engine::out::notice& n) { enqueue_line(self, "system", n.text, n.agent_name); }
+  void operator()(const engine::out::hand_over&) { request_agent(self); }
+  void operator()(const engine::out::end&) { end_chat(self, "flow"); }
+  void operator()(const engine::out::reject& r) { send_error(self, sender, r.code, r.text, id); }
+  void operator()(const engine::out::typing&) {} // carry_out paces these
+  // Slots, booking, lead attributes, goals and activities have no consumer until the
+  // meetings and Marketo issues add them; no flow of today emits them.
+  void operator()(const engine::out::ask_slots&) { unconsumed("ask_slots"); }
+  void operator()(const engine::out::book&) { unconsumed("book"); }
+  void operator()(const engine::out::set_attribute&) { unconsumed("set_attribute"); }
+  void operator()(const engine::out::goal&) { unconsumed("goal"); }
+  void operator()(const engine::out::activity&) { unconsumed("activity"); }
+  void unconsumed(const char* what) {
+    spdlog::warn("conversation {}: the flow's {} output has no consumer yet", self->state.conv.id, what);
+  }
+};
+
+// Outputs in order; a `typing` shows the indicator and holds the rest back for its
+// delay, on the actor clock.
+void carry_out(session_actor* self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
+               const protocol::client_msg_id& id) {
+  auto& st = self->state;
+  while (!outputs.empty()) {
+    auto next = std::move(outputs.front());
+    outputs.pop_front();
+    if (const auto* t = std::get_if<engine::out::typing>(&next); t && t->delay_ms > 0) {
+      send_to_visitors(self, protocol::make_typing(st.conv.id, "bot"));
+      st.paced.insert(st.paced.begin(), std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end()));
+      self->delayed_send(self, std::chrono::milliseconds{t->delay_ms}, msg::paced_atom::value, ++st.paced_gen);
+      return;
+    }
+    std::visit(output_interpreter{self, sender, id}, next);
+  }
 }
 
 void end_chat(session_actor* self, const std::string& reason) {
@@ -322,36 +326,17 @@ void end_chat(session_actor* self, const std::string& reason) {
         .then([=, id = st.conv.id](caf::actor agent) { self->send(agent, msg::ended_atom::value, id, reason); },
               [](caf::error&) {});
     }
-    st.queued_ops.push_back({store::table::agent_chats, store::agent_chat_key(st.conv.agent_id, st.conv.id), {}, true});
+    store::writes::set_agent_chat(st.log->rows(), st.conv.agent_id, st.conv.id, false);
     st.ctx.stats->chats_ended++;
   }
   st.conv.phase = conversation_phase::ended;
   st.conv.ended_ms = now_ms();
   st.conv.end_reason = reason;
-  st.conv_dirty = true;
+  mark_dirty(self);
   ++st.idle_gen; // cancels the idle check
-  enqueue_system(self, end_text(reason, st.agent_name));
+  feed(self, engine::in::chat_ended{reason, st.agent_name});
   st.agent = nullptr;
-  after_commit(self, [=](bool) {
-    send_to_visitors(self, nlohmann::json{{"type", "ended"}, {"conversation_id", self->state.conv.id}, {"reason", reason}});
-  });
-}
-
-void run_actions(session_actor* self, const std::vector<flow::action>& actions) {
-  for (const auto& a : actions) {
-    switch (a.what) {
-      case flow::action::kind::bot_message: {
-        store::message_record rec;
-        rec.from = "bot";
-        rec.text = a.text;
-        rec.ts_ms = now_ms();
-        enqueue(self, outgoing{std::move(rec), {}, {}, 0, 0});
-        break;
-      }
-      case flow::action::kind::handover: request_agent(self); break;
-      case flow::action::kind::end: end_chat(self, "flow"); break;
-    }
-  }
+  after_commit(self, [=](bool) { send_to_visitors(self, protocol::make_ended(self->state.conv.id, reason)); });
 }
 
 void begin_quit(session_actor* self) {
@@ -364,22 +349,18 @@ void start_grace(session_actor* self) {
   self->delayed_send(self, self->state.ctx.cfg->chat.visitor_grace, msg::grace_atom::value, ++self->state.grace_gen);
 }
 
-nlohmann::json welcome_frame(session_actor* self, const protocol::visitor_hello& h) {
+protocol::outbound_frame welcome_frame(session_actor* self, const protocol::visitor_hello& h) {
   auto& st = self->state;
   const auto& cfg = *st.ctx.cfg;
-  return nlohmann::json{
-    {"type", "welcome"},
-    {"visitor_id", st.conv.visitor_id},
-    {"conversation_id", st.conv.id},
-    {"resume_token", h.resume_token.empty() ? st.fresh_token : h.resume_token},
-    {"known", !st.conv.email.empty()},
-    {"phase", store::to_string(st.conv.phase)},
-    {"last_seq", st.committed_seq},
-    {"config",
-     {{"max_text_bytes", cfg.limits.max_text_bytes},
-      {"max_frame_bytes", cfg.websocket.max_frame_bytes},
-      {"rate_per_second", cfg.websocket.rate_per_second}}},
-  };
+  return protocol::make_visitor_welcome({
+    st.conv.visitor_id,
+    st.conv.id,
+    h.resume_token.empty() ? st.fresh_token : h.resume_token,
+    !st.conv.email.empty(),
+    store::to_string(st.conv.phase),
+    st.log->committed_seq(),
+    {cfg.limits.max_text_bytes, cfg.websocket.max_frame_bytes, cfg.websocket.rate_per_second},
+  });
 }
 
 template <class Rep, class Period>
@@ -392,6 +373,7 @@ std::int64_t ms(std::chrono::duration<Rep, Period> d) {
 // on at once.
 void resume_from_store(session_actor* self) {
   auto& st = self->state;
+  arm_timers(self, {});
   const auto now = now_ms();
   const auto grace = ms(st.ctx.cfg->chat.visitor_grace);
   // Away since it was stored, or since the restart when the visitor was still connected then.
@@ -427,12 +409,13 @@ void resume_from_store(session_actor* self) {
 void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, const net::sink_ptr& sink,
                     const msg::bind_fn& bind) {
   auto& st = self->state;
-  if (hello.last_seq > st.committed_seq) {
+  const auto committed = st.log->committed_seq();
+  if (hello.last_seq > committed) {
     // The client claims messages that were never sent: it holds another conversation's
     // state, or a bug. Say so rather than replay nothing.
     send_error(self, sink, error_code::bad_value,
                fmt::format("last_seq {} is past the newest message of this conversation ({})", hello.last_seq,
-                           st.committed_seq));
+                           committed));
     sink->close(net::close_code::policy, "bad_value");
     return;
   }
@@ -446,7 +429,7 @@ void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, c
   st.quitting = false;
   if (st.conv.visitor_left_ms != 0) {
     st.conv.visitor_left_ms = 0;
-    st.conv_dirty = true;
+    mark_dirty(self);
     flush(self);
   }
   bind.fn(caf::actor_cast<caf::actor>(self));
@@ -454,9 +437,9 @@ void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, c
   sink->send(welcome_frame(self, hello));
   // Everything after last_seq (the newest max_replay at most), paced as the socket drains.
   const auto max_replay = static_cast<std::uint64_t>(st.ctx.cfg->chat.max_replay);
-  const auto from = std::max<std::uint64_t>(hello.last_seq, st.committed_seq > max_replay ? st.committed_seq - max_replay : 0);
+  const auto from = std::max<std::uint64_t>(hello.last_seq, committed > max_replay ? committed - max_replay : 0);
   auto& s = st.sockets.back();
-  s.cursor = from == st.committed_seq ? delivery_cursor::live_after(from) : delivery_cursor::behind(from);
+  s.cursor = from == committed ? delivery_cursor::live_after(from) : delivery_cursor::behind(from);
   pump(self, sink->id());
 }
 
@@ -464,17 +447,24 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
   auto& st = self->state;
   st.ctx = ctx;
   st.conv = std::move(seed.conv);
-  st.committed_seq = seed.last_seq;
+  st.log = std::make_unique<conversation::durable_log>(seed.last_seq, ctx.cfg->store.group_commit);
   st.fresh_token = std::move(seed.fresh_token);
-  st.flow = flow::make_live_chat_flow();
+  if (auto stored = engine::decode_cursor(st.conv.flow_cursor)) {
+    st.cursor = std::move(*stored);
+  } else {
+    // A cursor this build cannot read: the conversation carries on as a live chat.
+    spdlog::warn("conversation {}: its flow cursor is unreadable; it continues as a live chat", st.conv.id);
+    st.cursor = engine::cursor{};
+    st.cursor.handed_over = st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live;
+  }
   touch(self);
   ctx.stats->live_visitor_sessions++;
   self->attach_functor([stats = ctx.stats] { stats->live_visitor_sessions--; });
 
   if (seed.is_new) {
-    st.conv_dirty = true;
-    st.queued_ops = std::move(seed.initial_ops);
-    run_actions(self, st.flow->start());
+    mark_dirty(self);
+    st.log->rows() = std::move(seed.initial_ops);
+    feed(self, engine::in::started{});
     flush(self);
     // A conversation nobody is attached to yet lives only for the grace period.
     start_grace(self);
@@ -505,7 +495,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       // period starts again, as after a crash.
       if (!by_shutdown && (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live)) {
         st.conv.visitor_left_ms = now_ms();
-        st.conv_dirty = true;
+        mark_dirty(self);
         flush(self);
       }
       start_grace(self);
@@ -524,16 +514,16 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
     [=](msg::say_atom, std::uint64_t conn, protocol::visitor_say& say) {
       auto& st = self->state;
       auto sink = sink_of(self, conn);
-      if (absorb_duplicate(self, "visitor", waiter{sink, {}, false, say.id})) return;
-      if (in_flight(st) >= st.ctx.cfg->chat.max_in_flight) {
+      if (absorb_duplicate(self, "visitor", say.id.text, socket_ack(self, sink, say.id))) return;
+      if (st.log->full(st.ctx.cfg->chat.max_in_flight)) {
         send_error(self, sink, error_code::busy, "too many messages waiting to be stored", say.id);
         return;
       }
       touch(self);
       store::message_record rec{"visitor", std::move(say.text), now_ms(), say.id.text, {}, {}};
-      enqueue(self, outgoing{std::move(rec), "visitor", {waiter{sink, {}, false, say.id}}, conn, 0});
+      st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, say.id)}, conn, 0});
       if (st.conv.phase == conversation_phase::bot || st.conv.phase == conversation_phase::ended)
-        run_actions(self, st.flow->on_visitor_text(st.queued.back().rec.text));
+        feed(self, engine::in::visitor_text{st.log->last_queued().rec.text}, sink, say.id);
       flush(self);
     },
     [=](msg::history_atom, std::uint64_t conn, const protocol::history_request& h) {
@@ -543,11 +533,29 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
         sink->send(build_page(*st.ctx.db, "history", st.conv.id, h.before_seq, limit, budget(self)).frame);
       }
     },
-    [=](msg::choose_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string&) {
-      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no options", id);
+    [=](msg::choose_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& value) {
+      feed(self, engine::in::choice{value, false}, sink_of(self, conn), id);
+      flush(self);
     },
-    [=](msg::book_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string&) {
-      send_error(self, sink_of(self, conn), error_code::unsupported, "this conversation offers no meeting slots", id);
+    [=](msg::book_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& slot) {
+      feed(self, engine::in::choice{slot, true}, sink_of(self, conn), id);
+      flush(self);
+    },
+    // ---- the flow's clock ----
+    [=](msg::flow_timer_atom, const std::string& name, std::int64_t due_ms) {
+      const auto& timers = self->state.cursor.timers;
+      // A timer the flow dropped or moved since it was armed is stale.
+      if (std::find(timers.begin(), timers.end(), engine::pending_timer{name, due_ms}) == timers.end()) return;
+      feed(self, engine::in::timer_due{name});
+      flush(self);
+    },
+    [=](msg::paced_atom, std::uint64_t gen) {
+      auto& st = self->state;
+      if (gen != st.paced_gen) return;
+      auto rest = std::move(st.paced);
+      st.paced.clear();
+      carry_out(self, std::move(rest), nullptr, {});
+      flush(self);
     },
     [=](msg::typing_atom, std::uint64_t) {
       if (self->state.agent)
@@ -561,9 +569,8 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       if (st.conv.phase != conversation_phase::waiting) return;
       if (st.conv.queue_notice != 0 && position <= st.conv.queue_notice) return;
       st.conv.queue_notice = position;
-      st.conv_dirty = true;
-      enqueue_system(self, fmt::format("All our agents are busy right now. You are number {} in line; "
-                                       "an agent will join as soon as one is free.", position));
+      mark_dirty(self);
+      feed(self, engine::in::none_available{position});
       flush(self);
     },
     // Answers whether the chat is taken: false when the visitor left meanwhile (the
@@ -576,12 +583,12 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       st.conv.agent_id = agent_id;
       st.agent = agent;
       st.agent_name = agent_name;
-      st.conv_dirty = true;
-      st.queued_ops.push_back({store::table::agent_chats, store::agent_chat_key(agent_id, st.conv.id), {}, false});
+      mark_dirty(self);
+      store::writes::set_agent_chat(st.log->rows(), agent_id, st.conv.id, true);
       st.ctx.stats->chats_started++;
       // The agent reads the newest page from the store; everything later arrives as deliver.
       self->send(agent, msg::joined_atom::value, st.conv.id, summary(st.conv));
-      enqueue_system(self, fmt::format("{} joined the chat.", agent_name), agent_name);
+      feed(self, engine::in::agent_joined{agent_id, agent_name});
       touch(self);
       schedule_idle_check(self, st.ctx.cfg->chat.chat_idle_timeout);
       flush(self);
@@ -594,11 +601,11 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
         return to_caf_error(error_code::not_assigned);
       auto promise = self->make_response_promise<std::uint64_t>();
-      if (absorb_duplicate(self, "agent", waiter{nullptr, promise, true, say.id})) return promise;
-      if (in_flight(st) >= st.ctx.cfg->chat.max_in_flight) return to_caf_error(error_code::busy);
+      if (absorb_duplicate(self, "agent", say.id.text, promise_ack(promise))) return promise;
+      if (st.log->full(st.ctx.cfg->chat.max_in_flight)) return to_caf_error(error_code::busy);
       touch(self);
       store::message_record rec{"agent", std::move(say.text), now_ms(), say.id.text, agent_id, st.agent_name};
-      enqueue(self, outgoing{std::move(rec), "agent", {waiter{nullptr, promise, true, say.id}}, conn, 0});
+      st.log->append({std::move(rec), "agent", {promise_ack(promise)}, conn, 0});
       flush(self);
       return promise;
     },

@@ -5,6 +5,7 @@
 
 #include "dynchat/core/ids.hpp"
 #include "dynchat/store/tables.hpp"
+#include "dynchat/store/writes.hpp"
 
 namespace dynchat::app {
 namespace {
@@ -19,8 +20,10 @@ std::string ensure_admin_token(store::database& db, const settings& cfg) {
     if (auto stored = store::load_meta(txn, admin_hash_key)) return *stored;
   }
   const std::string token = new_secret(32);
+  store::write_batch batch;
+  store::writes::put_meta(batch, admin_hash_key, sha256_hex(token));
   auto txn = db.write();
-  txn.put(store::table::meta, admin_hash_key, sha256_hex(token));
+  store::writes::apply(txn, batch);
   txn.commit();
   fmt::print("\n  admin token (shown once; only its hash is stored):\n    {}\n\n", token);
   return sha256_hex(token);
@@ -32,7 +35,7 @@ void seed_demo_data(store::database& db, const settings& cfg) {
     auto txn = db.read();
     if (store::load_meta(txn, seeded_key)) return;
   }
-  auto txn = db.write();
+  store::write_batch batch;
   fmt::print("  demo agents (login tokens shown once):\n");
   for (const char* name : {"Alice Demo", "Bob Demo"}) {
     store::agent_record a;
@@ -43,11 +46,12 @@ void seed_demo_data(store::database& db, const settings& cfg) {
     a.created_ms = now_ms();
     const std::string token = new_secret(32);
     a.token_hash = sha256_hex(token);
-    txn.put(store::table::agents, a.id, store::encode(a));
-    txn.put(store::table::agent_tokens, a.token_hash, a.id);
+    store::writes::put_agent(batch, a);
     fmt::print("    {:<11} {}\n", name, token);
   }
-  txn.put(store::table::meta, seeded_key, "1");
+  store::writes::put_meta(batch, seeded_key, "1");
+  auto txn = db.write();
+  store::writes::apply(txn, batch);
   txn.commit();
   fmt::print("\n");
   std::fflush(stdout);

@@ -58,7 +58,7 @@ std::optional<conversation_phase> phase_from_string(std::string_view s) noexcept
 std::string encode(const conversation_record& r) {
   return pack(r.id, r.visitor_id, static_cast<std::uint8_t>(r.phase), r.agent_id, r.created_ms, r.updated_ms,
               r.requested_ms, r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms,
-              r.queue_notice);
+              r.queue_notice, r.flow_cursor);
 }
 std::string encode(const message_record& r) {
   return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name);
@@ -74,7 +74,8 @@ std::optional<conversation_record> decode_conversation(std::string_view bytes) {
   conversation_record r;
   std::uint8_t phase = 0;
   if (!unpack(bytes, 12, r.id, r.visitor_id, phase, r.agent_id, r.created_ms, r.updated_ms, r.requested_ms,
-              r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms, r.queue_notice) ||
+              r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms, r.queue_notice,
+              r.flow_cursor) ||
       phase > static_cast<std::uint8_t>(conversation_phase::ended))
     return std::nullopt;
   r.phase = static_cast<conversation_phase>(phase);

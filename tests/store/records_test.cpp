@@ -66,15 +66,18 @@ TEST_CASE("a record written before fields were appended decodes with their defau
   CHECK(old->page_url == "https://x");
   CHECK(old->visitor_left_ms == 0);
   CHECK(old->queue_notice == 0);
+  CHECK(old->flow_cursor.empty());
 
   conversation_record now;
   now.id = "c";
   now.visitor_left_ms = 77;
   now.queue_notice = 3;
+  now.flow_cursor = std::string{"\x01\x90", 2};
   auto back = decode_conversation(encode(now));
   REQUIRE(back);
   CHECK(back->visitor_left_ms == 77);
   CHECK(back->queue_notice == 3);
+  CHECK(back->flow_cursor == now.flow_cursor);
   // Fewer fields than the first release had is corrupt, not old.
   msgpack::sbuffer short_buffer;
   short_buffer.write(&version, 1);

@@ -35,6 +35,7 @@ struct conversation_record {
   // appended fields
   std::int64_t visitor_left_ms = 0;   // the visitor's last socket closed then; 0: connected (or unknown)
   std::uint32_t queue_notice = 0;     // the place in line the visitor was last told during this request
+  std::string flow_cursor;            // the conversation engine's cursor (engine::encode); empty: a new one
 };
 
 struct message_record {

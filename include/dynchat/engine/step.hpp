@@ -1,0 +1,86 @@
+#pragma once
+// The conversation engine: step(cursor, input, context) -> {outputs, cursor}. Pure: it
+// reads no clock, no store and no socket; the visitor_session feeds it inputs as they
+// happen and carries out its outputs, in order.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "dynchat/engine/cursor.hpp"
+#include "dynchat/protocol/error_code.hpp"
+
+namespace dynchat::engine {
+
+// ---- inputs ----
+namespace in {
+struct started {};                       // the conversation opened
+struct visitor_text { std::string text; }; // the visitor wrote while no agent holds the chat
+struct choice { std::string value; bool is_slot = false; }; // an option's value, or a meeting slot's id
+struct capture { std::string value; };   // the answer to a capture card
+struct booking_result { bool booked = false; std::string meeting_id; std::string reason; };
+struct timer_due { std::string name; };
+struct agent_joined { std::string agent_id; std::string agent_name; };
+struct chat_ended { std::string reason; std::string agent_name; }; // the agent left, or the chat ended
+struct agent_missed {};                   // an offer ran out or was declined; the request stands
+struct none_available { std::uint32_t place_in_line = 0; }; // every agent is busy: waiting in line
+struct lead_resolved {};                  // the visitor became known (context.lead has them now)
+struct trigger { std::string flow_name; }; // the page started a named flow
+struct page_event { std::string kind; std::int64_t value = 0; }; // time_on_page_s, scroll_pct, ...
+} // namespace in
+
+using input = std::variant<in::started, in::visitor_text, in::choice, in::capture, in::booking_result, in::timer_due,
+                           in::agent_joined, in::chat_ended, in::agent_missed, in::none_available, in::lead_resolved,
+                           in::trigger, in::page_event>;
+
+// ---- context ----
+struct lead {
+  bool known = false;
+  std::map<std::string, std::string> attributes;
+};
+
+enum class agent_availability : std::uint8_t { unknown, some_available, none_available };
+
+struct context {
+  const lead* visitor_lead = nullptr; // null: anonymous, no attributes
+  agent_availability agents = agent_availability::unknown;
+  std::int64_t now_ms = 0;
+};
+
+// ---- outputs ----
+namespace out {
+struct option { std::string label; std::string value; };
+struct slot { std::int64_t start_ms = 0; std::int64_t end_ms = 0; std::string agent_id; };
+struct bot_message {
+  std::string text;
+  std::vector<option> options;
+  std::string input_kind; // empty: no input expected; email | phone | text | picklist
+  std::string placeholder;
+  std::vector<slot> slots;
+};
+struct notice { std::string text; std::string agent_name; }; // a system line in the transcript
+struct typing { std::int64_t delay_ms = 0; }; // show typing, then wait before the next output
+struct hand_over { std::string routing_hint; }; // ask the router for a live agent
+struct ask_slots { std::string routing_hint; std::int64_t from_ms = 0; std::int64_t to_ms = 0; };
+struct book { std::string slot_id; };
+struct set_attribute { std::string name; std::string value; };
+struct goal { std::string name; std::uint8_t score = 0; };
+struct end { std::string reason; };
+struct activity { std::string kind; std::string detail; };
+/// The input is not one this conversation can take now: the sender gets this error.
+struct reject { protocol::error_code code; std::string text; };
+} // namespace out
+
+using output = std::variant<out::bot_message, out::notice, out::typing, out::hand_over, out::ask_slots, out::book,
+                            out::set_attribute, out::goal, out::end, out::activity, out::reject>;
+
+struct step_result {
+  std::vector<output> outputs;
+  engine::cursor cursor;
+};
+
+step_result step(const cursor& at, const input& what, const context& ctx);
+
+} // namespace dynchat::engine

@@ -1,0 +1,39 @@
+#pragma once
+// Every row dynchat writes, as one operation per table: actors build batches from these
+// and never name a table or a key themselves. A row that has an index gets it in the
+// same call, so the two never drift apart.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dynchat/store/records.hpp"
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat::store::writes {
+
+/// A message at its seq, with the (sender, client_msg_id) → seq row that dedups it
+/// when the sender gave an id.
+void put_message(write_batch& b, std::string_view conversation_id, std::uint64_t seq, const message_record& m,
+                 std::string_view sender);
+void put_conversation(write_batch& b, const conversation_record& c);
+/// What finds a new conversation again: its resume token's hash and its visitor. The
+/// record itself is the session's first put_conversation, in the same batch.
+void put_conversation_keys(write_batch& b, std::string_view conversation_id, std::string_view resume_token_hash,
+                           const visitor_record& v);
+/// Whether a restart must look at the conversation (waiting or live).
+void set_open(write_batch& b, std::string_view conversation_id, bool open);
+/// Its place in the line of conversations waiting for an agent.
+void set_waiting(write_batch& b, std::int64_t requested_ms, std::string_view conversation_id, bool waiting);
+/// An agent holds the conversation.
+void set_agent_chat(write_batch& b, std::string_view agent_id, std::string_view conversation_id, bool held);
+/// An agent with its login-token index.
+void put_agent(write_batch& b, const agent_record& a);
+/// An agent whose token is unchanged: the record only.
+void update_agent(write_batch& b, const agent_record& a);
+void erase_agent(write_batch& b, const agent_record& a);
+void put_meta(write_batch& b, std::string_view key, std::string_view value);
+
+/// Carries out a batch inside a write transaction (the store writer's, or start-up's).
+void apply(write_txn& txn, const write_batch& b);
+
+} // namespace dynchat::store::writes

@@ -1,0 +1,78 @@
+#include "dynchat/conversation/durable_log.hpp"
+
+#include <iterator>
+
+#include "dynchat/store/writes.hpp"
+
+namespace dynchat::conversation {
+
+bool durable_log::idle() const {
+  return !write_in_flight_ && queued_.empty() && queued_callbacks_.empty();
+}
+
+bool durable_log::attach_duplicate(const std::string& sender, const std::string& client_msg_id, ack_fn& ack) {
+  for (auto* list : {&writing_, &queued_})
+    for (auto& m : *list)
+      if (m.sender == sender && m.rec.client_msg_id == client_msg_id) {
+        m.acks.push_back(std::move(ack));
+        return true;
+      }
+  return false;
+}
+
+durable_log::next_step durable_log::next(store::conversation_record& conv, std::int64_t now_ms) {
+  next_step step;
+  if (write_in_flight_) return step;
+  if (queued_.empty() && !record_dirty_ && queued_rows_.empty()) {
+    step.ready = std::move(queued_callbacks_);
+    queued_callbacks_.clear();
+    return step;
+  }
+  store::write_batch batch;
+  std::uint64_t seq = committed_seq_;
+  // Without group commit (the benchmark's baseline) each message is its own transaction.
+  const std::size_t take = group_commit_ ? queued_.size() : std::min<std::size_t>(1, queued_.size());
+  for (std::size_t i = 0; i < take; ++i) {
+    auto& m = queued_[i];
+    m.seq = ++seq;
+    store::writes::put_message(batch, conv.id, m.seq, m.rec, m.sender);
+  }
+  if (record_dirty_) {
+    conv.updated_ms = now_ms;
+    store::writes::put_conversation(batch, conv);
+    record_dirty_ = false;
+  }
+  batch.insert(batch.end(), queued_rows_.begin(), queued_rows_.end());
+  writing_rows_ = std::move(queued_rows_);
+  queued_rows_.clear();
+  writing_.assign(std::make_move_iterator(queued_.begin()), std::make_move_iterator(queued_.begin() + take));
+  queued_.erase(queued_.begin(), queued_.begin() + take);
+  if (queued_.empty()) { // callbacks wait for everything queued before them
+    writing_callbacks_ = std::move(queued_callbacks_);
+    queued_callbacks_.clear();
+  }
+  write_in_flight_ = true;
+  step.batch = std::move(batch);
+  return step;
+}
+
+settled_batch durable_log::settle(bool ok) {
+  settled_batch done;
+  done.ok = ok;
+  done.messages = std::move(writing_);
+  done.callbacks = std::move(writing_callbacks_);
+  writing_.clear();
+  writing_callbacks_.clear();
+  write_in_flight_ = false;
+  if (ok) {
+    if (!done.messages.empty()) committed_seq_ = done.messages.back().seq;
+  } else {
+    record_dirty_ = true;
+    queued_rows_.insert(queued_rows_.begin(), std::make_move_iterator(writing_rows_.begin()),
+                        std::make_move_iterator(writing_rows_.end()));
+  }
+  writing_rows_.clear();
+  return done;
+}
+
+} // namespace dynchat::conversation

@@ -1,0 +1,14 @@
+#pragma once
+// The flows the engine dispatches to, by the cursor's flow kind. Internal to src/engine.
+#include "dynchat/engine/step.hpp"
+
+namespace dynchat::engine {
+
+step_result live_chat_step(const cursor& at, const input& what, const context& ctx);
+
+// The system lines of the live-chat lifecycle, shared by every flow that hands over.
+std::string joined_text(const std::string& agent_name);
+std::string ended_text(const std::string& reason, const std::string& agent_name);
+std::string in_line_text(std::uint32_t place);
+
+} // namespace dynchat::engine

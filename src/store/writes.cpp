@@ -1,0 +1,66 @@
+#include "dynchat/store/writes.hpp"
+
+namespace dynchat::store::writes {
+namespace {
+
+void put(write_batch& b, table t, std::string key, std::string value) {
+  b.push_back({t, std::move(key), std::move(value), false});
+}
+void erase(write_batch& b, table t, std::string key) { b.push_back({t, std::move(key), {}, true}); }
+void put_or_erase(write_batch& b, table t, std::string key, bool present) {
+  b.push_back({t, std::move(key), {}, !present});
+}
+
+} // namespace
+
+void put_message(write_batch& b, std::string_view conversation_id, std::uint64_t seq, const message_record& m,
+                 std::string_view sender) {
+  put(b, table::messages, message_key(conversation_id, seq), encode(m));
+  if (!sender.empty() && !m.client_msg_id.empty())
+    put(b, table::client_ids, client_id_key(conversation_id, sender, m.client_msg_id), be64(seq));
+}
+
+void put_conversation(write_batch& b, const conversation_record& c) { put(b, table::conversations, c.id, encode(c)); }
+
+void put_conversation_keys(write_batch& b, std::string_view conversation_id, std::string_view resume_token_hash,
+                           const visitor_record& v) {
+  put(b, table::resume_tokens, std::string{resume_token_hash}, std::string{conversation_id});
+  put(b, table::visitors, v.id, encode(v));
+}
+
+void set_open(write_batch& b, std::string_view conversation_id, bool open) {
+  put_or_erase(b, table::open_conversations, std::string{conversation_id}, open);
+}
+
+void set_waiting(write_batch& b, std::int64_t requested_ms, std::string_view conversation_id, bool waiting) {
+  put_or_erase(b, table::waiting, waiting_key(requested_ms, conversation_id), waiting);
+}
+
+void set_agent_chat(write_batch& b, std::string_view agent_id, std::string_view conversation_id, bool held) {
+  put_or_erase(b, table::agent_chats, agent_chat_key(agent_id, conversation_id), held);
+}
+
+void put_agent(write_batch& b, const agent_record& a) {
+  put(b, table::agents, a.id, encode(a));
+  put(b, table::agent_tokens, a.token_hash, a.id);
+}
+
+void update_agent(write_batch& b, const agent_record& a) { put(b, table::agents, a.id, encode(a)); }
+
+void erase_agent(write_batch& b, const agent_record& a) {
+  erase(b, table::agents, a.id);
+  erase(b, table::agent_tokens, a.token_hash);
+}
+
+void put_meta(write_batch& b, std::string_view key, std::string_view value) {
+  put(b, table::meta, std::string{key}, std::string{value});
+}
+
+void apply(write_txn& txn, const write_batch& b) {
+  for (const auto& op : b) {
+    if (op.erase) txn.erase(op.target, op.key);
+    else txn.put(op.target, op.key, op.value);
+  }
+}
+
+} // namespace dynchat::store::writes
