@@ -7,6 +7,7 @@
 #include "daemon.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include "actors/router.hpp"
 #include "actors/socket_bridge.hpp"
 #include "actors/store_writer.hpp"
+#include "actors/supervisor.hpp"
 #include "actors/system_config.hpp"
 #include "dynchat/net/server.hpp"
 #include "seed.hpp"
@@ -60,6 +62,10 @@ void name_the_data_file_on_sigbus(const std::string& data_dir) {
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGBUS, &action, nullptr);
 }
+
+// Set by the supervisor when an actor the process needs has stopped: the shutdown that
+// follows ends with a non-zero status.
+std::atomic<bool> actor_failed{false};
 
 // Tells the directory, the router and the writer to quit, the writer last: it commits
 // what it holds first. Clears the handles, so a second call does nothing.
@@ -104,6 +110,11 @@ int run_daemon(const launch_options& opts) {
   ctx.writer = spawn_store_writer(sys, ctx, true);
   ctx.router = spawn_router(sys, ctx);
   ctx.directory = spawn_directory(sys, ctx);
+  auto watch = spawn_supervisor(sys, {{"store writer", ctx.writer}, {"router", ctx.router}, {"directory", ctx.directory}},
+                                [](const std::string&, const std::string&) {
+                                  actor_failed = true;
+                                  ::kill(::getpid(), SIGTERM); // wakes the sigwait below
+                                });
   auto rest = make_rest_api(sys, ctx, admin_hash);
   auto gateway = make_actor_gateway(ctx.directory, cfg, stats);
   {
@@ -122,7 +133,8 @@ int run_daemon(const launch_options& opts) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("signal {}: shutting down", sig);
+  if (actor_failed) spdlog::critical("shutting down after an actor failed; the exit status will be 1");
+  else spdlog::info("signal {}: shutting down", sig);
   std::thread watchdog([limit = cfg.server.shutdown_timeout * 2] {
     std::this_thread::sleep_for(limit);
     spdlog::error("shutdown took longer than {} s; exiting hard (committed data is safe)", limit.count());
@@ -138,11 +150,12 @@ int run_daemon(const launch_options& opts) {
   server.stop();
   spdlog::debug("shutdown: io threads stopped");
   rest.reset();
+  watch->standing_down();
   finish_actors(ctx);
   sys.await_all_actors_done();
   spdlog::debug("shutdown: actors stopped");
   spdlog::info("store drained; closing {}", cfg.server.data_dir);
-  return 0;
+  return actor_failed ? 1 : 0;
 }
 
 } // namespace dynchat::app
