@@ -121,7 +121,7 @@ private:
   void on_request();
   void upgrade(http::request<http::string_body>&& req, endpoint kind, std::string remote);
   void respond(unsigned status, std::string content_type, std::string body, bool keep_alive, std::string allow = {});
-  void fail(unsigned status, std::string_view code, std::string_view message, std::string allow = {});
+  void fail(unsigned status, protocol::error_code code, std::string_view message, std::string allow = {});
   void on_write(bool keep_alive, beast::error_code ec);
   void linger(std::size_t budget);
   std::string remote_address(const http::request<http::string_body>& req) const;

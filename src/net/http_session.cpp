@@ -17,10 +17,6 @@ namespace {
 // A connection in the reserve (near the connection cap) gets this long for its headers.
 constexpr auto reserve_header_timeout = std::chrono::seconds{1};
 
-std::string error_body(std::string_view code, std::string_view message) {
-  return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
-}
-
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
@@ -107,17 +103,17 @@ void http_session::on_failed_read(beast::error_code ec) {
   if (timed_out_) {
     // Nothing sent at all (an idle keep-alive or a silent connection): just close.
     if (!parser_->got_some() && buffer_.size() == 0) return close();
-    return fail(408, "request_timeout", "the request did not arrive in time");
+    return fail(408, protocol::error_code::request_timeout, "the request did not arrive in time");
   }
   if (ec == http::error::header_limit) {
     // The parser takes the request line first: if it never got one, the line alone
     // (its target) was too long; otherwise the headers were.
-    if (parser_->get().target().empty()) return fail(414, "uri_too_long", "the request target is too long");
-    return fail(431, "headers_too_large", "the request headers are too large");
+    if (parser_->get().target().empty()) return fail(414, protocol::error_code::uri_too_long, "the request target is too long");
+    return fail(431, protocol::error_code::headers_too_large, "the request headers are too large");
   }
-  if (ec == http::error::body_limit) return fail(413, "too_large", "request body too large");
+  if (ec == http::error::body_limit) return fail(413, protocol::error_code::too_large, "request body too large");
   if (ec.category() == make_error_code(http::error::bad_target).category())
-    return fail(400, "bad_request", std::string{"malformed request: "} + ec.message());
+    return fail(400, protocol::error_code::bad_request, std::string{"malformed request: "} + ec.message());
   close(); // the connection broke
 }
 
@@ -137,32 +133,32 @@ void http_session::on_request() {
   deadline_.cancel();
   auto req = parser_->release();
   const std::string_view target{req.target().data(), req.target().size()};
-  if (target.size() > core_.cfg.server.max_url_bytes) return fail(414, "uri_too_long", "the request target is too long");
-  if (req.count(http::field::authorization) > 1) return fail(400, "bad_request", "more than one Authorization header");
+  if (target.size() > core_.cfg.server.max_url_bytes) return fail(414, protocol::error_code::uri_too_long, "the request target is too long");
+  if (req.count(http::field::authorization) > 1) return fail(400, protocol::error_code::bad_request, "more than one Authorization header");
   const auto path = path_of(target);
   // A reserve connection answers once and goes: a probe may not keep its slot.
   const bool keep_alive = req.keep_alive() && !reserve_only_;
   const bool get = req.method() == http::verb::get;
 
   if (path == "/healthz") {
-    if (!get) return fail(405, "method_not_allowed", "use GET", "GET");
+    if (!get) return fail(405, protocol::error_code::method_not_allowed, "use GET", "GET");
     // While stopping, load balancers should send new clients elsewhere.
     if (core_.stopping) return respond(503, "application/json", R"({"status":"stopping"})", false);
     return respond(200, "application/json", R"({"status":"ok"})", keep_alive);
   }
   if (path == "/metrics") {
-    if (!get) return fail(405, "method_not_allowed", "use GET", "GET");
+    if (!get) return fail(405, protocol::error_code::method_not_allowed, "use GET", "GET");
     return respond(200, "text/plain; version=0.0.4", core_.stats.render_prometheus(), keep_alive);
   }
   if (reserve_only_)
-    return fail(503, "at_capacity", "the server is at its connection limit; only /healthz and /metrics are served");
+    return fail(503, protocol::error_code::at_capacity, "the server is at its connection limit; only /healthz and /metrics are served");
 
   auto client = remote_address(req);
   if (path == "/v1/visitor" || path == "/v1/agent") {
-    if (!websocket::is_upgrade(req)) return fail(426, "upgrade_required", "this endpoint speaks websocket only");
+    if (!websocket::is_upgrade(req)) return fail(426, protocol::error_code::upgrade_required, "this endpoint speaks websocket only");
     return upgrade(std::move(req), path == "/v1/visitor" ? endpoint::visitor : endpoint::agent, std::move(client));
   }
-  if (websocket::is_upgrade(req)) return fail(404, "not_found", "no websocket endpoint here");
+  if (websocket::is_upgrade(req)) return fail(404, protocol::error_code::not_found, "no websocket endpoint here");
   http_request request{std::string{req.method_string()}, std::string{req.target()},
                        std::string{req[http::field::authorization]}, std::move(req.body()), std::move(client)};
   // Answered on the connection's executor whichever thread replies.
@@ -174,10 +170,10 @@ void http_session::on_request() {
 }
 
 void http_session::upgrade(http::request<http::string_body>&& req, endpoint kind, std::string remote) {
-  if (core_.stopping) return fail(503, "shutting_down", "the server is shutting down; retry on another");
+  if (core_.stopping) return fail(503, protocol::error_code::shutting_down, "the server is shutting down; retry on another");
   if (core_.websockets.load() >= core_.max_websockets) {
     core_.stats.upgrades_rejected++;
-    return fail(503, "at_capacity", "too many open connections; retry later");
+    return fail(503, protocol::error_code::at_capacity, "too many open connections; retry later");
   }
   stream_.expires_never(); // the websocket keeps its own timeouts
   // What was read past the request is the start of the websocket stream: a client may
@@ -190,12 +186,12 @@ void http_session::upgrade(http::request<http::string_body>&& req, endpoint kind
     ->run(std::move(req));
 }
 
-void http_session::fail(unsigned status, std::string_view code, std::string_view message, std::string allow) {
+void http_session::fail(unsigned status, protocol::error_code code, std::string_view message, std::string allow) {
   if (status != 503) {
     core_.stats.http_errors++;
     log_throttled(core_.stats.log_bad_request, spdlog::level::info, "HTTP {} from {}: {}", status, peer_, message);
   }
-  respond(status, "application/json", error_body(code, message), false, std::move(allow));
+  respond(status, "application/json", protocol::error_envelope(code, message), false, std::move(allow));
 }
 
 void http_session::respond(unsigned status, std::string content_type, std::string body, bool keep_alive,

@@ -69,8 +69,26 @@ std::string_view to_string(error_code code) noexcept {
     case error_code::store_failed: return "store_failed";
     case error_code::unsupported: return "unsupported";
     case error_code::internal: return "internal";
+    case error_code::not_found: return "not_found";
+    case error_code::method_not_allowed: return "method_not_allowed";
+    case error_code::bad_parameter: return "bad_parameter";
+    case error_code::bad_json: return "bad_json";
+    case error_code::forbidden: return "forbidden";
+    case error_code::unavailable: return "unavailable";
+    case error_code::too_large: return "too_large";
+    case error_code::bad_request: return "bad_request";
+    case error_code::request_timeout: return "request_timeout";
+    case error_code::uri_too_long: return "uri_too_long";
+    case error_code::headers_too_large: return "headers_too_large";
+    case error_code::upgrade_required: return "upgrade_required";
+    case error_code::shutting_down: return "shutting_down";
+    case error_code::conflict: return "conflict";
   }
   return "internal";
+}
+
+std::string error_envelope(error_code code, std::string_view message) {
+  return serialize(json{{"error", {{"code", to_string(code)}, {"message", message}}}}, encoding::json);
 }
 
 } // namespace dynchat::protocol

@@ -77,13 +77,13 @@ route_match route_table::match(std::string_view method, std::string_view path) c
   for (const auto& r : routes_) {
     auto params = fit(split_path(r.pattern), segments);
     if (!params) continue;
-    if (r.method == method) return {route_match::kind::found, r.handler, std::move(*params), {}};
+    if (r.method == method) return {route_match::kind::found, r.handler, r.roles, std::move(*params), {}};
     if (std::find(methods.begin(), methods.end(), r.method) == methods.end()) methods.push_back(r.method);
   }
-  if (methods.empty()) return {route_match::kind::no_such_path, -1, {}, {}};
+  if (methods.empty()) return {route_match::kind::no_such_path, -1, {}, {}, {}};
   std::string allow;
   for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
-  return {route_match::kind::wrong_method, -1, {}, allow};
+  return {route_match::kind::wrong_method, -1, {}, {}, allow};
 }
 
 } // namespace dynchat::rest

@@ -91,6 +91,16 @@ std::optional<agent_record> decode_agent(std::string_view bytes) {
   if (!unpack(bytes, 6, r.id, r.name, r.email, r.token_hash, r.max_chats, r.created_ms)) return std::nullopt;
   return r;
 }
+std::string encode(const api_token_record& r) {
+  return pack(r.id, r.name, r.role, r.agent_id, r.token_hash, r.created_ms);
+}
+
+std::optional<api_token_record> decode_api_token(std::string_view bytes) {
+  api_token_record r;
+  if (!unpack(bytes, 6, r.id, r.name, r.role, r.agent_id, r.token_hash, r.created_ms)) return std::nullopt;
+  return r;
+}
+
 std::optional<visitor_record> decode_visitor(std::string_view bytes) {
   visitor_record r;
   if (!unpack(bytes, 4, r.id, r.created_ms, r.email, r.last_conversation_id)) return std::nullopt;

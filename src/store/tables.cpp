@@ -61,6 +61,25 @@ std::optional<std::string> find_agent_by_token_hash(const read_txn& txn, std::st
   return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;
 }
 
+std::optional<api_token_record> find_api_token_by_hash(const read_txn& txn, std::string_view token_hash) {
+  auto v = txn.get(table::api_tokens, token_hash);
+  return v ? decode_api_token(*v) : std::nullopt;
+}
+
+std::optional<api_token_record> load_api_token(const read_txn& txn, std::string_view id) {
+  auto hash = txn.get(table::api_token_ids, id);
+  return hash ? find_api_token_by_hash(txn, *hash) : std::nullopt;
+}
+
+std::vector<api_token_record> load_api_tokens(const read_txn& txn) {
+  std::vector<api_token_record> out;
+  txn.scan_prefix(table::api_token_ids, "", "", [&](std::string_view, std::string_view hash) {
+    if (auto t = find_api_token_by_hash(txn, hash)) out.push_back(std::move(*t));
+    return true;
+  });
+  return out;
+}
+
 std::optional<std::string> find_conversation_by_resume_hash(const read_txn& txn, std::string_view token_hash) {
   auto v = txn.get(table::resume_tokens, token_hash);
   return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;

@@ -52,6 +52,16 @@ void erase_agent(write_batch& b, const agent_record& a) {
   erase(b, table::agent_tokens, a.token_hash);
 }
 
+void put_api_token(write_batch& b, const api_token_record& t) {
+  put(b, table::api_tokens, t.token_hash, encode(t));
+  put(b, table::api_token_ids, t.id, t.token_hash);
+}
+
+void erase_api_token(write_batch& b, const api_token_record& t) {
+  erase(b, table::api_tokens, t.token_hash);
+  erase(b, table::api_token_ids, t.id);
+}
+
 void put_meta(write_batch& b, std::string_view key, std::string_view value) {
   put(b, table::meta, std::string{key}, std::string{value});
 }

@@ -32,8 +32,26 @@ enum class error_code : std::uint8_t {
   store_failed,         // the durable write failed; the message was not stored
   unsupported,          // a frame this server version does not implement yet
   internal,             // a server bug; logged
+  // HTTP and REST (appended: the enum's order is not the contract, its names are)
+  not_found,            // no such resource, route or record
+  method_not_allowed,   // the resource exists, not with this method
+  bad_parameter,        // a query parameter is missing, malformed or out of range
+  bad_json,             // a REST body is not valid JSON
+  forbidden,            // the token's role may not call this route
+  unavailable,          // an actor the request needs did not answer
+  too_large,            // an HTTP body over its limit
+  bad_request,          // a malformed HTTP request
+  request_timeout,      // the HTTP request did not arrive in time
+  uri_too_long,         // the request target is over its limit
+  headers_too_large,    // the request headers are over their limit
+  upgrade_required,     // a websocket path asked for without the upgrade
+  shutting_down,        // the server is stopping
+  conflict,             // the change contradicts what is stored
 };
 
 std::string_view to_string(error_code code) noexcept;
+
+/// The one REST and HTTP error body: {"error": {"code": ..., "message": ...}}.
+std::string error_envelope(error_code code, std::string_view message);
 
 } // namespace dynchat::protocol

@@ -30,6 +30,8 @@ enum class table : std::uint8_t {
   agent_chats,   // agent id | conversation id -> "" (the agent's open chats)
   waiting,       // be64(requested_ms) | conversation id -> "" (the line, in request order)
   open_conversations, // conversation id -> "" (waiting or live: restored at start-up)
+  api_tokens,    // sha256(API token) -> api_token_record
+  api_token_ids, // API token id -> sha256(API token)
   count_
 };
 

@@ -56,6 +56,16 @@ struct agent_record {
   std::int64_t created_ms = 0;
 };
 
+/// A REST API token: what it may do (a role) and, for the agent role, whose it is.
+struct api_token_record {
+  std::string id;
+  std::string name;       // what the admin called it ("reports export")
+  std::string role;       // admin | marketer | sales_admin | agent
+  std::string agent_id;   // for role agent: the agent it acts as
+  std::string token_hash; // hex sha256 of the token; the token itself is never stored
+  std::int64_t created_ms = 0;
+};
+
 struct visitor_record {
   std::string id;
   std::int64_t created_ms = 0;
@@ -67,10 +77,12 @@ std::string encode(const conversation_record& r);
 std::string encode(const message_record& r);
 std::string encode(const agent_record& r);
 std::string encode(const visitor_record& r);
+std::string encode(const api_token_record& r);
 
 std::optional<conversation_record> decode_conversation(std::string_view bytes);
 std::optional<message_record> decode_message(std::string_view bytes);
 std::optional<agent_record> decode_agent(std::string_view bytes);
 std::optional<visitor_record> decode_visitor(std::string_view bytes);
+std::optional<api_token_record> decode_api_token(std::string_view bytes);
 
 } // namespace dynchat::store

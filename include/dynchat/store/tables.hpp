@@ -61,6 +61,9 @@ message_page load_page_before(const read_txn& txn, std::string_view conversation
 std::vector<agent_record> load_agents(const read_txn& txn);
 std::vector<std::string> load_agent_chats(const read_txn& txn, std::string_view agent_id);
 std::optional<std::string> load_meta(const read_txn& txn, std::string_view key);
+std::optional<api_token_record> find_api_token_by_hash(const read_txn& txn, std::string_view token_hash);
+std::optional<api_token_record> load_api_token(const read_txn& txn, std::string_view id);
+std::vector<api_token_record> load_api_tokens(const read_txn& txn);
 
 struct waiting_entry {
   std::int64_t requested_ms;

@@ -31,6 +31,9 @@ void put_agent(write_batch& b, const agent_record& a);
 /// An agent whose token is unchanged: the record only.
 void update_agent(write_batch& b, const agent_record& a);
 void erase_agent(write_batch& b, const agent_record& a);
+/// An API token with its id index; erase takes both away.
+void put_api_token(write_batch& b, const api_token_record& t);
+void erase_api_token(write_batch& b, const api_token_record& t);
 void put_meta(write_batch& b, std::string_view key, std::string_view value);
 
 /// Carries out a batch inside a write transaction (the store writer's, or start-up's).

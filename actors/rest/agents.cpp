@@ -1,0 +1,148 @@
+// /v1/agents: the agents who take chats. Their login token is shown once, at creation.
+#include <map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "actors/rest/handlers.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/protocol/text_rules.hpp"
+#include "dynchat/rest/transcript_text.hpp"
+#include "dynchat/store/writes.hpp"
+
+namespace dynchat::rest_api {
+namespace {
+
+using protocol::error_code;
+
+json agent_json(const store::agent_record& a) {
+  return json{{"id", a.id}, {"name", a.name}, {"email", a.email}, {"max_chats", a.max_chats}, {"created", a.created_ms}};
+}
+
+// Validates and applies the writable agent fields of a JSON body; returns an error text.
+std::string apply_agent_fields(const json& body, store::agent_record& a, bool creating) {
+  if (!body.is_object()) return "the body must be a JSON object";
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (it.key() != "name" && it.key() != "email" && it.key() != "max_chats") return "unknown field '" + it.key().substr(0, 40) + "'";
+  if (auto it = body.find("name"); it != body.end()) {
+    // Visitors read it in "Ann joined the chat": it must show something.
+    if (!it->is_string() || protocol::is_blank(it->get_ref<const std::string&>()) ||
+        it->get_ref<const std::string&>().size() > 100 || has_control_characters(it->get_ref<const std::string&>()))
+      return "name must be a string of 1 to 100 bytes, not blank, without control characters";
+    a.name = it->get<std::string>();
+  } else if (creating) {
+    return "name is required";
+  }
+  if (auto it = body.find("email"); it != body.end()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 254 || has_control_characters(it->get_ref<const std::string&>()))
+      return "email must be a string of at most 254 bytes";
+    a.email = it->get<std::string>();
+  }
+  if (auto it = body.find("max_chats"); it != body.end()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 10)
+      return "max_chats must be an integer from 1 to 10";
+    a.max_chats = static_cast<std::uint32_t>(it->get<std::int64_t>());
+  }
+  return {};
+}
+
+// The agent named in the path, or nullopt with the 404 (or, for another agent's token, 403) sent.
+std::optional<store::agent_record> agent_in_path(const call& c) {
+  const auto& id = c.param("id");
+  if (!c.caller.may_see_agent(id)) {
+    c.reply(error_response(403, error_code::forbidden, "an agent token sees only its own agent"));
+    return std::nullopt;
+  }
+  auto txn = c.ctx().db->read();
+  auto found = store::load_agent(txn, id);
+  if (!found) c.reply(error_response(404, error_code::not_found, "no such agent"));
+  return found;
+}
+
+} // namespace
+
+void list_agents(call c) {
+  if (!query_ok(c)) return;
+  std::vector<store::agent_record> agents;
+  {
+    auto txn = c.ctx().db->read();
+    agents = store::load_agents(txn);
+  }
+  c.self->request(c.ctx().router, std::chrono::seconds{5}, msg::snapshot_atom::value)
+    .then(
+      [agents, reply = c.reply](const std::string& snapshot) {
+        auto routing = json::parse(snapshot, nullptr, false);
+        std::map<std::string, json> live;
+        if (routing.is_object())
+          for (auto& a : routing["order"]) live[a["agent_id"].get<std::string>()] = a;
+        json out = json::array();
+        for (auto& a : agents) {
+          auto j = agent_json(a);
+          auto it = live.find(a.id);
+          j["available"] = it != live.end() && it->second["available"].get<bool>();
+          j["active_chats"] = it != live.end() ? it->second["active"] : json(0);
+          out.push_back(std::move(j));
+        }
+        reply(json_response(200, json{{"agents", std::move(out)}}));
+      },
+      [reply = c.reply](caf::error&) { reply(error_response(503, error_code::unavailable, "the router did not answer")); });
+}
+
+void create_agent(call c) {
+  if (!query_ok(c)) return;
+  auto parsed = parse_body(c);
+  if (!parsed) return;
+  store::agent_record a;
+  a.max_chats = c.ctx().cfg->chat.default_max_chats;
+  if (auto err = apply_agent_fields(*parsed, a, true); !err.empty())
+    return c.reply(error_response(400, error_code::bad_value, err));
+  a.id = new_id();
+  a.created_ms = now_ms();
+  const std::string token = new_secret(32);
+  a.token_hash = sha256_hex(token);
+  store::write_batch batch;
+  store::writes::put_agent(batch, a);
+  write_then(c, std::move(batch), [self = c.self, reply = c.reply, a, token] {
+    self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
+    auto j = agent_json(a);
+    j["token"] = token; // shown once; only its hash is stored
+    reply(json_response(201, j));
+  });
+}
+
+void get_agent(call c) {
+  if (!query_ok(c)) return;
+  if (auto a = agent_in_path(c)) c.reply(json_response(200, agent_json(*a)));
+}
+
+void update_agent(call c) {
+  if (!query_ok(c)) return;
+  auto a = agent_in_path(c);
+  if (!a) return;
+  auto parsed = parse_body(c);
+  if (!parsed) return;
+  if (auto err = apply_agent_fields(*parsed, *a, false); !err.empty())
+    return c.reply(error_response(400, error_code::bad_value, err));
+  store::write_batch batch;
+  store::writes::update_agent(batch, *a);
+  write_then(c, std::move(batch), [self = c.self, reply = c.reply, a = *a] {
+    self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
+    reply(json_response(200, agent_json(a)));
+  });
+}
+
+void delete_agent(call c) {
+  if (!query_ok(c)) return;
+  auto a = agent_in_path(c);
+  if (!a) return;
+  store::write_batch batch;
+  store::writes::erase_agent(batch, *a);
+  write_then(c, std::move(batch), [self = c.self, reply = c.reply, a = *a] {
+    spdlog::info("agent {} ({}) deleted over REST", a.id, rest::one_line(a.name));
+    self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
+    reply(no_content());
+  });
+}
+
+} // namespace dynchat::rest_api

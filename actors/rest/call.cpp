@@ -1,0 +1,60 @@
+#include "actors/rest/call.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/protocol/codec.hpp"
+
+namespace dynchat::rest_api {
+
+using protocol::error_code;
+
+net::http_response json_response(unsigned status, const json& body) {
+  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+}
+
+net::http_response error_response(unsigned status, error_code code, std::string_view message) {
+  return {status, "application/json", protocol::error_envelope(code, message), {}};
+}
+
+net::http_response no_content() { return {204, "application/json", {}, {}}; }
+
+bool query_ok(call& c) {
+  if (auto err = c.query.error()) {
+    c.reply(error_response(400, error_code::bad_parameter, *err));
+    return false;
+  }
+  return true;
+}
+
+std::optional<json> parse_body(const call& c) {
+  auto parsed = protocol::parse_json(c.body);
+  if (!parsed) {
+    c.reply(error_response(400, error_code::bad_json, "the body is not valid JSON: " + parsed.error().message));
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
+void write_then(const call& c, store::write_batch batch, std::function<void()> done) {
+  c.self->request(c.ctx().writer, caf::infinite, msg::write_atom::value, std::move(batch))
+    .then([done = std::move(done)](std::uint64_t) { done(); },
+          [reply = c.reply](caf::error&) {
+            reply(error_response(503, error_code::store_failed, "the change could not be stored"));
+          });
+}
+
+std::string id_param(rest::query& q, const std::string& name) {
+  auto v = q.text(name);
+  if (!v.empty() && !is_id(v)) q.fail("parameter '" + name + "' must be a 32-character id");
+  return v;
+}
+
+bool has_control_characters(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+} // namespace dynchat::rest_api

@@ -1,0 +1,62 @@
+#pragma once
+// What every REST handler gets: the serving actor (for its context and to ask other
+// actors), the request's path parameters and query, who is calling, and where the
+// response goes. Plus the response helpers every handler shares, so there is one error
+// envelope and one way to parse a body.
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/context.hpp"
+#include "dynchat/net/frame_sink.hpp"
+#include "dynchat/protocol/error_code.hpp"
+#include "dynchat/rest/query.hpp"
+#include "dynchat/rest/roles.hpp"
+#include "dynchat/store/tables.hpp"
+
+namespace dynchat::rest_api {
+
+using json = nlohmann::json;
+using reply_fn = std::function<void(net::http_response)>;
+
+struct rest_state {
+  actor_context ctx;
+  std::string admin_hash;
+  static inline const char* name = "rest_api";
+};
+using rest_actor = caf::stateful_actor<rest_state>;
+
+struct call {
+  rest_actor* self;
+  std::string method;
+  std::string body;
+  std::map<std::string, std::string> params;
+  rest::query query;
+  rest::principal caller;
+  reply_fn reply;
+
+  const actor_context& ctx() const { return self->state.ctx; }
+  const std::string& param(const std::string& name) const { return params.at(name); }
+};
+
+net::http_response json_response(unsigned status, const json& body);
+net::http_response error_response(unsigned status, protocol::error_code code, std::string_view message);
+net::http_response no_content();
+
+/// False (and the 400 sent) when the query has a problem or a parameter nobody read.
+bool query_ok(call& c);
+/// The body as JSON, through the same nesting and size guard as websocket frames;
+/// nullopt (and the 400 sent) when it is not valid.
+std::optional<json> parse_body(const call& c);
+/// Commits the batch through the store writer, then runs `done`; 503 when it fails.
+void write_then(const call& c, store::write_batch batch, std::function<void()> done);
+/// An id-valued parameter: empty when absent; recorded as a query error when not an id.
+std::string id_param(rest::query& q, const std::string& name);
+bool has_control_characters(std::string_view s);
+
+} // namespace dynchat::rest_api

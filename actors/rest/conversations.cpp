@@ -1,0 +1,108 @@
+// /v1/conversations: the conversation list (newest first, filtered, paged under a scan
+// budget so the REST actor never walks the whole table for one page) and each
+// conversation with its messages, as JSON or as a plain-text transcript.
+#include <limits>
+
+#include "actors/rest/handlers.hpp"
+#include "dynchat/rest/transcript_text.hpp"
+
+namespace dynchat::rest_api {
+namespace {
+
+using protocol::error_code;
+
+json conversation_json(const store::conversation_record& c) {
+  return json{{"id", c.id},
+              {"visitor_id", c.visitor_id},
+              {"status", store::to_string(c.phase)},
+              {"agent_id", c.agent_id},
+              {"created", c.created_ms},
+              {"updated", c.updated_ms},
+              {"ended", c.ended_ms},
+              {"end_reason", c.end_reason},
+              {"page_url", c.page_url},
+              {"referrer", c.referrer},
+              {"email", c.email}};
+}
+
+json message_json(std::uint64_t seq, const store::message_record& m) {
+  json j{{"seq", seq}, {"from", m.from}, {"text", m.text}, {"ts", m.ts_ms}};
+  if (!m.agent_name.empty()) j["agent"] = m.agent_name;
+  if (!m.client_msg_id.empty()) j["client_msg_id"] = m.client_msg_id;
+  return j;
+}
+
+void conversation_item(call& c, bool as_text) {
+  const auto& id = c.param("id");
+  auto txn = c.ctx().db->read();
+  auto conv = store::load_conversation(txn, id);
+  const auto after = static_cast<std::uint64_t>(c.query.integer("after_seq", 0, 0, std::numeric_limits<std::int64_t>::max()));
+  const auto limit = static_cast<std::size_t>(c.query.integer("limit", 1000, 1, 10000));
+  if (!query_ok(c)) return;
+  // An agent sees the conversations it held; to it the others do not exist.
+  if (!conv || !c.caller.may_see_agent(conv->agent_id))
+    return c.reply(error_response(404, error_code::not_found, "no such conversation"));
+  if (const auto newest = store::last_seq(txn, id); after > newest)
+    return c.reply(error_response(400, error_code::bad_parameter,
+                                  "parameter 'after_seq' is " + std::to_string(after) + ", past the newest message (" +
+                                    std::to_string(newest) + ")"));
+  auto messages = store::load_messages(txn, id, after, limit);
+  if (as_text)
+    return c.reply(net::http_response{200, "text/plain; charset=utf-8", rest::transcript_text(*conv, messages), {}});
+  json list = json::array();
+  for (auto& [seq, m] : messages) list.push_back(message_json(seq, m));
+  auto body = conversation_json(*conv);
+  body["messages"] = std::move(list);
+  c.reply(json_response(200, body));
+}
+
+} // namespace
+
+void list_conversations(call c) {
+  constexpr std::size_t scan_budget = 20000; // records examined per page at most
+  constexpr auto forever = std::numeric_limits<std::int64_t>::max();
+  auto& q = c.query;
+  const auto limit = q.integer("limit", 50, 1, 500);
+  const auto status = q.text("status", {"bot", "waiting", "live", "ended"});
+  auto agent = id_param(q, "agent_id");
+  const auto visitor = id_param(q, "visitor_id"), cursor = id_param(q, "cursor");
+  const auto since = q.integer("since", 0, 0, forever);
+  const auto until = q.integer("until", forever, 0, forever);
+  if (since > until) q.fail("parameter 'since' must not be after 'until'");
+  if (c.caller.role == rest::role::agent) {
+    if (!agent.empty() && agent != c.caller.agent_id) q.fail("an agent token lists only its own conversations");
+    agent = c.caller.agent_id;
+  }
+  if (!query_ok(c)) return;
+  json items = json::array();
+  std::string next_cursor, last_examined;
+  std::size_t examined = 0;
+  auto txn = c.ctx().db->read();
+  // Newest first: ids begin with their creation time. The cursor is exclusive: the next
+  // page starts right after the last conversation this one examined.
+  txn.scan_prefix_reverse(store::table::conversations, "", cursor, [&](std::string_view key, std::string_view value) {
+    if (examined >= scan_budget || items.size() >= static_cast<std::size_t>(limit)) {
+      next_cursor = last_examined;
+      return false;
+    }
+    ++examined;
+    last_examined = std::string{key};
+    auto conv = store::decode_conversation(value);
+    if (!conv) return true;
+    if (conv->created_ms < since) return false; // older than the window: nothing further can match
+    if (conv->created_ms > until) return true;
+    if (!status.empty() && store::to_string(conv->phase) != status) return true;
+    if (!agent.empty() && conv->agent_id != agent) return true;
+    if (!visitor.empty() && conv->visitor_id != visitor) return true;
+    items.push_back(conversation_json(*conv));
+    return true;
+  });
+  json body{{"conversations", std::move(items)}};
+  body["next_cursor"] = next_cursor.empty() ? json(nullptr) : json(next_cursor);
+  c.reply(json_response(200, body));
+}
+
+void get_conversation(call c) { conversation_item(c, false); }
+void get_transcript_text(call c) { conversation_item(c, true); }
+
+} // namespace dynchat::rest_api

@@ -1,0 +1,25 @@
+#pragma once
+// The REST handlers, one file per resource. Each runs on the REST actor after the
+// route table matched and the caller's role was admitted.
+#include "actors/rest/call.hpp"
+
+namespace dynchat::rest_api {
+
+// agents.cpp
+void list_agents(call c);
+void create_agent(call c);
+void get_agent(call c);
+void update_agent(call c);
+void delete_agent(call c);
+// conversations.cpp
+void list_conversations(call c);
+void get_conversation(call c);
+void get_transcript_text(call c);
+// routing.cpp
+void get_routing(call c);
+// tokens.cpp
+void list_tokens(call c);
+void create_token(call c);
+void delete_token(call c);
+
+} // namespace dynchat::rest_api

@@ -1,0 +1,94 @@
+// /v1/tokens: REST API tokens with a role (admin only). A token is shown once, when it
+// is made; only its hash is stored, and revoking it takes effect on the next request.
+#include "actors/rest/handlers.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/protocol/text_rules.hpp"
+#include "dynchat/store/writes.hpp"
+
+namespace dynchat::rest_api {
+namespace {
+
+using protocol::error_code;
+
+json token_json(const store::api_token_record& t) {
+  json j{{"id", t.id}, {"name", t.name}, {"role", t.role}, {"created", t.created_ms}};
+  j["agent_id"] = t.agent_id.empty() ? json(nullptr) : json(t.agent_id);
+  return j;
+}
+
+// The new token's fields from the body; an error text when they do not make a token.
+std::string read_token_fields(const call& c, const json& body, store::api_token_record& t) {
+  if (!body.is_object()) return "the body must be a JSON object";
+  for (auto it = body.begin(); it != body.end(); ++it)
+    if (it.key() != "name" && it.key() != "role" && it.key() != "agent_id") return "unknown field '" + it.key().substr(0, 40) + "'";
+  auto name = body.find("name");
+  if (name == body.end() || !name->is_string() || protocol::is_blank(name->get_ref<const std::string&>()) ||
+      name->get_ref<const std::string&>().size() > 100 || has_control_characters(name->get_ref<const std::string&>()))
+    return "name must be a string of 1 to 100 bytes, not blank, without control characters";
+  t.name = name->get<std::string>();
+  auto role = body.find("role");
+  if (role == body.end() || !role->is_string() || !rest::role_from_string(role->get_ref<const std::string&>()))
+    return "role must be one of admin, marketer, sales_admin, agent";
+  t.role = role->get<std::string>();
+  auto agent = body.find("agent_id");
+  const bool has_agent = agent != body.end() && !agent->is_null();
+  if (t.role != "agent") return has_agent ? "agent_id is only for the agent role" : std::string{};
+  if (!has_agent || !agent->is_string() || !is_id(agent->get_ref<const std::string&>()))
+    return "the agent role needs agent_id, the 32-character id of an agent";
+  t.agent_id = agent->get<std::string>();
+  auto txn = c.ctx().db->read();
+  if (!store::load_agent(txn, t.agent_id)) return "agent_id names no agent";
+  return {};
+}
+
+} // namespace
+
+void list_tokens(call c) {
+  if (!query_ok(c)) return;
+  auto txn = c.ctx().db->read();
+  json out = json::array();
+  for (const auto& t : store::load_api_tokens(txn)) out.push_back(token_json(t));
+  c.reply(json_response(200, json{{"tokens", std::move(out)}}));
+}
+
+void create_token(call c) {
+  if (!query_ok(c)) return;
+  auto body = parse_body(c);
+  if (!body) return;
+  store::api_token_record t;
+  if (auto err = read_token_fields(c, *body, t); !err.empty()) return c.reply(error_response(400, error_code::bad_value, err));
+  {
+    auto txn = c.ctx().db->read();
+    const auto limit = c.ctx().cfg->server.max_api_tokens;
+    if (txn.entries(store::table::api_token_ids) >= limit)
+      return c.reply(error_response(409, error_code::conflict,
+                                    "there are " + std::to_string(limit) +
+                                      " API tokens already (server.max_api_tokens); revoke one first"));
+  }
+  t.id = new_id();
+  t.created_ms = now_ms();
+  const std::string token = new_secret(32);
+  t.token_hash = sha256_hex(token);
+  store::write_batch batch;
+  store::writes::put_api_token(batch, t);
+  write_then(c, std::move(batch), [reply = c.reply, t, token] {
+    auto j = token_json(t);
+    j["token"] = token; // shown once; only its hash is stored
+    reply(json_response(201, j));
+  });
+}
+
+void delete_token(call c) {
+  if (!query_ok(c)) return;
+  std::optional<store::api_token_record> t;
+  {
+    auto txn = c.ctx().db->read();
+    t = store::load_api_token(txn, c.param("id"));
+  }
+  if (!t) return c.reply(error_response(404, error_code::not_found, "no such token"));
+  store::write_batch batch;
+  store::writes::erase_api_token(batch, *t);
+  write_then(c, std::move(batch), [reply = c.reply] { reply(no_content()); });
+}
+
+} // namespace dynchat::rest_api

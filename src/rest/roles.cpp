@@ -1,0 +1,28 @@
+#include "dynchat/rest/roles.hpp"
+
+namespace dynchat::rest {
+
+std::string_view to_string(role r) noexcept {
+  switch (r) {
+    case role::admin: return "admin";
+    case role::marketer: return "marketer";
+    case role::sales_admin: return "sales_admin";
+    case role::agent: return "agent";
+  }
+  return "agent";
+}
+
+std::optional<role> role_from_string(std::string_view s) noexcept {
+  for (auto r : {role::admin, role::marketer, role::sales_admin, role::agent})
+    if (to_string(r) == s) return r;
+  return std::nullopt;
+}
+
+std::string role_set::describe() const {
+  std::string out{"admin"};
+  for (auto r : {role::marketer, role::sales_admin, role::agent})
+    if (bits_ & bit(r)) (out += ", ") += to_string(r);
+  return out;
+}
+
+} // namespace dynchat::rest
