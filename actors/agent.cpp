@@ -28,7 +28,7 @@ using protocol::error_code;
 using json = nlohmann::json;
 
 struct open_chat {
-  caf::actor session; // null until known (after a restart it is looked up on demand)
+  session_actor session; // null until known (after a restart it is looked up on demand)
   msg::visitor_summary visitor;
 };
 
@@ -55,29 +55,29 @@ struct agent_state {
   static inline const char* name = "agent";
 };
 
-using agent_actor = caf::stateful_actor<agent_state>;
+using agent_ptr = agent_actor::stateful_pointer<agent_state>;
 
-std::int64_t clock_ms(agent_actor* self) {
+std::int64_t clock_ms(agent_ptr self) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now().time_since_epoch()).count();
 }
 
-page_budget budget(agent_actor* self) { return replay_budget(*self->state.ctx.cfg, net::endpoint::agent); }
+page_budget budget(agent_ptr self) { return replay_budget(*self->state.ctx.cfg, net::endpoint::agent); }
 
 json visitor_json(const msg::visitor_summary& v) {
   return protocol::visitor_card_json({v.visitor_id, v.page_url, v.referrer, v.email});
 }
 
-agent_socket* socket_of(agent_actor* self, std::uint64_t conn) {
+agent_socket* socket_of(agent_ptr self, std::uint64_t conn) {
   for (auto& s : self->state.sockets)
     if (s.sink->id() == conn) return &s;
   return nullptr;
 }
 
-void broadcast(agent_actor* self, const protocol::outbound_frame& frame) {
+void broadcast(agent_ptr self, const protocol::outbound_frame& frame) {
   for (auto& s : self->state.sockets) s.sink->send(frame);
 }
 
-void send_error(agent_actor* self, std::uint64_t conn, error_code code, std::string_view text,
+void send_error(agent_ptr self, std::uint64_t conn, error_code code, std::string_view text,
                 const protocol::client_msg_id& id = {}) {
   if (auto* s = socket_of(self, conn)) {
     s->sink->send(protocol::make_error(code, text, id));
@@ -85,14 +85,14 @@ void send_error(agent_actor* self, std::uint64_t conn, error_code code, std::str
   }
 }
 
-void report(agent_actor* self) {
+void report(agent_ptr self) {
   auto& st = self->state;
-  msg::agent_state_report r{st.record.id, st.record.name, caf::actor_cast<caf::actor>(self), st.status,
+  msg::agent_state_report r{st.record.id, st.record.name, caf::actor_cast<agent_actor>(self), st.status,
                             !st.sockets.empty(), st.record.max_chats};
   self->send(st.ctx.router, msg::aupdate_atom::value, std::move(r));
 }
 
-json offer_frame(agent_actor* self, const pending_offer& o) {
+json offer_frame(agent_ptr self, const pending_offer& o) {
   auto& st = self->state;
   const auto& conv = o.request.conversation_id;
   auto page = build_page(*st.ctx.db, "offer", conv, 0, st.ctx.cfg->chat.history_page, budget(self));
@@ -103,7 +103,7 @@ json offer_frame(agent_actor* self, const pending_offer& o) {
 }
 
 // Starts a chat on one socket: its newest page, then live messages from there.
-void open_chat_on(agent_actor* self, agent_socket& s, const std::string& conversation_id,
+void open_chat_on(agent_ptr self, agent_socket& s, const std::string& conversation_id,
                   const msg::visitor_summary& visitor) {
   auto& st = self->state;
   auto page = build_page(*st.ctx.db, "chat", conversation_id, 0, st.ctx.cfg->chat.history_page, budget(self));
@@ -114,7 +114,7 @@ void open_chat_on(agent_actor* self, agent_socket& s, const std::string& convers
 
 // Sends the next page to a socket that is behind on some chat, then waits for its
 // queue to drain before the next.
-void pump(agent_actor* self, std::uint64_t conn) {
+void pump(agent_ptr self, std::uint64_t conn) {
   auto* s = socket_of(self, conn);
   if (!s || s->awaiting_drain) return;
   auto& st = self->state;
@@ -128,17 +128,17 @@ void pump(agent_actor* self, std::uint64_t conn) {
     if (send_next_page(*st.ctx.db, s->sink, conv, cursor->second, budget(self))) s->behind.pop_front();
     if (s->behind.empty()) return;
     s->awaiting_drain = true;
-    s->sink->when_drained([me = caf::actor_cast<caf::actor>(self), conn] { caf::anon_send(me, msg::drained_atom::value, conn); });
+    s->sink->when_drained([me = caf::actor_cast<agent_actor>(self), conn] { caf::anon_send(me, msg::drained_atom::value, conn); });
     return;
   }
 }
 
-void fall_behind(agent_actor* self, agent_socket& s, const std::string& conversation_id) {
+void fall_behind(agent_ptr self, agent_socket& s, const std::string& conversation_id) {
   if (std::find(s.behind.begin(), s.behind.end(), conversation_id) == s.behind.end()) s.behind.push_back(conversation_id);
   pump(self, s.sink->id());
 }
 
-json welcome_frame(agent_actor* self) {
+json welcome_frame(agent_ptr self) {
   auto& st = self->state;
   protocol::agent_welcome w{st.record.id, st.record.name, st.status, st.record.max_chats, {}};
   auto txn = st.ctx.db->read();
@@ -151,7 +151,7 @@ json welcome_frame(agent_actor* self) {
 
 // A new socket: welcome, the pending offers, then each chat either replayed from where
 // this console left it or started at its newest page.
-void attach_socket(agent_actor* self, net::sink_ptr sink, const std::vector<std::pair<std::string, std::uint64_t>>& resume) {
+void attach_socket(agent_ptr self, net::sink_ptr sink, const std::vector<std::pair<std::string, std::uint64_t>>& resume) {
   auto& st = self->state;
   sink->hello_completed();
   sink->send(welcome_frame(self));
@@ -184,7 +184,7 @@ void attach_socket(agent_actor* self, net::sink_ptr sink, const std::vector<std:
 // Runs fn with the conversation's session, looking it up through the directory when
 // this actor does not know it yet (after a restart).
 template <class Fn>
-void with_session(agent_actor* self, const std::string& conversation_id, Fn fn) {
+void with_session(agent_ptr self, const std::string& conversation_id, Fn fn) {
   auto it = self->state.chats.find(conversation_id);
   if (it == self->state.chats.end()) return;
   if (it->second.session) {
@@ -192,7 +192,7 @@ void with_session(agent_actor* self, const std::string& conversation_id, Fn fn) 
     return;
   }
   self->request(self->state.ctx.directory, caf::infinite, msg::session_atom::value, conversation_id)
-    .then([=](caf::actor session) {
+    .then([=](session_actor session) {
       auto it = self->state.chats.find(conversation_id);
       if (it != self->state.chats.end()) it->second.session = session;
       fn(session);
@@ -204,7 +204,7 @@ void with_session(agent_actor* self, const std::string& conversation_id, Fn fn) 
     });
 }
 
-caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record record) {
+agent_actor::behavior_type agent(agent_ptr self, actor_context ctx, store::agent_record record) {
   auto& st = self->state;
   st.ctx = ctx;
   st.record = std::move(record);
@@ -213,7 +213,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     for (auto& conv_id : store::load_agent_chats(txn, st.record.id)) {
       auto c = store::load_conversation(txn, conv_id);
       if (!c || c->phase != store::conversation_phase::live || c->agent_id != st.record.id) continue; // a stale row
-      st.chats.emplace(conv_id, open_chat{nullptr, {c->visitor_id, c->id, c->page_url, c->referrer, c->email}});
+      st.chats.emplace(conv_id, open_chat{{}, {c->visitor_id, c->id, c->page_url, c->referrer, c->email}});
     }
   }
   ctx.stats->live_agents++;
@@ -221,13 +221,13 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
   report(self);
 
   return {
-    [=](msg::attach_atom, net::sink_ptr sink, msg::bind_fn bind, const protocol::agent_hello& hello) {
+    [=](msg::attach_atom, net::sink_ptr sink, msg::bind_now bind, const protocol::agent_hello& hello) {
       if (self->state.sockets.size() >= self->state.ctx.cfg->chat.max_sockets_per_agent) {
         sink->send(protocol::make_error(error_code::busy, "this agent has too many consoles open already"));
         sink->close(net::close_code::policy, "busy");
         return;
       }
-      bind.fn(caf::actor_cast<caf::actor>(self));
+      bind.fn();
       attach_socket(self, std::move(sink), hello.resume);
       report(self);
     },
@@ -276,7 +276,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
       offer->second.accepting = true;
       self->request(st.ctx.router, caf::infinite, msg::accept_atom::value, conversation_id, st.record.id)
         .then(
-          [=](caf::actor) {
+          [=](session_actor) {
             // The chat is already here: its session sent `joined` before it confirmed to
             // the router, which answered only then. (It may even have ended since.)
             self->state.offers.erase(conversation_id);
@@ -313,8 +313,8 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
         send_error(self, conn, error_code::not_assigned, "you do not hold this conversation", say.id);
         return;
       }
-      with_session(self, say.conversation_id, [=](caf::actor session) {
-        self->request(session, caf::infinite, msg::say_atom::value, self->state.record.id, conn, say)
+      with_session(self, say.conversation_id, [=](session_actor session) {
+        self->request(session, caf::infinite, msg::agent_say_atom::value, self->state.record.id, conn, say)
           .then(
             [=](std::uint64_t seq) {
               if (auto* s = socket_of(self, conn)) s->sink->send(protocol::outbound_frame::ack(say.conversation_id, say.id, seq));
@@ -325,8 +325,8 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
       });
     },
     [=](msg::typing_atom, std::uint64_t, std::string conversation_id) {
-      with_session(self, conversation_id, [=](caf::actor session) {
-        self->send(session, msg::typing_atom::value, self->state.record.id);
+      with_session(self, conversation_id, [=](session_actor session) {
+        self->send(session, msg::agent_typing_atom::value, self->state.record.id);
       });
     },
     [=](msg::end_atom, std::uint64_t conn, std::string conversation_id) {
@@ -334,8 +334,8 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
         send_error(self, conn, error_code::not_assigned, "you do not hold this conversation");
         return;
       }
-      with_session(self, conversation_id, [=](caf::actor session) {
-        self->request(session, caf::infinite, msg::end_atom::value, self->state.record.id, std::string{"agent_ended"})
+      with_session(self, conversation_id, [=](session_actor session) {
+        self->request(session, caf::infinite, msg::agent_end_atom::value, self->state.record.id, std::string{"agent_ended"})
           .then([](bool) {}, [=](caf::error& err) {
             send_error(self, conn, from_caf_error(err), "the conversation could not be ended");
           });
@@ -355,13 +355,13 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
     // ---- from sessions ----
     [=](msg::joined_atom, std::string conversation_id, msg::visitor_summary visitor) {
       auto& chat = self->state.chats[conversation_id];
-      chat.session = caf::actor_cast<caf::actor>(self->current_sender());
+      chat.session = caf::actor_cast<session_actor>(self->current_sender());
       chat.visitor = visitor;
       for (auto& s : self->state.sockets) open_chat_on(self, s, conversation_id, visitor);
     },
     [=](msg::rejoin_atom, std::string conversation_id, msg::visitor_summary visitor) {
       auto& chat = self->state.chats[conversation_id];
-      chat.session = caf::actor_cast<caf::actor>(self->current_sender());
+      chat.session = caf::actor_cast<session_actor>(self->current_sender());
       chat.visitor = std::move(visitor);
     },
     // origin_conn: the socket the message was written on, which has its ack instead.
@@ -380,8 +380,8 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
         }
       }
     },
-    [=](msg::typing_atom, std::string conversation_id, std::string from) {
-      broadcast(self, protocol::make_typing(conversation_id, from));
+    [=](msg::visitor_typing_atom, std::string conversation_id) {
+      broadcast(self, protocol::make_typing(conversation_id, "visitor"));
     },
     [=](msg::ended_atom, std::string conversation_id, std::string reason) {
       auto& st = self->state;
@@ -415,7 +415,7 @@ caf::behavior agent(agent_actor* self, actor_context ctx, store::agent_record re
 
 } // namespace
 
-caf::actor spawn_agent(caf::actor_system& sys, const actor_context& ctx, store::agent_record record) {
+agent_actor spawn_agent(caf::actor_system& sys, const actor_context& ctx, store::agent_record record) {
   return sys.spawn(agent, ctx, std::move(record));
 }
 

@@ -8,6 +8,6 @@
 
 namespace dynchat {
 
-caf::actor spawn_agent(caf::actor_system& sys, const actor_context& ctx, store::agent_record record);
+agent_actor spawn_agent(caf::actor_system& sys, const actor_context& ctx, store::agent_record record);
 
 } // namespace dynchat

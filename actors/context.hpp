@@ -3,8 +3,9 @@
 // metrics, and the handles of the singleton actors.
 #include <memory>
 
-#include <caf/actor.hpp>
 #include <caf/error.hpp>
+
+#include "actors/interfaces.hpp"
 
 #include "dynchat/core/metrics.hpp"
 #include "dynchat/core/settings.hpp"
@@ -17,9 +18,9 @@ struct actor_context {
   std::shared_ptr<store::database> db;
   const settings* cfg = nullptr;
   metrics* stats = nullptr;
-  caf::actor writer;
-  caf::actor router;
-  caf::actor directory;
+  store_writer_actor writer;
+  router_actor router;
+  directory_actor directory;
 };
 
 /// Domain errors travel between actors as caf::error in the "dynchat" category.

@@ -22,23 +22,23 @@ using protocol::error_code;
 struct directory_state {
   actor_context ctx;
   std::unique_ptr<address_limiter> new_conversations; // per client address
-  std::unordered_map<std::string, caf::actor> sessions;
-  std::unordered_map<std::string, caf::actor> agents;
+  std::unordered_map<std::string, session_actor> sessions;
+  std::unordered_map<std::string, agent_actor> agents;
   std::unordered_map<caf::actor_addr, std::string> session_ids;
   std::unordered_map<caf::actor_addr, std::string> agent_ids;
   bool stopping = false;
   static inline const char* name = "directory";
 };
 
-using directory_actor = caf::stateful_actor<directory_state>;
+using directory_ptr = directory_actor::stateful_pointer<directory_state>;
 
-void refuse(directory_actor* self, const net::sink_ptr& sink, error_code code, std::string_view text) {
+void refuse(directory_ptr self, const net::sink_ptr& sink, error_code code, std::string_view text) {
   sink->send(protocol::make_error(code, text));
   sink->close(net::close_code::policy, std::string{protocol::to_string(code)});
   self->state.ctx.stats->errors_sent++;
 }
 
-caf::actor track_session(directory_actor* self, const std::string& id, caf::actor a) {
+session_actor track_session(directory_ptr self, const std::string& id, session_actor a) {
   self->monitor(a);
   self->state.session_ids[a.address()] = id;
   self->state.sessions[id] = a;
@@ -46,22 +46,22 @@ caf::actor track_session(directory_actor* self, const std::string& id, caf::acto
 }
 
 // The session of a stored conversation, spawned from the store if not alive.
-caf::actor session_for(directory_actor* self, const std::string& conversation_id) {
+session_actor session_for(directory_ptr self, const std::string& conversation_id) {
   auto& st = self->state;
   if (auto it = st.sessions.find(conversation_id); it != st.sessions.end()) return it->second;
   auto txn = st.ctx.db->read();
   auto conv = store::load_conversation(txn, conversation_id);
-  if (!conv) return nullptr;
+  if (!conv) return {};
   session_seed seed{std::move(*conv), store::last_seq(txn, conversation_id), false, {}, {}};
   return track_session(self, conversation_id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
 }
 
-caf::actor agent_for(directory_actor* self, const std::string& agent_id) {
+agent_actor agent_for(directory_ptr self, const std::string& agent_id) {
   auto& st = self->state;
   if (auto it = st.agents.find(agent_id); it != st.agents.end()) return it->second;
   auto txn = st.ctx.db->read();
   auto record = store::load_agent(txn, agent_id);
-  if (!record) return nullptr;
+  if (!record) return {};
   auto a = spawn_agent(self->system(), st.ctx, std::move(*record));
   self->monitor(a);
   st.agent_ids[a.address()] = agent_id;
@@ -69,7 +69,7 @@ caf::actor agent_for(directory_actor* self, const std::string& agent_id) {
   return a;
 }
 
-caf::actor new_conversation(directory_actor* self, const protocol::visitor_hello& hello) {
+session_actor new_conversation(directory_ptr self, const protocol::visitor_hello& hello) {
   auto& st = self->state;
   const auto now = now_ms();
   store::conversation_record conv;
@@ -88,11 +88,11 @@ caf::actor new_conversation(directory_actor* self, const protocol::visitor_hello
   return track_session(self, id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
 }
 
-caf::behavior directory(directory_actor* self, actor_context ctx) {
+directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) {
   self->state.ctx = ctx;
   self->state.new_conversations = std::make_unique<address_limiter>(ctx.cfg->chat.new_conversations_per_second,
                                                                     ctx.cfg->chat.new_conversations_burst);
-  self->state.ctx.directory = caf::actor_cast<caf::actor>(self); // sessions and agents inherit this context
+  self->state.ctx.directory = caf::actor_cast<directory_actor>(self); // sessions and agents inherit this context
   // The router is spawned first and finds conversations it restored without a session here.
   if (ctx.router) self->send(ctx.router, msg::directory_atom::value, self->state.ctx.directory);
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -107,9 +107,9 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
     if (st.stopping && st.sessions.empty() && st.agents.empty()) self->quit();
   });
   return {
-    [=](msg::vhello_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::bind_fn bind) {
+    [=](msg::vhello_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::visitor_bind bind) {
       if (self->state.stopping) return;
-      caf::actor session;
+      session_actor session;
       if (hello.resume_token.empty()) {
         auto& st = self->state;
         if (!st.new_conversations->allow(sink->remote_address())) {
@@ -126,9 +126,10 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
         if (conv_id) session = session_for(self, *conv_id);
         if (!session) return refuse(self, sink, error_code::invalid_resume_token, "unknown resume token");
       }
-      self->send(session, msg::attach_atom::value, std::move(hello), std::move(sink), std::move(bind));
+      msg::bind_now bind_session{[bind = std::move(bind), session] { bind.fn(session); }};
+      self->send(session, msg::attach_atom::value, std::move(hello), std::move(sink), std::move(bind_session));
     },
-    [=](msg::ahello_atom, protocol::agent_hello& hello, net::sink_ptr sink, msg::bind_fn bind) {
+    [=](msg::ahello_atom, protocol::agent_hello& hello, net::sink_ptr sink, msg::agent_bind bind) {
       auto& st = self->state;
       if (st.stopping) return;
       std::optional<std::string> agent_id;
@@ -136,14 +137,15 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
         auto txn = st.ctx.db->read();
         agent_id = store::find_agent_by_token_hash(txn, sha256_hex(hello.token));
       }
-      caf::actor agent = agent_id ? agent_for(self, *agent_id) : nullptr;
+      agent_actor agent = agent_id ? agent_for(self, *agent_id) : agent_actor{};
       if (!agent) {
         st.ctx.stats->failed_logins++;
         log_throttled(st.ctx.stats->log_failed_login, spdlog::level::warn, "agent hello with an unknown token from {}",
                       sink->remote_address());
         return refuse(self, sink, error_code::unauthorized, "unknown agent token");
       }
-      self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind), std::move(hello));
+      msg::bind_now bind_agent{[bind = std::move(bind), agent] { bind.fn(agent); }};
+      self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind_agent), std::move(hello));
     },
     // Start-up: every conversation that was waiting or live gets its actor back, so its
     // deadlines run again (grace, idle) whether or not anyone returns to it.
@@ -167,18 +169,18 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
       for (const auto& id : open) started += static_cast<bool>(session_for(self, id));
       return started;
     },
-    [=](msg::session_atom, std::string conversation_id) -> caf::result<caf::actor> {
+    [=](msg::session_atom, std::string conversation_id) -> caf::result<session_actor> {
       if (auto s = session_for(self, conversation_id)) return s;
       return to_caf_error(error_code::unknown_conversation);
     },
-    [=](msg::agent_atom, std::string agent_id) -> caf::result<caf::actor> {
+    [=](msg::agent_atom, std::string agent_id) -> caf::result<agent_actor> {
       if (auto a = agent_for(self, agent_id)) return a;
       return to_caf_error(error_code::unauthorized);
     },
     // A removed agent's open chats end, whether or not their sessions are alive.
     [=](msg::end_atom, std::string conversation_id, std::string agent_id, std::string reason) {
       if (auto s = session_for(self, conversation_id))
-        self->request(s, caf::infinite, msg::end_atom::value, agent_id, reason).then([](bool) {}, [](caf::error&) {});
+        self->request(s, caf::infinite, msg::agent_end_atom::value, agent_id, reason).then([](bool) {}, [](caf::error&) {});
     },
     // ---- agent lifecycle from the REST API ----
     [=](msg::aadded_atom, store::agent_record record) {
@@ -203,7 +205,7 @@ caf::behavior directory(directory_actor* self, actor_context ctx) {
 
 } // namespace
 
-caf::actor spawn_directory(caf::actor_system& sys, const actor_context& ctx) {
+directory_actor spawn_directory(caf::actor_system& sys, const actor_context& ctx) {
   return sys.spawn(directory, ctx);
 }
 

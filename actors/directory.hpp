@@ -7,6 +7,6 @@
 
 namespace dynchat {
 
-caf::actor spawn_directory(caf::actor_system& sys, const actor_context& ctx);
+directory_actor spawn_directory(caf::actor_system& sys, const actor_context& ctx);
 
 } // namespace dynchat

@@ -1,7 +1,8 @@
 #pragma once
 // The message vocabulary between dynchat's actors: atoms and payload structs, each with
 // an inspect() so it can cross nodes later. Handles to sockets (sinks) and bind
-// callbacks are node-local by nature and marked as such.
+// callbacks are node-local by nature and marked as such. Each atom means one thing;
+// which actor takes which message is in actors/interfaces.hpp.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -58,7 +59,11 @@ using directory_atom = caf::atom_constant<caf::atom("directory")>; // the direct
 using joined_atom = caf::atom_constant<caf::atom("joined")>;
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
-using end_atom = caf::atom_constant<caf::atom("end")>;
+using end_atom = caf::atom_constant<caf::atom("end")>; // end a chat (an agent's socket asks its agent; an agent's removal asks the directory)
+using agent_say_atom = caf::atom_constant<caf::atom("agentsay")>;       // an agent's message, to the conversation
+using agent_typing_atom = caf::atom_constant<caf::atom("agenttype")>;   // the agent types, to the conversation
+using agent_end_atom = caf::atom_constant<caf::atom("agentend")>;       // the agent ends the chat, to the conversation
+using visitor_typing_atom = caf::atom_constant<caf::atom("vistype")>;   // the visitor types, to the agent
 using ended_atom = caf::atom_constant<caf::atom("ended")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
 using drained_atom = caf::atom_constant<caf::atom("drained")>; // a socket's queue drained: the next replay page
@@ -89,31 +94,19 @@ struct chat_message {
   std::string agent_name;
 };
 
-/// A conversation asking the router for an agent (and, as an offer, the agent for it).
-/// The session is null for a conversation restored from the store whose actor has not
-/// asked again yet.
-struct chat_request {
-  std::string conversation_id;
-  caf::actor session;
-  visitor_summary visitor;
-  std::int64_t requested_ms = 0;
-};
-
-/// An agent's routing-relevant state, reported to the router whenever it changes. The
-/// router counts the agent's chats and offers itself: it is the authority on capacity.
-struct agent_state_report {
-  std::string agent_id;
-  std::string name;
-  caf::actor handle;
-  std::string status;     // available | away | offline, as the agent chose
-  bool connected = false; // at least one socket open
-  std::uint32_t max_chats = 5;
-  bool available() const { return status == "available" && connected; }
-};
+// Carry actor handles; defined with the interfaces (actors/interfaces.hpp).
+struct chat_request;
+struct agent_state_report;
 
 /// Lets the actor that takes a connection tell the connection where to send frames.
-struct bind_fn {
-  std::function<void(caf::actor)> fn;
+template <class Handle>
+struct bind_to {
+  std::function<void(Handle)> fn;
+};
+/// The same, already holding the handle: the actor that takes the connection calls it
+/// once it has (the directory made it, knowing the handle).
+struct bind_now {
+  std::function<void()> fn;
 };
 
 template <class Inspector>
@@ -124,16 +117,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_message& x) {
   return f(caf::meta::type_name("chat_message"), x.conversation_id, x.seq, x.from, x.text, x.ts_ms, x.agent_name);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, chat_request& x) {
-  return f(caf::meta::type_name("chat_request"), x.conversation_id, x.session, x.visitor, x.requested_ms);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, agent_state_report& x) {
-  return f(caf::meta::type_name("agent_state_report"), x.agent_id, x.name, x.handle, x.status, x.connected,
-           x.max_chats);
-}
-
 chat_message to_chat_message(std::string_view conversation_id, std::uint64_t seq, const store::message_record& m);
 
 } // namespace dynchat::msg
@@ -178,6 +161,6 @@ typename Inspector::result_type inspect(Inspector& f, agent_record& x) {
 } // namespace dynchat::store
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::net::sink_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::msg::bind_fn)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::msg::bind_now)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void(dynchat::net::http_response)>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::net::http_request)

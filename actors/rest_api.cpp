@@ -54,7 +54,7 @@ namespace {
 
 // The bearer token's owner: the admin token, an API token (with its role), or an
 // agent's login token (the agent role, as that agent). Only hashes are compared.
-std::optional<rest::principal> authenticate(rest_actor* self, const std::string& authorization) {
+std::optional<rest::principal> authenticate(rest_actor self, const std::string& authorization) {
   const std::string prefix = "Bearer ";
   if (authorization.size() <= prefix.size() || authorization.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
   const auto hash = sha256_hex(std::string_view{authorization}.substr(prefix.size()));
@@ -71,7 +71,7 @@ std::optional<rest::principal> authenticate(rest_actor* self, const std::string&
   return std::nullopt;
 }
 
-void route(rest_actor* self, net::http_request& req, reply_fn reply) {
+void route(rest_actor self, net::http_request& req, reply_fn reply) {
   const auto q = req.target.find('?');
   const std::string path = req.target.substr(0, q);
   if (path.rfind("/v1/", 0) != 0) return reply(error_response(404, error_code::not_found, "no such route"));
@@ -93,7 +93,7 @@ void route(rest_actor* self, net::http_request& req, reply_fn reply) {
     call{self, req.method, std::move(req.body), std::move(m.params), std::move(query), std::move(*caller), std::move(reply)});
 }
 
-caf::behavior rest_api_actor(rest_actor* self, actor_context ctx, std::string admin_hash) {
+rest_actor_handle::behavior_type rest_api_actor(rest_actor self, actor_context ctx, std::string admin_hash) {
   self->state.ctx = std::move(ctx);
   self->state.admin_hash = std::move(admin_hash);
   return {
@@ -115,14 +115,14 @@ caf::behavior rest_api_actor(rest_actor* self, actor_context ctx, std::string ad
 
 class rest_handler final : public net::http_handler {
 public:
-  explicit rest_handler(caf::actor actor) : actor_(std::move(actor)) {}
+  explicit rest_handler(rest_actor_handle actor) : actor_(std::move(actor)) {}
   ~rest_handler() override { caf::anon_send(actor_, msg::shutdown_atom::value); }
   void handle(net::http_request request, reply_fn reply) override {
     caf::anon_send(actor_, msg::rest_atom::value, std::move(request), std::move(reply));
   }
 
 private:
-  caf::actor actor_;
+  rest_actor_handle actor_;
 };
 
 } // namespace

@@ -26,7 +26,7 @@ constexpr const char* cursor_key = "routing.cursor";
 
 struct agent_contact {
   std::string name;
-  caf::actor handle;
+  agent_actor handle;
   std::string status = "offline";
   bool connected = false;
 };
@@ -43,9 +43,9 @@ struct router_state {
   static inline const char* name = "router";
 };
 
-using router_actor = caf::stateful_actor<router_state>;
+using router_ptr = router_actor::stateful_pointer<router_state>;
 
-std::int64_t clock_ms(router_actor* self) {
+std::int64_t clock_ms(router_ptr self) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now().time_since_epoch()).count();
 }
 
@@ -57,7 +57,7 @@ routing::dispatch_settings policy_settings(const settings& cfg) {
           cfg.chat.away_after_missed};
 }
 
-void save_cursor(router_actor* self) {
+void save_cursor(router_ptr self) {
   auto& st = self->state;
   if (st.policy->cursor() == st.saved_cursor) return;
   st.saved_cursor = st.policy->cursor();
@@ -67,14 +67,14 @@ void save_cursor(router_actor* self) {
     .then([](std::uint64_t) {}, [](caf::error&) { spdlog::warn("router: could not persist the round-robin cursor"); });
 }
 
-caf::actor agent_handle(router_actor* self, const std::string& id) {
+agent_actor agent_handle(router_ptr self, const std::string& id) {
   auto it = self->state.agents.find(id);
-  return it == self->state.agents.end() ? caf::actor{} : it->second.handle;
+  return it == self->state.agents.end() ? agent_actor{} : it->second.handle;
 }
 
-void after_change(router_actor* self);
+void after_change(router_ptr self);
 
-void carry_out(router_actor* self, const routing::effects& fx) {
+void carry_out(router_ptr self, const routing::effects& fx) {
   auto& st = self->state;
   const auto now = clock_ms(self);
   for (const auto& e : fx) {
@@ -101,7 +101,7 @@ void carry_out(router_actor* self, const routing::effects& fx) {
 }
 
 // After any change: the cursor persisted, the cool-down timer, the gauges.
-void after_change(router_actor* self) {
+void after_change(router_ptr self) {
   auto& st = self->state;
   const auto now = clock_ms(self);
   save_cursor(self);
@@ -116,7 +116,7 @@ void after_change(router_actor* self) {
 
 // The line and the seats as they were when the process stopped. Index rows that no
 // longer agree with their conversation's record are skipped and deleted.
-void restore(router_actor* self) {
+void restore(router_ptr self) {
   auto& st = self->state;
   store::write_batch stale;
   {
@@ -139,7 +139,7 @@ void restore(router_actor* self) {
         continue;
       }
       st.policy->restore_waiting(c->id, w.requested_ms);
-      st.routed[c->id] = msg::chat_request{c->id, nullptr, {c->visitor_id, c->id, c->page_url, c->referrer, c->email},
+      st.routed[c->id] = msg::chat_request{c->id, {}, {c->visitor_id, c->id, c->page_url, c->referrer, c->email},
                                            w.requested_ms};
     }
   }
@@ -151,13 +151,13 @@ void restore(router_actor* self) {
   }
 }
 
-caf::behavior router(router_actor* self, actor_context ctx) {
+router_actor::behavior_type router(router_ptr self, actor_context ctx) {
   auto& st = self->state;
   st.ctx = ctx;
   st.policy = std::make_unique<routing::dispatcher>(policy_settings(*ctx.cfg));
   restore(self);
   return {
-    [=](msg::directory_atom, caf::actor directory) { self->state.ctx.directory = std::move(directory); },
+    [=](msg::directory_atom, directory_actor directory) { self->state.ctx.directory = std::move(directory); },
     [=](msg::request_atom, msg::chat_request& req) {
       auto& st = self->state;
       const auto id = req.conversation_id;
@@ -192,7 +192,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
     [=](msg::decline_atom, const std::string& conversation_id, const std::string& agent_id) {
       carry_out(self, self->state.policy->decline(conversation_id, agent_id, clock_ms(self)));
     },
-    [=](msg::accept_atom, const std::string& conversation_id, const std::string& agent_id) -> caf::result<caf::actor> {
+    [=](msg::accept_atom, const std::string& conversation_id, const std::string& agent_id) -> caf::result<session_actor> {
       auto& st = self->state;
       auto r = st.policy->accept(conversation_id, agent_id, clock_ms(self));
       if (r.outcome == routing::accept_outcome::no_offer) return to_caf_error(protocol::error_code::offer_expired);
@@ -207,14 +207,14 @@ caf::behavior router(router_actor* self, actor_context ctx) {
       // that is no longer waiting (the visitor left meanwhile) or no longer there gives
       // the seat back, and the agent hears its offer is gone.
       const auto& contact = st.agents[agent_id];
-      auto promise = self->make_response_promise<caf::actor>();
+      auto promise = self->make_response_promise<session_actor>();
       st.confirming.insert(conversation_id);
       auto refused = [=]() mutable {
         self->state.confirming.erase(conversation_id);
         carry_out(self, self->state.policy->release(conversation_id, agent_id, clock_ms(self)));
         promise.deliver(to_caf_error(protocol::error_code::offer_expired));
       };
-      auto assign = [=, name = contact.name, handle = contact.handle](caf::actor session) mutable {
+      auto assign = [=, name = contact.name, handle = contact.handle](session_actor session) mutable {
         self->request(session, caf::infinite, msg::assign_atom::value, handle, agent_id, name)
           .then(
             [=](bool taken) mutable {
@@ -229,7 +229,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
       } else {
         // Restored and not yet heard from: the directory has (or starts) its actor.
         self->request(st.ctx.directory, caf::infinite, msg::session_atom::value, conversation_id)
-          .then([=](caf::actor session) mutable { assign(session); }, [=](caf::error&) mutable { refused(); });
+          .then([=](session_actor session) mutable { assign(session); }, [=](caf::error&) mutable { refused(); });
       }
       return promise;
     },
@@ -283,7 +283,7 @@ caf::behavior router(router_actor* self, actor_context ctx) {
 
 } // namespace
 
-caf::actor spawn_router(caf::actor_system& sys, const actor_context& ctx) {
+router_actor spawn_router(caf::actor_system& sys, const actor_context& ctx) {
   return sys.spawn(router, ctx);
 }
 

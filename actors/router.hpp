@@ -7,6 +7,6 @@
 
 namespace dynchat {
 
-caf::actor spawn_router(caf::actor_system& sys, const actor_context& ctx);
+router_actor spawn_router(caf::actor_system& sys, const actor_context& ctx);
 
 } // namespace dynchat

@@ -28,24 +28,26 @@ protocol::client_msg_id client_msg_id_of(const nlohmann::json& frame) {
 struct visitor_traits {
   using frame = protocol::visitor_frame;
   using hello = protocol::visitor_hello;
+  using owner = session_actor;
+  using bind = msg::visitor_bind;
   static auto decode(const nlohmann::json& j, const protocol::decode_limits& l) { return protocol::decode_visitor(j, l); }
-  static void send_hello(const caf::actor& directory, hello h, net::sink_ptr sink, msg::bind_fn bind) {
-    caf::anon_send(directory, msg::vhello_atom::value, std::move(h), std::move(sink), std::move(bind));
+  static void send_hello(const directory_actor& directory, hello h, net::sink_ptr sink, bind b) {
+    caf::anon_send(directory, msg::vhello_atom::value, std::move(h), std::move(sink), std::move(b));
   }
-  static void dispatch(const caf::actor& owner, std::uint64_t conn, frame& f) {
+  static void dispatch(const owner& to, std::uint64_t conn, frame& f) {
     std::visit(
       [&](auto& x) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, protocol::visitor_say>)
-          caf::anon_send(owner, msg::say_atom::value, conn, std::move(x));
+          caf::anon_send(to, msg::say_atom::value, conn, std::move(x));
         else if constexpr (std::is_same_v<T, protocol::visitor_choose>)
-          caf::anon_send(owner, msg::choose_atom::value, conn, std::move(x.id), std::move(x.option));
+          caf::anon_send(to, msg::choose_atom::value, conn, std::move(x.id), std::move(x.option));
         else if constexpr (std::is_same_v<T, protocol::visitor_book>)
-          caf::anon_send(owner, msg::book_atom::value, conn, std::move(x.id), std::move(x.slot));
+          caf::anon_send(to, msg::book_atom::value, conn, std::move(x.id), std::move(x.slot));
         else if constexpr (std::is_same_v<T, protocol::visitor_typing>)
-          caf::anon_send(owner, msg::typing_atom::value, conn);
+          caf::anon_send(to, msg::typing_atom::value, conn);
         else if constexpr (std::is_same_v<T, protocol::visitor_history>)
-          caf::anon_send(owner, msg::history_atom::value, conn, x.page);
+          caf::anon_send(to, msg::history_atom::value, conn, x.page);
       },
       f);
   }
@@ -54,28 +56,30 @@ struct visitor_traits {
 struct agent_traits {
   using frame = protocol::agent_frame;
   using hello = protocol::agent_hello;
+  using owner = agent_actor;
+  using bind = msg::agent_bind;
   static auto decode(const nlohmann::json& j, const protocol::decode_limits& l) { return protocol::decode_agent(j, l); }
-  static void send_hello(const caf::actor& directory, hello h, net::sink_ptr sink, msg::bind_fn bind) {
-    caf::anon_send(directory, msg::ahello_atom::value, std::move(h), std::move(sink), std::move(bind));
+  static void send_hello(const directory_actor& directory, hello h, net::sink_ptr sink, bind b) {
+    caf::anon_send(directory, msg::ahello_atom::value, std::move(h), std::move(sink), std::move(b));
   }
-  static void dispatch(const caf::actor& owner, std::uint64_t conn, frame& f) {
+  static void dispatch(const owner& to, std::uint64_t conn, frame& f) {
     std::visit(
       [&](auto& x) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, protocol::agent_status>)
-          caf::anon_send(owner, msg::status_atom::value, std::move(x.status));
+          caf::anon_send(to, msg::status_atom::value, std::move(x.status));
         else if constexpr (std::is_same_v<T, protocol::agent_accept>)
-          caf::anon_send(owner, msg::accept_atom::value, conn, std::move(x.conversation_id));
+          caf::anon_send(to, msg::accept_atom::value, conn, std::move(x.conversation_id));
         else if constexpr (std::is_same_v<T, protocol::agent_decline>)
-          caf::anon_send(owner, msg::decline_atom::value, conn, std::move(x.conversation_id));
+          caf::anon_send(to, msg::decline_atom::value, conn, std::move(x.conversation_id));
         else if constexpr (std::is_same_v<T, protocol::agent_say>)
-          caf::anon_send(owner, msg::say_atom::value, conn, std::move(x));
+          caf::anon_send(to, msg::say_atom::value, conn, std::move(x));
         else if constexpr (std::is_same_v<T, protocol::agent_typing>)
-          caf::anon_send(owner, msg::typing_atom::value, conn, std::move(x.conversation_id));
+          caf::anon_send(to, msg::typing_atom::value, conn, std::move(x.conversation_id));
         else if constexpr (std::is_same_v<T, protocol::agent_end>)
-          caf::anon_send(owner, msg::end_atom::value, conn, std::move(x.conversation_id));
+          caf::anon_send(to, msg::end_atom::value, conn, std::move(x.conversation_id));
         else if constexpr (std::is_same_v<T, protocol::agent_history>)
-          caf::anon_send(owner, msg::history_atom::value, conn, std::move(x.conversation_id), x.page);
+          caf::anon_send(to, msg::history_atom::value, conn, std::move(x.conversation_id), x.page);
       },
       f);
   }
@@ -85,7 +89,7 @@ template <class Traits>
 class bridged_connection final : public net::connection_handler,
                                  public std::enable_shared_from_this<bridged_connection<Traits>> {
 public:
-  bridged_connection(caf::actor directory, net::sink_ptr sink, const settings& cfg, metrics& stats)
+  bridged_connection(directory_actor directory, net::sink_ptr sink, const settings& cfg, metrics& stats)
     : directory_(std::move(directory)), sink_(std::move(sink)), cfg_(cfg), stats_(stats) {}
 
   void on_frame(std::string_view data, bool binary) override {
@@ -102,7 +106,7 @@ public:
       stage_ = stage::binding;
       std::weak_ptr<bridged_connection> weak = this->weak_from_this();
       auto sink = sink_;
-      msg::bind_fn bind{[weak, sink](caf::actor owner) {
+      typename Traits::bind bind{[weak, sink](typename Traits::owner owner) {
         sink->post([weak, owner, conn = sink->id()] {
           if (auto self = weak.lock()) self->bound(owner);
           else caf::anon_send(owner, msg::detach_atom::value, conn, false);
@@ -129,7 +133,7 @@ public:
 private:
   enum class stage { awaiting_hello, binding, bound, closed };
 
-  void bound(const caf::actor& owner) {
+  void bound(const typename Traits::owner& owner) {
     if (stage_ == stage::closed) {
       caf::anon_send(owner, msg::detach_atom::value, sink_->id(), false);
       return;
@@ -154,18 +158,18 @@ private:
     }
   }
 
-  caf::actor directory_;
+  directory_actor directory_;
   net::sink_ptr sink_;
   const settings& cfg_;
   metrics& stats_;
   stage stage_ = stage::awaiting_hello;
-  caf::actor owner_;
+  typename Traits::owner owner_;
   std::vector<typename Traits::frame> early_;
 };
 
 class actor_gateway final : public net::gateway {
 public:
-  actor_gateway(caf::actor directory, const settings& cfg, metrics& stats)
+  actor_gateway(directory_actor directory, const settings& cfg, metrics& stats)
     : directory_(std::move(directory)), cfg_(cfg), stats_(stats) {}
 
   std::shared_ptr<net::connection_handler> open(net::endpoint kind, net::sink_ptr sink) override {
@@ -175,14 +179,14 @@ public:
   }
 
 private:
-  caf::actor directory_;
+  directory_actor directory_;
   const settings& cfg_;
   metrics& stats_;
 };
 
 } // namespace
 
-std::unique_ptr<net::gateway> make_actor_gateway(caf::actor directory, const settings& cfg, metrics& stats) {
+std::unique_ptr<net::gateway> make_actor_gateway(directory_actor directory, const settings& cfg, metrics& stats) {
   return std::make_unique<actor_gateway>(std::move(directory), cfg, stats);
 }
 

@@ -3,7 +3,7 @@
 // frames on the io thread and sends plain structs to the actor that owns it.
 #include <memory>
 
-#include <caf/actor.hpp>
+#include "actors/interfaces.hpp"
 
 #include "dynchat/core/metrics.hpp"
 #include "dynchat/core/settings.hpp"
@@ -11,6 +11,6 @@
 
 namespace dynchat {
 
-std::unique_ptr<net::gateway> make_actor_gateway(caf::actor directory, const settings& cfg, metrics& stats);
+std::unique_ptr<net::gateway> make_actor_gateway(directory_actor directory, const settings& cfg, metrics& stats);
 
 } // namespace dynchat

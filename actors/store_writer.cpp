@@ -32,9 +32,9 @@ struct store_writer_state {
   static inline const char* name = "store_writer";
 };
 
-using writer_actor = caf::stateful_actor<store_writer_state>;
+using writer_actor = store_writer_actor::stateful_pointer<store_writer_state>;
 
-void commit_some(writer_actor* self, const actor_context& ctx) {
+void commit_some(writer_actor self, const actor_context& ctx) {
   auto& st = self->state;
   const std::size_t limit = ctx.cfg->store.group_commit ? ctx.cfg->store.max_batch_requests : 1;
   const std::size_t n = std::min(limit, st.pending.size());
@@ -63,11 +63,11 @@ void commit_some(writer_actor* self, const actor_context& ctx) {
   ctx.stats->store_pending_writes -= static_cast<std::int64_t>(n);
 }
 
-caf::behavior store_writer(writer_actor* self, actor_context ctx, bool detached) {
+store_writer_actor::behavior_type store_writer(writer_actor self, actor_context ctx, bool detached) {
   // A detached writer runs here on its own thread: named for top -H and perf.
   if (detached) pthread_setname_np(pthread_self(), "dynchat.writer");
   return {
-    [=](msg::write_atom, store::write_batch& batch) {
+    [=](msg::write_atom, store::write_batch& batch) -> caf::result<std::uint64_t> {
       auto& st = self->state;
       auto promise = self->make_response_promise<std::uint64_t>();
       st.pending.push_back(pending_write{std::move(batch), promise});
@@ -92,7 +92,7 @@ caf::behavior store_writer(writer_actor* self, actor_context ctx, bool detached)
 
 } // namespace
 
-caf::actor spawn_store_writer(caf::actor_system& sys, const actor_context& ctx, bool detached) {
+store_writer_actor spawn_store_writer(caf::actor_system& sys, const actor_context& ctx, bool detached) {
   if (detached) return sys.spawn<caf::detached>(store_writer, ctx, true);
   return sys.spawn(store_writer, ctx, false);
 }

@@ -1,6 +1,6 @@
 #pragma once
-// The only LMDB writer. Accepts (write_atom, write_batch) requests and answers each
-// with the commit number once the transaction holding it is durable.
+// The only LMDB writer (store_writer_actor in actors/interfaces.hpp): answers each write
+// batch with the commit number once the transaction holding it is durable.
 #include <caf/fwd.hpp>
 
 #include "actors/context.hpp"
@@ -9,6 +9,6 @@ namespace dynchat {
 
 /// detached: true in production (commits block a thread of its own), false in
 /// deterministic tests where every actor runs on the test coordinator.
-caf::actor spawn_store_writer(caf::actor_system& sys, const actor_context& ctx, bool detached);
+store_writer_actor spawn_store_writer(caf::actor_system& sys, const actor_context& ctx, bool detached);
 
 } // namespace dynchat

@@ -11,12 +11,15 @@
 #include <memory>
 
 #include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
 
 namespace dynchat {
 
 struct supervised {
   std::string name;
   caf::actor handle;
+  template <class Handle>
+  supervised(std::string n, const Handle& h) : name(std::move(n)), handle(caf::actor_cast<caf::actor>(h)) {}
 };
 
 class supervisor_handle {

@@ -48,7 +48,7 @@ struct visitor_session_state {
   engine::cursor cursor;
   std::string fresh_token;
   std::vector<visitor_socket> sockets;
-  caf::actor agent;
+  agent_actor agent;
   std::string agent_name;
   std::deque<engine::output> paced;  // outputs waiting out a typing delay
   std::uint64_t paced_gen = 0;
@@ -59,53 +59,53 @@ struct visitor_session_state {
   static inline const char* name = "visitor_session";
 };
 
-using session_actor = caf::stateful_actor<visitor_session_state>;
+using session_ptr = session_actor::stateful_pointer<visitor_session_state>;
 
 msg::visitor_summary summary(const store::conversation_record& c) {
   return {c.visitor_id, c.id, c.page_url, c.referrer, c.email};
 }
 
-void send_to_visitors(session_actor* self, const protocol::outbound_frame& frame) {
+void send_to_visitors(session_ptr self, const protocol::outbound_frame& frame) {
   for (auto& s : self->state.sockets) s.sink->send(frame);
 }
 
-void send_error(session_actor* self, const net::sink_ptr& sink, error_code code, std::string_view text,
+void send_error(session_ptr self, const net::sink_ptr& sink, error_code code, std::string_view text,
                 const protocol::client_msg_id& id = {}) {
   if (!sink) return;
   sink->send(protocol::make_error(code, text, id));
   self->state.ctx.stats->errors_sent++;
 }
 
-visitor_socket* socket_of(session_actor* self, std::uint64_t conn) {
+visitor_socket* socket_of(session_ptr self, std::uint64_t conn) {
   for (auto& s : self->state.sockets)
     if (s.sink->id() == conn) return &s;
   return nullptr;
 }
 
-net::sink_ptr sink_of(session_actor* self, std::uint64_t conn) {
+net::sink_ptr sink_of(session_ptr self, std::uint64_t conn) {
   auto* s = socket_of(self, conn);
   return s ? s->sink : nullptr;
 }
 
-page_budget budget(session_actor* self) { return replay_budget(*self->state.ctx.cfg, net::endpoint::visitor); }
+page_budget budget(session_ptr self) { return replay_budget(*self->state.ctx.cfg, net::endpoint::visitor); }
 
 // Sends the next replay page to a socket that is behind, then waits for its queue to
 // drain before the next: a long absence never overflows it.
-void pump(session_actor* self, std::uint64_t conn) {
+void pump(session_ptr self, std::uint64_t conn) {
   auto* s = socket_of(self, conn);
   if (!s || s->awaiting_drain || s->cursor.live()) return;
   if (send_next_page(*self->state.ctx.db, s->sink, self->state.conv.id, s->cursor, budget(self))) return;
   s->awaiting_drain = true;
-  s->sink->when_drained([me = caf::actor_cast<caf::actor>(self), conn] { caf::anon_send(me, msg::drained_atom::value, conn); });
+  s->sink->when_drained([me = caf::actor_cast<session_actor>(self), conn] { caf::anon_send(me, msg::drained_atom::value, conn); });
 }
 
-void flush(session_actor* self);
+void flush(session_ptr self);
 
-void maybe_quit(session_actor* self) {
+void maybe_quit(session_ptr self) {
   if (self->state.quitting && self->state.log->idle()) self->quit();
 }
 
-void on_batch_done(session_actor* self, bool ok) {
+void on_batch_done(session_ptr self, bool ok) {
   auto& st = self->state;
   auto done = st.log->settle(ok);
   for (auto& m : done.messages) {
@@ -136,7 +136,7 @@ void on_batch_done(session_actor* self, bool ok) {
   maybe_quit(self);
 }
 
-void flush(session_actor* self) {
+void flush(session_ptr self) {
   auto& st = self->state;
   auto next = st.log->next(st.conv, now_ms());
   for (auto& cb : next.ready) cb(true);
@@ -149,12 +149,12 @@ void flush(session_actor* self) {
           });
 }
 
-void after_commit(session_actor* self, conversation::commit_fn cb) { self->state.log->after_commit(std::move(cb)); }
+void after_commit(session_ptr self, conversation::commit_fn cb) { self->state.log->after_commit(std::move(cb)); }
 
-void mark_dirty(session_actor* self) { self->state.log->mark_record_dirty(); }
+void mark_dirty(session_ptr self) { self->state.log->mark_record_dirty(); }
 
 // The sender's ack: a frame on its socket, or the agent's response.
-conversation::ack_fn socket_ack(session_actor* self, net::sink_ptr sink, protocol::client_msg_id id) {
+conversation::ack_fn socket_ack(session_ptr self, net::sink_ptr sink, protocol::client_msg_id id) {
   return [self, sink = std::move(sink), id = std::move(id)](std::optional<std::uint64_t> seq) {
     if (!sink) return;
     if (seq) sink->send(protocol::outbound_frame::ack(self->state.conv.id, id, *seq));
@@ -169,7 +169,7 @@ conversation::ack_fn promise_ack(caf::typed_response_promise<std::uint64_t> prom
 }
 
 // agent_name: set on notices about an agent, so clients can tell who joined.
-void enqueue_line(session_actor* self, std::string from, std::string text, std::string agent_name = {}) {
+void enqueue_line(session_ptr self, std::string from, std::string text, std::string agent_name = {}) {
   store::message_record rec;
   rec.from = std::move(from);
   rec.text = std::move(text);
@@ -179,7 +179,7 @@ void enqueue_line(session_actor* self, std::string from, std::string text, std::
 }
 
 // A repeated client_msg_id: attach to the in-flight copy or answer from the store.
-bool absorb_duplicate(session_actor* self, const std::string& sender, const std::string& client_msg_id,
+bool absorb_duplicate(session_ptr self, const std::string& sender, const std::string& client_msg_id,
                       conversation::ack_fn ack) {
   auto& st = self->state;
   if (st.log->attach_duplicate(sender, client_msg_id, ack)) {
@@ -195,31 +195,31 @@ bool absorb_duplicate(session_actor* self, const std::string& sender, const std:
   return true;
 }
 
-void schedule_idle_check(session_actor* self, std::chrono::milliseconds after) {
+void schedule_idle_check(session_ptr self, std::chrono::milliseconds after) {
   self->delayed_send(self, after, msg::idle_atom::value, ++self->state.idle_gen);
 }
 
-void touch(session_actor* self) { self->state.last_activity_ms = now_ms(); }
+void touch(session_ptr self) { self->state.last_activity_ms = now_ms(); }
 
 // The router (again, after a restart, it has the conversation from the store) learns
 // this actor is the one to tell.
-void send_request(session_actor* self) {
+void send_request(session_ptr self) {
   auto& st = self->state;
   self->send(st.ctx.router, msg::request_atom::value,
-             msg::chat_request{st.conv.id, caf::actor_cast<caf::actor>(self), summary(st.conv), st.conv.requested_ms});
+             msg::chat_request{st.conv.id, caf::actor_cast<session_actor>(self), summary(st.conv), st.conv.requested_ms});
 }
 
 // The rows that let a restart find this conversation again: `open_conversations` while
 // it waits or is live, `waiting` (in request order) while it waits.
-void set_open(session_actor* self, bool open) {
+void set_open(session_ptr self, bool open) {
   store::writes::set_open(self->state.log->rows(), self->state.conv.id, open);
 }
-void set_waiting(session_actor* self, bool waiting) {
+void set_waiting(session_ptr self, bool waiting) {
   auto& st = self->state;
   store::writes::set_waiting(st.log->rows(), st.conv.requested_ms, st.conv.id, waiting);
 }
 
-void request_agent(session_actor* self) {
+void request_agent(session_ptr self) {
   auto& st = self->state;
   if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live) return;
   st.conv.phase = conversation_phase::waiting;
@@ -232,12 +232,12 @@ void request_agent(session_actor* self) {
   send_request(self);
 }
 
-void end_chat(session_actor* self, const std::string& reason);
+void end_chat(session_ptr self, const std::string& reason);
 
 // ---- the engine ----
 
 // Sets off the flow's timers the cursor did not have before (on the actor clock).
-void arm_timers(session_actor* self, const std::vector<engine::pending_timer>& before) {
+void arm_timers(session_ptr self, const std::vector<engine::pending_timer>& before) {
   for (const auto& t : self->state.cursor.timers) {
     if (std::find(before.begin(), before.end(), t) != before.end()) continue;
     const auto wait = std::max<std::int64_t>(0, t.due_ms - now_ms());
@@ -245,12 +245,12 @@ void arm_timers(session_actor* self, const std::vector<engine::pending_timer>& b
   }
 }
 
-void carry_out(session_actor* self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
+void carry_out(session_ptr self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
                const protocol::client_msg_id& id);
 
 // Feeds one input to the engine and carries out what it answers. `sender` and `id`
 // are who gets an error when the engine refuses the input.
-void feed(session_actor* self, const engine::input& input, const net::sink_ptr& sender = nullptr,
+void feed(session_ptr self, const engine::input& input, const net::sink_ptr& sender = nullptr,
           const protocol::client_msg_id& id = {}) {
   auto& st = self->state;
   const engine::context context{nullptr, engine::agent_availability::unknown, now_ms()};
@@ -267,7 +267,7 @@ void feed(session_actor* self, const engine::input& input, const net::sink_ptr& 
 }
 
 struct output_interpreter {
-  session_actor* self;
+  session_ptr self;
   const net::sink_ptr& sender;
   const protocol::client_msg_id& id;
 
@@ -291,7 +291,7 @@ struct output_interpreter {
 
 // Outputs in order; a `typing` shows the indicator and holds the rest back for its
 // delay, on the actor clock.
-void carry_out(session_actor* self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
+void carry_out(session_ptr self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
                const protocol::client_msg_id& id) {
   auto& st = self->state;
   while (!outputs.empty()) {
@@ -307,7 +307,7 @@ void carry_out(session_actor* self, std::deque<engine::output> outputs, const ne
   }
 }
 
-void end_chat(session_actor* self, const std::string& reason) {
+void end_chat(session_ptr self, const std::string& reason) {
   auto& st = self->state;
   const auto phase = st.conv.phase;
   if (phase != conversation_phase::waiting && phase != conversation_phase::live) return;
@@ -323,7 +323,7 @@ void end_chat(session_actor* self, const std::string& reason) {
     } else {
       // Restored from the store and its agent not found yet: the agent must still hear it.
       self->request(st.ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
-        .then([=, id = st.conv.id](caf::actor agent) { self->send(agent, msg::ended_atom::value, id, reason); },
+        .then([=, id = st.conv.id](agent_actor agent) { self->send(agent, msg::ended_atom::value, id, reason); },
               [](caf::error&) {});
     }
     store::writes::set_agent_chat(st.log->rows(), st.conv.agent_id, st.conv.id, false);
@@ -335,21 +335,21 @@ void end_chat(session_actor* self, const std::string& reason) {
   mark_dirty(self);
   ++st.idle_gen; // cancels the idle check
   feed(self, engine::in::chat_ended{reason, st.agent_name});
-  st.agent = nullptr;
+  st.agent = agent_actor{};
   after_commit(self, [=](bool) { send_to_visitors(self, protocol::make_ended(self->state.conv.id, reason)); });
 }
 
-void begin_quit(session_actor* self) {
+void begin_quit(session_ptr self) {
   self->state.quitting = true;
   flush(self);
   maybe_quit(self);
 }
 
-void start_grace(session_actor* self) {
+void start_grace(session_ptr self) {
   self->delayed_send(self, self->state.ctx.cfg->chat.visitor_grace, msg::grace_atom::value, ++self->state.grace_gen);
 }
 
-protocol::outbound_frame welcome_frame(session_actor* self, const protocol::visitor_hello& h) {
+protocol::outbound_frame welcome_frame(session_ptr self, const protocol::visitor_hello& h) {
   auto& st = self->state;
   const auto& cfg = *st.ctx.cfg;
   return protocol::make_visitor_welcome({
@@ -371,7 +371,7 @@ std::int64_t ms(std::chrono::duration<Rep, Period> d) {
 // A conversation started from the store (at start-up, or when a visitor or agent comes
 // back to it): its deadlines run from the stored times, and any already past is acted
 // on at once.
-void resume_from_store(session_actor* self) {
+void resume_from_store(session_ptr self) {
   auto& st = self->state;
   arm_timers(self, {});
   const auto now = now_ms();
@@ -392,7 +392,7 @@ void resume_from_store(session_actor* self) {
     schedule_idle_check(self, std::chrono::milliseconds{std::max<std::int64_t>(0, ms(st.ctx.cfg->chat.chat_idle_timeout) - silent)});
     self->request(st.ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
       .then(
-        [=, agent_id = st.conv.agent_id](caf::actor agent) {
+        [=, agent_id = st.conv.agent_id](agent_actor agent) {
           auto& st = self->state;
           // A deadline already past may have ended it meanwhile (and told the agent).
           if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id) return;
@@ -406,8 +406,8 @@ void resume_from_store(session_actor* self) {
   }
 }
 
-void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, const net::sink_ptr& sink,
-                    const msg::bind_fn& bind) {
+void attach_visitor(session_ptr self, const protocol::visitor_hello& hello, const net::sink_ptr& sink,
+                    const msg::bind_now& bind) {
   auto& st = self->state;
   const auto committed = st.log->committed_seq();
   if (hello.last_seq > committed) {
@@ -432,7 +432,7 @@ void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, c
     mark_dirty(self);
     flush(self);
   }
-  bind.fn(caf::actor_cast<caf::actor>(self));
+  bind.fn();
   sink->hello_completed();
   sink->send(welcome_frame(self, hello));
   // Everything after last_seq (the newest max_replay at most), paced as the socket drains.
@@ -443,7 +443,7 @@ void attach_visitor(session_actor* self, const protocol::visitor_hello& hello, c
   pump(self, sink->id());
 }
 
-caf::behavior visitor_session(session_actor* self, actor_context ctx, session_seed seed) {
+session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx, session_seed seed) {
   auto& st = self->state;
   st.ctx = ctx;
   st.conv = std::move(seed.conv);
@@ -473,7 +473,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
   }
 
   return {
-    [=](msg::attach_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::bind_fn bind) {
+    [=](msg::attach_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::bind_now bind) {
       after_commit(self, [=](bool ok) {
         if (!ok) {
           send_error(self, sink, error_code::store_failed, "the conversation could not be stored");
@@ -559,7 +559,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
     },
     [=](msg::typing_atom, std::uint64_t) {
       if (self->state.agent)
-        self->send(self->state.agent, msg::typing_atom::value, self->state.conv.id, std::string{"visitor"});
+        self->send(self->state.agent, msg::visitor_typing_atom::value, self->state.conv.id);
     },
     // ---- from the router ----
     [=](msg::queued_atom, std::uint32_t position) {
@@ -575,7 +575,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
     },
     // Answers whether the chat is taken: false when the visitor left meanwhile (the
     // router then gives the agent's seat back).
-    [=](msg::assign_atom, caf::actor agent, std::string agent_id, std::string agent_name) -> bool {
+    [=](msg::assign_atom, agent_actor agent, std::string agent_id, std::string agent_name) -> caf::result<bool> {
       auto& st = self->state;
       if (st.conv.phase != conversation_phase::waiting) return false;
       set_waiting(self, false);
@@ -595,7 +595,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       return true;
     },
     // ---- from the agent ----
-    [=](msg::say_atom, std::string agent_id, std::uint64_t conn, protocol::agent_say& say) -> caf::result<std::uint64_t> {
+    [=](msg::agent_say_atom, std::string agent_id, std::uint64_t conn, protocol::agent_say& say) -> caf::result<std::uint64_t> {
       auto& st = self->state;
       if (st.conv.phase == conversation_phase::ended) return to_caf_error(error_code::conversation_ended);
       if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
@@ -609,12 +609,12 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
       flush(self);
       return promise;
     },
-    [=](msg::typing_atom, std::string agent_id) {
+    [=](msg::agent_typing_atom, std::string agent_id) {
       auto& st = self->state;
       if (st.conv.phase == conversation_phase::live && st.conv.agent_id == agent_id)
         send_to_visitors(self, protocol::make_typing(st.conv.id, "agent"));
     },
-    [=](msg::end_atom, std::string agent_id, std::string reason) -> caf::result<bool> {
+    [=](msg::agent_end_atom, std::string agent_id, std::string reason) -> caf::result<bool> {
       auto& st = self->state;
       if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
         return to_caf_error(error_code::not_assigned);
@@ -640,7 +640,7 @@ caf::behavior visitor_session(session_actor* self, actor_context ctx, session_se
 
 } // namespace
 
-caf::actor spawn_visitor_session(caf::actor_system& sys, const actor_context& ctx, session_seed seed) {
+session_actor spawn_visitor_session(caf::actor_system& sys, const actor_context& ctx, session_seed seed) {
   return sys.spawn(visitor_session, ctx, std::move(seed));
 }
 

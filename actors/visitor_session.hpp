@@ -21,6 +21,6 @@ struct session_seed {
   std::vector<store::write_op> initial_ops; // written with the conversation's first batch
 };
 
-caf::actor spawn_visitor_session(caf::actor_system& sys, const actor_context& ctx, session_seed seed);
+session_actor spawn_visitor_session(caf::actor_system& sys, const actor_context& ctx, session_seed seed);
 
 } // namespace dynchat

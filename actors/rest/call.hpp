@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 
@@ -29,10 +29,10 @@ struct rest_state {
   std::string admin_hash;
   static inline const char* name = "rest_api";
 };
-using rest_actor = caf::stateful_actor<rest_state>;
+using rest_actor = rest_actor_handle::stateful_pointer<rest_state>;
 
 struct call {
-  rest_actor* self;
+  rest_actor self;
   std::string method;
   std::string body;
   std::map<std::string, std::string> params;

@@ -70,8 +70,9 @@ std::atomic<bool> actor_failed{false};
 // Tells the directory, the router and the writer to quit, the writer last: it commits
 // what it holds first. Clears the handles, so a second call does nothing.
 void finish_actors(actor_context& ctx) {
-  for (auto* a : {&ctx.directory, &ctx.router, &ctx.writer})
-    if (*a) caf::anon_send(*a, msg::shutdown_atom::value);
+  if (ctx.directory) caf::anon_send(ctx.directory, msg::shutdown_atom::value);
+  if (ctx.router) caf::anon_send(ctx.router, msg::shutdown_atom::value);
+  if (ctx.writer) caf::anon_send(ctx.writer, msg::shutdown_atom::value);
   ctx = {};
 }
 

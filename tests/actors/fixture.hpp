@@ -44,13 +44,20 @@ struct actor_fixture {
     // The directory stops every session and agent it started, the recovered ones too.
     if (ctx.directory) caf::anon_send(ctx.directory, msg::shutdown_atom::value);
     sched.run();
-    owned.insert(owned.end(), {ctx.writer, ctx.router, ctx.directory});
+    own(ctx.writer);
+    own(ctx.router);
+    own(ctx.directory);
     for (auto& a : owned)
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
     std::filesystem::remove_all(dir);
   }
   void run() { sched.run(); }
+  /// Exited with the fixture, whatever the test did.
+  template <class Handle>
+  void own(const Handle& h) {
+    owned.push_back(caf::actor_cast<caf::actor>(h));
+  }
 };
 
 } // namespace dynchat::testing

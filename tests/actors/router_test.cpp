@@ -26,7 +26,7 @@ caf::behavior fake_peer(caf::event_based_actor*, std::shared_ptr<inbox> in) {
     [=](msg::withdraw_atom, std::string c, std::string reason) { in->withdrawn.push_back(c + ":" + reason); },
     [=](msg::status_atom, std::string s) { in->statuses.push_back(s); },
     [=](msg::queued_atom, std::uint32_t pos) { in->queued.push_back(pos); },
-    [=](msg::assign_atom, caf::actor, std::string agent_id, std::string) {
+    [=](msg::assign_atom, agent_actor, std::string agent_id, std::string) {
       in->assigned.push_back(agent_id);
       return true;
     },
@@ -44,11 +44,12 @@ struct router_fixture : actor_fixture {
   }
   void agent_state(const std::string& id, const caf::actor& handle, bool available, std::uint32_t max_chats = 5) {
     caf::anon_send(ctx.router, msg::aupdate_atom::value,
-                   msg::agent_state_report{id, id, handle, available ? "available" : "away", true, max_chats});
+                   msg::agent_state_report{id, id, caf::actor_cast<agent_actor>(handle), available ? "available" : "away",
+                                           true, max_chats});
     run();
   }
   void request(const std::string& conv, const caf::actor& session, std::int64_t at = 0) {
-    caf::anon_send(ctx.router, msg::request_atom::value, msg::chat_request{conv, session, {}, at});
+    caf::anon_send(ctx.router, msg::request_atom::value, msg::chat_request{conv, caf::actor_cast<session_actor>(session), {}, at});
     run();
   }
   // Accepts through a scoped actor and says whether the router agreed.
@@ -57,7 +58,7 @@ struct router_fixture : actor_fixture {
     self->send(ctx.router, msg::accept_atom::value, conv, agent_id);
     run();
     protocol::error_code result = protocol::error_code::internal;
-    self->receive([&](caf::actor) { result = protocol::error_code::bad_frame; /* stands for "assigned" */ },
+    self->receive([&](session_actor) { result = protocol::error_code::bad_frame; /* stands for "assigned" */ },
                   [&](caf::error& e) { result = from_caf_error(e); });
     return result;
   }

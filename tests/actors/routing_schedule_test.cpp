@@ -24,7 +24,7 @@ struct agent_seat {
   std::string id;
   std::uint32_t max_chats;
   std::shared_ptr<recording_sink> sink;
-  caf::actor actor;
+  agent_actor actor;
   std::size_t seen = 0; // frames of its sink already looked at
   std::set<std::string> offers, chats;
   bool available = true;
@@ -32,7 +32,7 @@ struct agent_seat {
 
 struct visitor_seat {
   std::shared_ptr<recording_sink> sink;
-  caf::actor session;
+  session_actor session;
   std::string conversation;
   bool attached = true;
 };
@@ -54,7 +54,7 @@ struct schedule_fixture : actor_fixture {
                             static_cast<std::uint32_t>(1 + i), i};
       txn.put(store::table::agents, a.id, store::encode(a));
       txn.put(store::table::agent_tokens, a.token_hash, a.id);
-      agents.push_back({a.id, a.max_chats, std::make_shared<recording_sink>(ctx.db, next_conn++), nullptr, 0, {}, {}});
+      agents.push_back({a.id, a.max_chats, std::make_shared<recording_sink>(ctx.db, next_conn++), {}, 0, {}, {}});
     }
     txn.commit();
     ctx.router = spawn_router(sys, ctx);
@@ -62,13 +62,13 @@ struct schedule_fixture : actor_fixture {
     run();
     for (std::size_t i = 0; i < agents.size(); ++i) {
       auto& a = agents[i];
-      msg::bind_fn bind{[this, i](caf::actor actor) { agents[i].actor = actor; }};
+      msg::agent_bind bind{[this, i](agent_actor actor) { agents[i].actor = actor; }};
       caf::anon_send(ctx.directory, msg::ahello_atom::value, protocol::agent_hello{"token" + std::to_string(i), {}},
                      net::sink_ptr{a.sink}, bind);
       run();
       REQUIRE(a.actor);
       caf::anon_send(a.actor, msg::status_atom::value, std::string{"available"});
-      owned.push_back(a.actor);
+      own(a.actor);
     }
     run();
   }
@@ -82,13 +82,13 @@ struct schedule_fixture : actor_fixture {
   }
 
   void arrive() {
-    visitors.push_back({std::make_shared<recording_sink>(ctx.db, next_conn++), nullptr, {}, true});
+    visitors.push_back({std::make_shared<recording_sink>(ctx.db, next_conn++), {}, {}, true});
     const auto i = visitors.size() - 1;
     protocol::visitor_hello hello;
     hello.page_url = "https://example.com/" + std::to_string(i);
-    msg::bind_fn bind{[this, i](caf::actor s) {
+    msg::visitor_bind bind{[this, i](session_actor s) {
       visitors[i].session = s;
-      owned.push_back(s); // exited with the fixture, whatever the test did
+      own(s); // exited with the fixture, whatever the test did
     }};
     caf::anon_send(ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{visitors[i].sink}, bind);
   }
@@ -265,12 +265,12 @@ TEST_CASE("after a restart the line is served in request order, whatever order v
   }
   caf::anon_send(f.ctx.directory, msg::aadded_atom::value, big);
   auto sink = std::make_shared<recording_sink>(f.ctx.db, 999);
-  caf::actor agent;
+  agent_actor agent;
   caf::anon_send(f.ctx.directory, msg::ahello_atom::value, protocol::agent_hello{"big", {}}, net::sink_ptr{sink},
-                 msg::bind_fn{[&](caf::actor a) { agent = a; }});
+                 msg::agent_bind{[&](agent_actor a) { agent = a; }});
   while (f.step_one_actor()) {}
   REQUIRE(agent);
-  f.owned.push_back(agent);
+  f.own(agent);
   caf::anon_send(agent, msg::status_atom::value, std::string{"available"});
   while (f.step_one_actor()) {}
   std::vector<std::string> offered;

@@ -4,7 +4,7 @@ using namespace dynchat;
 using namespace dynchat::testing;
 
 namespace {
-caf::behavior one_write(caf::event_based_actor* self, caf::actor writer, int i, std::shared_ptr<std::vector<std::uint64_t>> done) {
+caf::behavior one_write(caf::event_based_actor* self, store_writer_actor writer, int i, std::shared_ptr<std::vector<std::uint64_t>> done) {
   store::write_batch batch{{store::table::meta, "k" + std::to_string(i), "v", false}};
   self->request(writer, caf::infinite, msg::write_atom::value, std::move(batch)).then([=](std::uint64_t commit) {
     done->push_back(commit);

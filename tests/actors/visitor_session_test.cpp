@@ -14,7 +14,7 @@ namespace {
 
 struct session_fixture : actor_fixture {
   std::shared_ptr<recording_sink> sink;
-  caf::actor session;
+  session_actor session;
   session_fixture() {
     ctx.router = spawn_router(sys, ctx);
     ctx.directory = spawn_directory(sys, ctx);
@@ -22,10 +22,10 @@ struct session_fixture : actor_fixture {
     sink = std::make_shared<recording_sink>(ctx.db, 7);
     protocol::visitor_hello hello;
     hello.page_url = "https://example.com";
-    msg::bind_fn bind{[this](caf::actor a) { session = a; }};
+    msg::visitor_bind bind{[this](session_actor a) { session = a; }};
     caf::anon_send(ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{sink}, bind);
     run();
-    owned.push_back(session);
+    own(session);
   }
   void say(const std::string& id, const std::string& text) {
     caf::anon_send(session, msg::say_atom::value, std::uint64_t{7}, protocol::visitor_say{{id}, text});
@@ -129,7 +129,7 @@ TEST_CASE("a resume is replayed a page at a time, each page only once the socket
   protocol::visitor_hello hello;
   hello.resume_token = welcome["resume_token"].get<std::string>();
   hello.last_seq = 0;
-  caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{tab}, msg::bind_fn{[](caf::actor) {}});
+  caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{tab}, msg::visitor_bind{[](session_actor) {}});
   f.run();
   std::vector<std::uint64_t> seqs;
   int pages = 0;
@@ -158,7 +158,7 @@ TEST_CASE("a resume is replayed a page at a time, each page only once the socket
 namespace {
 
 // Stands between the actors and the real writer; fails the write requests it is told to.
-caf::behavior flaky_writer(caf::event_based_actor* self, caf::actor real, std::shared_ptr<int> failures_left) {
+caf::behavior flaky_writer(caf::event_based_actor* self, store_writer_actor real, std::shared_ptr<int> failures_left) {
   return {
     [=](msg::write_atom, store::write_batch& batch) -> caf::result<std::uint64_t> {
       if (*failures_left > 0) {
@@ -181,20 +181,20 @@ TEST_CASE("a batch that fails is written again: an ended conversation leaves no 
   actor_fixture f;
   auto failures = std::make_shared<int>(0);
   auto real_writer = f.ctx.writer;
-  f.owned.push_back(real_writer);
-  f.ctx.writer = f.sys.spawn(flaky_writer, real_writer, failures);
+  f.own(real_writer);
+  f.ctx.writer = caf::actor_cast<store_writer_actor>(f.sys.spawn(flaky_writer, real_writer, failures));
   f.ctx.router = spawn_router(f.sys, f.ctx);
   f.ctx.directory = spawn_directory(f.sys, f.ctx);
   f.run();
   auto sink = std::make_shared<recording_sink>(f.ctx.db, 7);
-  caf::actor session;
+  session_actor session;
   protocol::visitor_hello hello;
   hello.page_url = "https://example.com";
   caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{sink},
-                 msg::bind_fn{[&](caf::actor a) { session = a; }});
+                 msg::visitor_bind{[&](session_actor a) { session = a; }});
   f.run();
   REQUIRE(session);
-  f.owned.push_back(session);
+  f.own(session);
   const auto conv = sink->of_type("welcome").at(0)["conversation_id"].get<std::string>();
   auto rows = [&] {
     auto txn = f.ctx.db->read();

@@ -1,0 +1,151 @@
+#pragma once
+// Every actor's typed interface: what it accepts and what it answers. A message an actor
+// does not take, or a wrong payload, fails to compile instead of failing at run time.
+//
+// They live in one header because they refer to each other (a conversation is told its
+// agent; an agent is offered a conversation; the directory hands out both), in the order
+// their references need. Payloads are plain serializable structs (actors/messages.hpp):
+// the multi-node work sends them between processes.
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace dynchat {
+
+/// The only LMDB writer: answers each batch with its commit number once durable.
+using store_writer_actor = caf::typed_actor<
+  caf::replies_to<msg::write_atom, store::write_batch>::with<std::uint64_t>,
+  caf::reacts_to<msg::flush_atom>,    // its own: commit what has gathered
+  caf::reacts_to<msg::shutdown_atom>>; // commits what it holds, then stops
+
+/// One per agent: its sockets, status, chats and offers.
+using agent_actor = caf::typed_actor<
+  // from its sockets (through the socket bridge)
+  caf::reacts_to<msg::attach_atom, net::sink_ptr, msg::bind_now, protocol::agent_hello>,
+  caf::reacts_to<msg::detach_atom, std::uint64_t, bool>,
+  caf::reacts_to<msg::drained_atom, std::uint64_t>,
+  caf::reacts_to<msg::status_atom, std::string>,
+  caf::reacts_to<msg::accept_atom, std::uint64_t, std::string>,
+  caf::reacts_to<msg::decline_atom, std::uint64_t, std::string>,
+  caf::reacts_to<msg::say_atom, std::uint64_t, protocol::agent_say>,
+  caf::reacts_to<msg::typing_atom, std::uint64_t, std::string>,
+  caf::reacts_to<msg::end_atom, std::uint64_t, std::string>,
+  caf::reacts_to<msg::history_atom, std::uint64_t, std::string, protocol::history_request>,
+  // from the router
+  caf::reacts_to<msg::offer_atom, msg::chat_request, std::int64_t>,
+  caf::reacts_to<msg::withdraw_atom, std::string, std::string>,
+  // from its conversations
+  caf::reacts_to<msg::joined_atom, std::string, msg::visitor_summary>,
+  caf::reacts_to<msg::rejoin_atom, std::string, msg::visitor_summary>,
+  caf::reacts_to<msg::deliver_atom, msg::chat_message, std::uint64_t>,
+  caf::reacts_to<msg::visitor_typing_atom, std::string>,
+  caf::reacts_to<msg::ended_atom, std::string, std::string>,
+  // from the directory (REST changed or removed the agent)
+  caf::reacts_to<msg::aadded_atom, store::agent_record>,
+  caf::reacts_to<msg::aremoved_atom>,
+  caf::reacts_to<msg::shutdown_atom>>;
+
+/// One per conversation: its durable log, sockets and live-chat lifecycle.
+using session_actor = caf::typed_actor<
+  // from the visitor's sockets
+  caf::reacts_to<msg::attach_atom, protocol::visitor_hello, net::sink_ptr, msg::bind_now>,
+  caf::reacts_to<msg::detach_atom, std::uint64_t, bool>,
+  caf::reacts_to<msg::drained_atom, std::uint64_t>,
+  caf::reacts_to<msg::say_atom, std::uint64_t, protocol::visitor_say>,
+  caf::reacts_to<msg::history_atom, std::uint64_t, protocol::history_request>,
+  caf::reacts_to<msg::choose_atom, std::uint64_t, protocol::client_msg_id, std::string>,
+  caf::reacts_to<msg::book_atom, std::uint64_t, protocol::client_msg_id, std::string>,
+  caf::reacts_to<msg::typing_atom, std::uint64_t>,
+  // from the router
+  caf::reacts_to<msg::queued_atom, std::uint32_t>,
+  caf::replies_to<msg::assign_atom, agent_actor, std::string, std::string>::with<bool>,
+  // from its agent
+  caf::replies_to<msg::agent_say_atom, std::string, std::uint64_t, protocol::agent_say>::with<std::uint64_t>,
+  caf::reacts_to<msg::agent_typing_atom, std::string>,
+  caf::replies_to<msg::agent_end_atom, std::string, std::string>::with<bool>,
+  // its own clocks
+  caf::reacts_to<msg::grace_atom, std::uint64_t>,
+  caf::reacts_to<msg::idle_atom, std::uint64_t>,
+  caf::reacts_to<msg::flow_timer_atom, std::string, std::int64_t>,
+  caf::reacts_to<msg::paced_atom, std::uint64_t>,
+  caf::reacts_to<msg::shutdown_atom>>;
+
+namespace msg {
+
+/// Where a connection's frames go once its hello is taken.
+using visitor_bind = bind_to<session_actor>;
+using agent_bind = bind_to<agent_actor>;
+
+/// A conversation asking the router for an agent (and, as an offer, the agent for it).
+/// The session is null for a conversation restored from the store whose actor has not
+/// asked again yet.
+struct chat_request {
+  std::string conversation_id;
+  session_actor session;
+  visitor_summary visitor;
+  std::int64_t requested_ms = 0;
+};
+
+/// An agent's routing-relevant state, reported to the router whenever it changes. The
+/// router counts the agent's chats and offers itself: it is the authority on capacity.
+struct agent_state_report {
+  std::string agent_id;
+  std::string name;
+  agent_actor handle;
+  std::string status;     // available | away | offline, as the agent chose
+  bool connected = false; // at least one socket open
+  std::uint32_t max_chats = 5;
+  bool available() const { return status == "available" && connected; }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_request& x) {
+  return f(caf::meta::type_name("chat_request"), x.conversation_id, x.session, x.visitor, x.requested_ms);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_state_report& x) {
+  return f(caf::meta::type_name("agent_state_report"), x.agent_id, x.name, x.handle, x.status, x.connected,
+           x.max_chats);
+}
+
+} // namespace msg
+
+/// Finds (spawning from the store on demand) the actor of a conversation or an agent;
+/// where hellos are authenticated.
+using directory_actor = caf::typed_actor<
+  caf::reacts_to<msg::vhello_atom, protocol::visitor_hello, net::sink_ptr, msg::visitor_bind>,
+  caf::reacts_to<msg::ahello_atom, protocol::agent_hello, net::sink_ptr, msg::agent_bind>,
+  caf::replies_to<msg::recover_atom>::with<std::uint64_t>, // start-up: every open conversation runs again
+  caf::replies_to<msg::session_atom, std::string>::with<session_actor>,
+  caf::replies_to<msg::agent_atom, std::string>::with<agent_actor>,
+  caf::reacts_to<msg::end_atom, std::string, std::string, std::string>, // conversation, agent, reason
+  caf::reacts_to<msg::aadded_atom, store::agent_record>,
+  caf::reacts_to<msg::aremoved_atom, std::string>,
+  caf::reacts_to<msg::shutdown_atom>>;
+
+/// The one router: offers, capacity, the line, the round-robin cursor.
+using router_actor = caf::typed_actor<
+  caf::reacts_to<msg::directory_atom, directory_actor>,
+  caf::reacts_to<msg::request_atom, msg::chat_request>,
+  caf::reacts_to<msg::cancel_atom, std::string>,
+  caf::reacts_to<msg::decline_atom, std::string, std::string>,                           // conversation, agent
+  caf::replies_to<msg::accept_atom, std::string, std::string>::with<session_actor>,      // conversation, agent
+  caf::reacts_to<msg::release_atom, std::string, std::string>,                           // agent, conversation
+  caf::reacts_to<msg::aupdate_atom, msg::agent_state_report>,
+  caf::reacts_to<msg::aadded_atom, store::agent_record>,
+  caf::reacts_to<msg::aremoved_atom, std::string>,
+  caf::replies_to<msg::snapshot_atom>::with<std::string>,                                // JSON for GET /v1/routing
+  caf::reacts_to<msg::timeout_atom, std::string, std::uint64_t>,                         // its own: an offer ran out
+  caf::reacts_to<msg::wake_atom>,                                                        // its own: a cool-down ended
+  caf::reacts_to<msg::shutdown_atom>>;
+
+/// The REST API's one actor.
+using rest_actor_handle = caf::typed_actor<
+  caf::reacts_to<msg::rest_atom, net::http_request, std::function<void(net::http_response)>>,
+  caf::reacts_to<msg::shutdown_atom>>;
+
+} // namespace dynchat
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::msg::visitor_bind)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dynchat::msg::agent_bind)
