@@ -7,7 +7,7 @@
 #include "actors/messages.hpp"
 #include "actors/rest/handlers.hpp"
 #include "dynchat/core/ids.hpp"
-#include "dynchat/protocol/text_rules.hpp"
+#include "dynchat/rest/bodies.hpp"
 #include "dynchat/rest/transcript_text.hpp"
 #include "dynchat/store/writes.hpp"
 
@@ -20,30 +20,13 @@ json agent_json(const store::agent_record& a) {
   return json{{"id", a.id}, {"name", a.name}, {"email", a.email}, {"max_chats", a.max_chats}, {"created", a.created_ms}};
 }
 
-// Validates and applies the writable agent fields of a JSON body; returns an error text.
-std::string apply_agent_fields(const json& body, store::agent_record& a, bool creating) {
-  if (!body.is_object()) return "the body must be a JSON object";
-  for (auto it = body.begin(); it != body.end(); ++it)
-    if (it.key() != "name" && it.key() != "email" && it.key() != "max_chats") return "unknown field '" + it.key().substr(0, 40) + "'";
-  if (auto it = body.find("name"); it != body.end()) {
-    // Visitors read it in "Ann joined the chat": it must show something.
-    if (!it->is_string() || protocol::is_blank(it->get_ref<const std::string&>()) ||
-        it->get_ref<const std::string&>().size() > 100 || has_control_characters(it->get_ref<const std::string&>()))
-      return "name must be a string of 1 to 100 bytes, not blank, without control characters";
-    a.name = it->get<std::string>();
-  } else if (creating) {
-    return "name is required";
-  }
-  if (auto it = body.find("email"); it != body.end()) {
-    if (!it->is_string() || it->get_ref<const std::string&>().size() > 254 || has_control_characters(it->get_ref<const std::string&>()))
-      return "email must be a string of at most 254 bytes";
-    a.email = it->get<std::string>();
-  }
-  if (auto it = body.find("max_chats"); it != body.end()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 10)
-      return "max_chats must be an integer from 1 to 10";
-    a.max_chats = static_cast<std::uint32_t>(it->get<std::int64_t>());
-  }
+// Applies what the body gives; an error text when it does not make an agent.
+std::string apply_agent_body(const json& body, store::agent_record& a, bool creating) {
+  auto fields = rest::decode_agent_body(body, creating);
+  if (!fields) return fields.error().message;
+  if (fields->name) a.name = *fields->name;
+  if (fields->email) a.email = *fields->email;
+  if (fields->max_chats) a.max_chats = *fields->max_chats;
   return {};
 }
 
@@ -95,7 +78,7 @@ void create_agent(call c) {
   if (!parsed) return;
   store::agent_record a;
   a.max_chats = c.ctx().cfg->chat.default_max_chats;
-  if (auto err = apply_agent_fields(*parsed, a, true); !err.empty())
+  if (auto err = apply_agent_body(*parsed, a, true); !err.empty())
     return c.reply(error_response(400, error_code::bad_value, err));
   a.id = new_id();
   a.created_ms = now_ms();
@@ -122,7 +105,7 @@ void update_agent(call c) {
   if (!a) return;
   auto parsed = parse_body(c);
   if (!parsed) return;
-  if (auto err = apply_agent_fields(*parsed, *a, false); !err.empty())
+  if (auto err = apply_agent_body(*parsed, *a, false); !err.empty())
     return c.reply(error_response(400, error_code::bad_value, err));
   store::write_batch batch;
   store::writes::update_agent(batch, *a);

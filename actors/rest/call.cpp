@@ -53,8 +53,4 @@ std::string id_param(rest::query& q, const std::string& name) {
   return v;
 }
 
-bool has_control_characters(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
-
 } // namespace dynchat::rest_api

@@ -57,6 +57,5 @@ std::optional<json> parse_body(const call& c);
 void write_then(const call& c, store::write_batch batch, std::function<void()> done);
 /// An id-valued parameter: empty when absent; recorded as a query error when not an id.
 std::string id_param(rest::query& q, const std::string& name);
-bool has_control_characters(std::string_view s);
 
 } // namespace dynchat::rest_api

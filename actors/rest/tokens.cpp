@@ -2,7 +2,7 @@
 // is made; only its hash is stored, and revoking it takes effect on the next request.
 #include "actors/rest/handlers.hpp"
 #include "dynchat/core/ids.hpp"
-#include "dynchat/protocol/text_rules.hpp"
+#include "dynchat/rest/bodies.hpp"
 #include "dynchat/store/writes.hpp"
 
 namespace dynchat::rest_api {
@@ -18,24 +18,12 @@ json token_json(const store::api_token_record& t) {
 
 // The new token's fields from the body; an error text when they do not make a token.
 std::string read_token_fields(const call& c, const json& body, store::api_token_record& t) {
-  if (!body.is_object()) return "the body must be a JSON object";
-  for (auto it = body.begin(); it != body.end(); ++it)
-    if (it.key() != "name" && it.key() != "role" && it.key() != "agent_id") return "unknown field '" + it.key().substr(0, 40) + "'";
-  auto name = body.find("name");
-  if (name == body.end() || !name->is_string() || protocol::is_blank(name->get_ref<const std::string&>()) ||
-      name->get_ref<const std::string&>().size() > 100 || has_control_characters(name->get_ref<const std::string&>()))
-    return "name must be a string of 1 to 100 bytes, not blank, without control characters";
-  t.name = name->get<std::string>();
-  auto role = body.find("role");
-  if (role == body.end() || !role->is_string() || !rest::role_from_string(role->get_ref<const std::string&>()))
-    return "role must be one of admin, marketer, sales_admin, agent";
-  t.role = role->get<std::string>();
-  auto agent = body.find("agent_id");
-  const bool has_agent = agent != body.end() && !agent->is_null();
-  if (t.role != "agent") return has_agent ? "agent_id is only for the agent role" : std::string{};
-  if (!has_agent || !agent->is_string() || !is_id(agent->get_ref<const std::string&>()))
-    return "the agent role needs agent_id, the 32-character id of an agent";
-  t.agent_id = agent->get<std::string>();
+  auto fields = rest::decode_token_body(body);
+  if (!fields) return fields.error().message;
+  t.name = fields->name;
+  t.role = fields->role;
+  t.agent_id = fields->agent_id;
+  if (t.agent_id.empty()) return {};
   auto txn = c.ctx().db->read();
   if (!store::load_agent(txn, t.agent_id)) return "agent_id names no agent";
   return {};
