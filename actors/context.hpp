@@ -23,6 +23,17 @@ struct actor_context {
   directory_actor directory;
 };
 
+/// Runs `body`; a store failure inside it (LMDB could not be read: a full reader table,
+/// an I/O error) becomes `on_failure(error)` instead of ending the actor that ran it.
+template <class Body, class OnFailure>
+auto guard_store(Body&& body, OnFailure&& on_failure) {
+  try {
+    return body();
+  } catch (const store::store_error& e) {
+    return on_failure(e);
+  }
+}
+
 /// Domain errors travel between actors as caf::error in the "dynchat" category.
 caf::error to_caf_error(protocol::error_code code);
 protocol::error_code from_caf_error(const caf::error& err);

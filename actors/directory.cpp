@@ -88,6 +88,56 @@ session_actor new_conversation(directory_ptr self, const protocol::visitor_hello
   return track_session(self, id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
 }
 
+// A visitor's hello: a new conversation (within the per-address rate) or the one its
+// resume token names.
+void visitor_hello(directory_ptr self, protocol::visitor_hello hello, const net::sink_ptr& sink, msg::visitor_bind bind) {
+  if (self->state.stopping) return;
+  session_actor session;
+  if (hello.resume_token.empty()) {
+    auto& st = self->state;
+    if (!st.new_conversations->allow(sink->remote_address())) {
+      st.ctx.stats->conversations_refused++;
+      log_throttled(st.ctx.stats->log_conversation_limit, spdlog::level::warn,
+                    "refused a new conversation from {}: over chat.new_conversations_per_second", sink->remote_address());
+      return refuse(self, sink, error_code::rate_limited,
+                    "too many new conversations from your address; try again in a moment");
+    }
+    session = new_conversation(self, hello);
+  } else {
+    auto txn = self->state.ctx.db->read();
+    auto conv_id = store::find_conversation_by_resume_hash(txn, sha256_hex(hello.resume_token));
+    if (conv_id) session = session_for(self, *conv_id);
+    if (!session) return refuse(self, sink, error_code::invalid_resume_token, "unknown resume token");
+  }
+  msg::bind_now bind_session{[bind = std::move(bind), session] { bind.fn(session); }};
+  self->send(session, msg::attach_atom::value, std::move(hello), std::move(sink), std::move(bind_session));
+}
+
+// An agent's hello: its token names the agent, whose actor takes the socket.
+void agent_hello(directory_ptr self, protocol::agent_hello hello, const net::sink_ptr& sink, msg::agent_bind bind) {
+  auto& st = self->state;
+  if (st.stopping) return;
+  std::optional<std::string> agent_id;
+  {
+    auto txn = st.ctx.db->read();
+    agent_id = store::find_agent_by_token_hash(txn, sha256_hex(hello.token));
+  }
+  agent_actor agent = agent_id ? agent_for(self, *agent_id) : agent_actor{};
+  if (!agent) {
+    st.ctx.stats->failed_logins++;
+    log_throttled(st.ctx.stats->log_failed_login, spdlog::level::warn, "agent hello with an unknown token from {}",
+                  sink->remote_address());
+    return refuse(self, sink, error_code::unauthorized, "unknown agent token");
+  }
+  msg::bind_now bind_agent{[bind = std::move(bind), agent] { bind.fn(agent); }};
+  self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind_agent), std::move(hello));
+}
+
+void refuse_on_store_failure(directory_ptr self, const net::sink_ptr& sink, const store::store_error& e) {
+  spdlog::error("directory: a hello could not be served: store: {}", e.what());
+  refuse(self, sink, error_code::store_failed, "the server could not read its store; try again");
+}
+
 directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) {
   self->state.ctx = ctx;
   self->state.new_conversations = std::make_unique<address_limiter>(ctx.cfg->chat.new_conversations_per_second,
@@ -108,44 +158,12 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
   });
   return {
     [=](msg::vhello_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::visitor_bind bind) {
-      if (self->state.stopping) return;
-      session_actor session;
-      if (hello.resume_token.empty()) {
-        auto& st = self->state;
-        if (!st.new_conversations->allow(sink->remote_address())) {
-          st.ctx.stats->conversations_refused++;
-          log_throttled(st.ctx.stats->log_conversation_limit, spdlog::level::warn,
-                        "refused a new conversation from {}: over chat.new_conversations_per_second", sink->remote_address());
-          return refuse(self, sink, error_code::rate_limited,
-                        "too many new conversations from your address; try again in a moment");
-        }
-        session = new_conversation(self, hello);
-      } else {
-        auto txn = self->state.ctx.db->read();
-        auto conv_id = store::find_conversation_by_resume_hash(txn, sha256_hex(hello.resume_token));
-        if (conv_id) session = session_for(self, *conv_id);
-        if (!session) return refuse(self, sink, error_code::invalid_resume_token, "unknown resume token");
-      }
-      msg::bind_now bind_session{[bind = std::move(bind), session] { bind.fn(session); }};
-      self->send(session, msg::attach_atom::value, std::move(hello), std::move(sink), std::move(bind_session));
+      guard_store([&] { visitor_hello(self, std::move(hello), sink, std::move(bind)); },
+                  [&](const store::store_error& e) { refuse_on_store_failure(self, sink, e); });
     },
     [=](msg::ahello_atom, protocol::agent_hello& hello, net::sink_ptr sink, msg::agent_bind bind) {
-      auto& st = self->state;
-      if (st.stopping) return;
-      std::optional<std::string> agent_id;
-      {
-        auto txn = st.ctx.db->read();
-        agent_id = store::find_agent_by_token_hash(txn, sha256_hex(hello.token));
-      }
-      agent_actor agent = agent_id ? agent_for(self, *agent_id) : agent_actor{};
-      if (!agent) {
-        st.ctx.stats->failed_logins++;
-        log_throttled(st.ctx.stats->log_failed_login, spdlog::level::warn, "agent hello with an unknown token from {}",
-                      sink->remote_address());
-        return refuse(self, sink, error_code::unauthorized, "unknown agent token");
-      }
-      msg::bind_now bind_agent{[bind = std::move(bind), agent] { bind.fn(agent); }};
-      self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind_agent), std::move(hello));
+      guard_store([&] { agent_hello(self, std::move(hello), sink, std::move(bind)); },
+                  [&](const store::store_error& e) { refuse_on_store_failure(self, sink, e); });
     },
     // Start-up: every conversation that was waiting or live gets its actor back, so its
     // deadlines run again (grace, idle) whether or not anyone returns to it.
@@ -170,12 +188,20 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
       return started;
     },
     [=](msg::session_atom, std::string conversation_id) -> caf::result<session_actor> {
-      if (auto s = session_for(self, conversation_id)) return s;
-      return to_caf_error(error_code::unknown_conversation);
+      return guard_store(
+        [&]() -> caf::result<session_actor> {
+          if (auto s = session_for(self, conversation_id)) return s;
+          return to_caf_error(error_code::unknown_conversation);
+        },
+        [](const store::store_error&) -> caf::result<session_actor> { return to_caf_error(error_code::store_failed); });
     },
     [=](msg::agent_atom, std::string agent_id) -> caf::result<agent_actor> {
-      if (auto a = agent_for(self, agent_id)) return a;
-      return to_caf_error(error_code::unauthorized);
+      return guard_store(
+        [&]() -> caf::result<agent_actor> {
+          if (auto a = agent_for(self, agent_id)) return a;
+          return to_caf_error(error_code::unauthorized);
+        },
+        [](const store::store_error&) -> caf::result<agent_actor> { return to_caf_error(error_code::store_failed); });
     },
     // A removed agent's open chats end, whether or not their sessions are alive.
     [=](msg::end_atom, std::string conversation_id, std::string agent_id, std::string reason) {

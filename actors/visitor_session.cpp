@@ -186,9 +186,20 @@ bool absorb_duplicate(session_ptr self, const std::string& sender, const std::st
     st.ctx.stats->duplicate_messages++;
     return true;
   }
-  auto txn = st.ctx.db->read();
-  auto seq = store::find_client_msg(txn, st.conv.id, sender, client_msg_id);
+  // The store could not be read: the sender hears its message was not stored (it sends
+  // it again), rather than risking a second copy.
+  auto seq = guard_store(
+    [&]() -> std::optional<std::uint64_t> {
+      auto txn = st.ctx.db->read();
+      return store::find_client_msg(txn, st.conv.id, sender, client_msg_id);
+    },
+    [&](const store::store_error& e) -> std::optional<std::uint64_t> {
+      spdlog::error("conversation {}: the duplicate check could not read the store: {}", st.conv.id, e.what());
+      ack(std::nullopt);
+      return 0;
+    });
   if (!seq) return false;
+  if (*seq == 0) return true; // answered with the failure
   st.ctx.stats->duplicate_messages++;
   st.ctx.stats->acks_sent++;
   ack(*seq);
