@@ -1,7 +1,7 @@
 // Wiring and shutdown. Start order: the store (its folder lock refuses a second
-// process), the listening socket (a taken port fails before anything is seeded or
-// printed), first-start seeding, the actors (writer, router, directory, REST), the
-// recovery of every open conversation, then accepting. Stop in reverse: stop accepting,
+// process), the TLS files and the listening socket (a bad certificate or a taken port
+// fails before anything is seeded or printed), first-start seeding, the actors (writer,
+// router, directory, REST), the recovery of every open conversation, then accepting. Stop in reverse: stop accepting,
 // close websockets with 1001, stop the actors, drain the store writer, close LMDB. A
 // watchdog bounds it all.
 #include "daemon.hpp"
@@ -128,8 +128,9 @@ int run_daemon(const launch_options& opts) {
   }
 
   server.start(*gateway, *rest);
-  spdlog::info("dynchatd listening on {} (port {}, at most {} connections), data in {}", cfg.server.listen,
-               server.port(), server.max_connections(), cfg.server.data_dir);
+  spdlog::info("dynchatd listening on {} (port {}, {}, at most {} connections), data in {}", cfg.server.listen,
+               server.port(), server.tls() ? "TLS: https and wss" : "plain http and ws", server.max_connections(),
+               cfg.server.data_dir);
   if (!opts.port_file.empty()) std::ofstream(opts.port_file) << server.port() << "\n";
 
   int sig = 0;

@@ -45,7 +45,8 @@ std::string metrics::render_prometheus() const {
          "# TYPE dynchat_open_sockets gauge\n";
   out += fmt::format("dynchat_open_sockets{{kind=\"visitor\"}} {}\n", open_visitor_sockets.load());
   out += fmt::format("dynchat_open_sockets{{kind=\"agent\"}} {}\n", open_agent_sockets.load());
-  gauge("dynchat_open_http_connections", "Open plain HTTP connections.", open_http_connections.load());
+  gauge("dynchat_open_http_connections", "Open HTTP connections not upgraded to websockets (TLS ones too).",
+        open_http_connections.load());
   gauge("dynchat_live_visitor_sessions", "visitor_session actors alive.", live_visitor_sessions.load());
   gauge("dynchat_live_agents", "agent actors alive.", live_agents.load());
   gauge("dynchat_queue_length", "Conversations waiting in the FIFO queue for an agent.", queued_conversations.load());
@@ -72,6 +73,8 @@ std::string metrics::render_prometheus() const {
   counter("dynchat_conversations_refused_total", "New conversations refused by the per-address limit.", conversations_refused.load());
   counter("dynchat_flood_closes_total", "Sockets closed for a frame, ping or fragment flood.", flood_closes.load());
   counter("dynchat_failed_logins_total", "Agent hellos with an unknown token.", failed_logins.load());
+  counter("dynchat_tls_handshake_failures_total", "TLS handshakes that failed or timed out (plain HTTP to the TLS port among them).",
+          tls_handshake_failures.load());
   commit_batch_size.render(out, "dynchat_commit_batch_size", "Write requests per durable commit.");
   commit_latency_seconds.render(out, "dynchat_commit_latency_seconds", "Time of one durable commit.");
   return out;

@@ -106,6 +106,8 @@ const std::map<std::string, key_rule>& rules() {
     {"server.max_header_bytes", field(&settings::server, &server_settings::max_header_bytes, {1024, mib})},
     {"server.max_url_bytes", field(&settings::server, &server_settings::max_url_bytes, {256, 64 * kib})},
     {"server.trusted_proxies", field(&settings::server, &server_settings::trusted_proxies)},
+    {"server.tls_cert", field(&settings::server, &server_settings::tls_cert)},
+    {"server.tls_key", field(&settings::server, &server_settings::tls_key)},
     {"store.map_size_mb", field(&settings::store, &store_settings::map_size_mb, {16, 1024 * 1024})},
     {"store.group_commit", field(&settings::store, &store_settings::group_commit)},
     {"store.max_batch_requests", field(&settings::store, &store_settings::max_batch_requests, {1, 1'000'000})},
@@ -195,6 +197,9 @@ void validate(const settings& s) {
   require(s.websocket.max_connections <= s.server.max_connections,
           "websocket.max_connections must not exceed server.max_connections");
   require(s.server.max_url_bytes <= s.server.max_header_bytes, "server.max_url_bytes must not exceed server.max_header_bytes");
+  // Half a TLS setup would serve plain TCP where TLS was meant, or fail on every handshake.
+  require(s.server.tls_cert.empty() == s.server.tls_key.empty(),
+          "server.tls_cert and server.tls_key go together: set both (TLS) or neither (plain TCP)");
   // Every message in flight is acked on the socket that sent it: the acks must fit its queue.
   require(s.chat.max_in_flight * 2 <= s.websocket.max_outbound_frames,
           "chat.max_in_flight must be at most half of websocket.max_outbound_frames");

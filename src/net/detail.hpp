@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -18,6 +19,7 @@
 
 #include "dynchat/net/client_address.hpp"
 #include "dynchat/net/server.hpp"
+#include "socket_stream.hpp"
 #include "ws_transport.hpp"
 
 namespace dynchat::net {
@@ -31,9 +33,13 @@ using tcp = asio::ip::tcp;
 class websocket_session;
 class listener;
 
-// Members are destroyed in reverse order: the io_context goes before the counters and
-// the registry that the handlers it still holds touch as they are destroyed, and after
-// the listener, whose acceptor belongs to it.
+/// server.tls_cert and server.tls_key loaded and checked (tls_stream.cpp); null when
+/// neither is set. Throws with a message naming the setting and the file.
+std::unique_ptr<asio::ssl::context> make_tls_context(const server_settings& s);
+
+// Members are destroyed in reverse order: the io_context goes before the counters, the
+// TLS context and the registry that the handlers it still holds touch as they are
+// destroyed, and after the listener, whose acceptor belongs to it.
 struct server::core {
   core(const settings& c, metrics& m) : cfg(c), stats(m), proxies(c.server.trusted_proxies) {}
   const settings& cfg;
@@ -41,6 +47,7 @@ struct server::core {
   gateway* gw = nullptr;      // set by start()
   http_handler* rest = nullptr;
   trusted_proxies proxies;
+  std::unique_ptr<asio::ssl::context> tls; // server.tls_cert and tls_key, loaded; null: plain TCP
   std::size_t max_connections = 0;     // every accepted TCP connection: the configured cap, within the descriptor limit
   std::size_t max_websockets = 0;
   std::atomic<std::size_t> connections{0};
@@ -112,6 +119,8 @@ public:
   void run();
 
 private:
+  void start();
+  void on_handshake(beast::error_code ec);
   void do_read();
   void arm_deadline(std::chrono::seconds after);
   void on_header(beast::error_code ec, std::size_t);
@@ -126,7 +135,7 @@ private:
   void linger(std::size_t budget);
   std::string remote_address(const http::request<http::string_body>& req) const;
 
-  beast::tcp_stream stream_;
+  socket_stream stream_;
   asio::steady_timer deadline_; // headers, then the body
   std::uint64_t deadline_gen_ = 0; // a wait already queued when re-armed must not fire
   bool timed_out_ = false;
@@ -141,9 +150,9 @@ private:
 
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
 public:
-  /// early_bytes: what the HTTP parser read past the upgrade request: the start of the
-  /// websocket stream.
-  websocket_session(tcp::socket&& socket, std::string early_bytes, server::core& core, endpoint kind,
+  /// stream: the HTTP session's, its TLS handshake done if it has TLS. early_bytes: what
+  /// the HTTP parser read past the upgrade request: the start of the websocket stream.
+  websocket_session(socket_stream&& stream, std::string early_bytes, server::core& core, endpoint kind,
                     connection_slot slot, std::string remote_address);
   ~websocket_session();
   void run(http::request<http::string_body> req);

@@ -1,12 +1,17 @@
-// One HTTP connection: reads requests (headers within server.header_timeout, the rest
+// One HTTP connection: with TLS, first the handshake (within server.header_timeout);
+// then reads requests (headers within server.header_timeout, the rest
 // within server.request_timeout), answers /healthz and /metrics itself, hands websocket
 // upgrades to a websocket_session with the bytes read past the upgrade, and passes the
 // REST API to the http_handler. A request it cannot take gets a status and a JSON body,
 // then the connection closes: 400 malformed, 405 wrong method, 408 too slow, 413 body
 // too large, 414 target too long, 426 not an upgrade, 431 headers too large.
+// Everything past the handshake is the same over TLS and plain TCP: socket_stream.hpp.
 #include "detail.hpp"
 
+#include <boost/asio/ssl/error.hpp>
 #include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include "dynchat/core/throttled_log.hpp"
@@ -21,21 +26,48 @@ std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
+// OpenSSL's words for the commonest failure ("http request") say little to an operator.
+std::string handshake_failure(const beast::error_code& ec) {
+  const bool ssl = ec.category() == asio::error::get_ssl_category();
+  if (ssl && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST)
+    return "plain HTTP sent to the TLS port";
+  return ec.message();
+}
+
 } // namespace
 
 http_session::http_session(tcp::socket&& socket, server::core& core, connection_slot slot, bool reserve_only)
-  : stream_(std::move(socket)), deadline_(stream_.get_executor()), core_(core), slot_(std::move(slot)),
+  : stream_(std::move(socket), core.tls.get()), deadline_(stream_.get_executor()), core_(core), slot_(std::move(slot)),
     reserve_only_(reserve_only) {
   core_.stats.open_http_connections++;
   beast::error_code ec;
-  auto ep = stream_.socket().remote_endpoint(ec);
+  auto ep = stream_.tcp().socket().remote_endpoint(ec);
   peer_ = ec ? std::string{"?"} : ep.address().to_string();
 }
 
 http_session::~http_session() { core_.stats.open_http_connections--; }
 
 void http_session::run() {
-  asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::start, shared_from_this()));
+}
+
+void http_session::start() {
+  if (!stream_.is_tls()) return do_read();
+  // A client that connects and never sends its ClientHello (or stalls in the handshake)
+  // holds its connection slot no longer than one that sends no request: the TCP stream's
+  // timer closes the socket.
+  stream_.tcp().expires_after(reserve_only_ ? reserve_header_timeout : core_.cfg.server.header_timeout);
+  stream_.async_handshake(beast::bind_front_handler(&http_session::on_handshake, shared_from_this()));
+}
+
+// A failed handshake (plain HTTP to this port, a client that refuses the certificate,
+// no common protocol version, a timeout) closes the connection as the session ends.
+void http_session::on_handshake(beast::error_code ec) {
+  stream_.tcp().expires_never();
+  if (!ec) return do_read();
+  core_.stats.tls_handshake_failures++;
+  log_throttled(core_.stats.log_tls_handshake, spdlog::level::info, "TLS handshake with {} failed: {}", peer_,
+                handshake_failure(ec));
 }
 
 void http_session::do_read() {
@@ -51,7 +83,7 @@ void http_session::do_read() {
 // Our own timer rather than the stream's, whose expiry closes the socket: a client that
 // sent part of a request is owed a 408.
 void http_session::arm_deadline(std::chrono::seconds after) {
-  stream_.expires_never();
+  stream_.tcp().expires_never();
   timed_out_ = false;
   deadline_.expires_after(after);
   deadline_.async_wait([weak = weak_from_this(), gen = ++deadline_gen_](beast::error_code ec) {
@@ -60,7 +92,7 @@ void http_session::arm_deadline(std::chrono::seconds after) {
       if (gen != self->deadline_gen_) return; // already re-armed or done: this wait was queued too late
       self->timed_out_ = true;
       beast::error_code ignored;
-      self->stream_.socket().cancel(ignored);
+      self->stream_.tcp().socket().cancel(ignored);
     }
   });
 }
@@ -95,7 +127,7 @@ void http_session::on_body(beast::error_code ec, std::size_t) {
 void http_session::on_failed_read(beast::error_code ec) {
   auto close = [&] {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
   };
   ++deadline_gen_;
   deadline_.cancel();
@@ -175,13 +207,14 @@ void http_session::upgrade(http::request<http::string_body>&& req, endpoint kind
     core_.stats.upgrades_rejected++;
     return fail(503, protocol::error_code::at_capacity, "too many open connections; retry later");
   }
-  stream_.expires_never(); // the websocket keeps its own timeouts
+  stream_.tcp().expires_never(); // the websocket keeps its own timeouts
   // What was read past the request is the start of the websocket stream: a client may
   // send its hello in the same write as the upgrade.
   auto data = buffer_.cdata();
   std::string early{static_cast<const char*>(data.data()), data.size()};
   buffer_.consume(buffer_.size());
-  std::make_shared<websocket_session>(stream_.release_socket(), std::move(early), core_, kind, std::move(slot_),
+  // The stream moves on with its TLS state; this session touches it no more.
+  std::make_shared<websocket_session>(std::move(stream_), std::move(early), core_, kind, std::move(slot_),
                                       std::move(remote))
     ->run(std::move(req));
 }
@@ -204,7 +237,7 @@ void http_session::respond(unsigned status, std::string content_type, std::strin
   response_->keep_alive(keep_alive);
   response_->body() = std::move(body);
   response_->prepare_payload();
-  stream_.expires_after(core_.cfg.server.request_timeout);
+  stream_.tcp().expires_after(core_.cfg.server.request_timeout);
   http::async_write(stream_, *response_,
                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                       self->on_write(keep_alive, ec);
@@ -218,15 +251,20 @@ void http_session::on_write(bool keep_alive, beast::error_code ec) {
   // Close our side, then read and drop what the client still sends for a moment:
   // closing with unread bytes would reset the connection, and the client could lose
   // the answer it is owed (a 413 while it is still sending the body).
+  stream_.tcp().expires_after(std::chrono::seconds{1});
+  if (stream_.is_tls()) {
+    // Over TLS our side closes with a close_notify; until the client's (or its EOF, or
+    // the second), OpenSSL reads what still comes and drops it.
+    return stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+  }
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(std::chrono::seconds{1});
+  stream_.tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
   linger(64 * 1024);
 }
 
 void http_session::linger(std::size_t budget) {
   buffer_.consume(buffer_.size());
-  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this(), budget](beast::error_code ec, std::size_t n) {
+  stream_.tcp().async_read_some(buffer_.prepare(4096), [self = shared_from_this(), budget](beast::error_code ec, std::size_t n) {
     if (ec || n >= budget) return; // closed by the client, timed out, or enough: the socket closes with us
     self->linger(budget - n);
   });

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
+
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace dynchat::net {
@@ -47,6 +49,7 @@ std::size_t connection_cap(const server_settings& s) {
 } // namespace
 
 server::server(const settings& cfg, metrics& stats) : core_(std::make_shared<core>(cfg, stats)) {
+  core_->tls = make_tls_context(cfg.server);
   core_->max_connections = connection_cap(cfg.server);
   core_->max_websockets = std::min(cfg.websocket.max_connections, core_->max_connections - cfg.server.health_reserve);
 }
@@ -73,6 +76,8 @@ void server::start(gateway& gw, http_handler& rest) {
 }
 
 std::uint16_t server::port() const { return core_->acceptor ? core_->acceptor->port() : 0; }
+
+bool server::tls() const { return core_->tls != nullptr; }
 
 std::size_t server::max_connections() const { return core_->max_connections; }
 

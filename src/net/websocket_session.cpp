@@ -103,9 +103,9 @@ const boost::system::error_category& meter_category() {
   return category;
 }
 
-websocket_session::websocket_session(tcp::socket&& socket, std::string early_bytes, server::core& core, endpoint kind,
+websocket_session::websocket_session(socket_stream&& stream, std::string early_bytes, server::core& core, endpoint kind,
                                      connection_slot slot, std::string remote_address)
-  : ws_(std::move(socket), std::move(early_bytes), meter_limits(core.cfg)), core_(core), slot_(std::move(slot)),
+  : ws_(std::move(stream), std::move(early_bytes), meter_limits(core.cfg)), core_(core), slot_(std::move(slot)),
     kind_(kind), id_(core.next_connection_id++), remote_(std::move(remote_address)), hello_timer_(ws_.get_executor()) {
   core_.websockets++;
   (kind_ == endpoint::visitor ? core_.stats.open_visitor_sockets : core_.stats.open_agent_sockets)++;
@@ -196,7 +196,8 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
 }
 
 // Beast has failed the stream (our transport ended its read), so the close frame is
-// written straight to the socket, after any write still in flight, then the socket closes.
+// written straight to the socket stream (through TLS if there is TLS), after any write
+// still in flight, then the socket closes.
 void websocket_session::close_for_flood(beast::error_code ec) {
   core_.stats.flood_closes++;
   const bool fragments = ec == make_error_code(meter_error::too_many_fragments);
@@ -216,12 +217,13 @@ void websocket_session::close_for_flood(beast::error_code ec) {
 void websocket_session::write_raw_close() {
   auto bytes = std::move(raw_close_);
   if (!bytes) return;
-  auto& tcp = beast::get_lowest_layer(ws_);
-  tcp.expires_after(std::chrono::seconds{2});
-  asio::async_write(tcp, asio::buffer(*bytes), [self = shared_from_this(), bytes](beast::error_code ec, std::size_t) {
+  auto& stream = ws_.next_layer().next_layer();
+  stream.tcp().expires_after(std::chrono::seconds{2});
+  asio::async_write(stream, asio::buffer(*bytes), [self = shared_from_this(), bytes](beast::error_code ec, std::size_t) {
     if (ec) return self->abort_connection();
     // Closing now, with the flood unread, would reset the connection and could lose the
-    // close frame on its way: shut our side, and read and drop for a moment first.
+    // close frame on its way: shut our side, and read and drop for a moment first. (Over
+    // TLS too: the close frame is out, and what is dropped need not be decrypted.)
     beast::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_send, ignored);
     self->drain_then_close(64 * 1024);

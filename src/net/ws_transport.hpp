@@ -1,9 +1,10 @@
 #pragma once
-// The stream a websocket_session's Beast websocket runs on: a TCP stream with two
-// additions, both on the read side.
+// The stream a websocket_session's Beast websocket runs on: the connection's
+// socket_stream (TCP, or TLS over TCP) with two additions, both on the read side.
 //
 //  - Bytes the HTTP parser read past the upgrade request (a client may send its first
-//    frame in the same write as the upgrade) are handed to the websocket first.
+//    frame in the same write as the upgrade) are handed to the websocket first (over
+//    TLS they are already decrypted).
 //  - Every byte read goes through a frame_meter, which counts each frame (control and
 //    continuation frames too, which Beast would otherwise consume silently). When it
 //    finds a flood, the read fails with a meter_error and the session closes the socket.
@@ -18,6 +19,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 #include "dynchat/net/frame_meter.hpp"
+#include "socket_stream.hpp"
 
 namespace dynchat::net {
 
@@ -27,11 +29,11 @@ inline boost::system::error_code make_error_code(meter_error e) { return {static
 
 class ws_transport {
 public:
-  using next_layer_type = boost::beast::tcp_stream;
+  using next_layer_type = socket_stream;
   using executor_type = next_layer_type::executor_type;
 
-  ws_transport(boost::asio::ip::tcp::socket&& socket, std::string early_bytes, const frame_meter::limits& limits)
-    : next_(std::move(socket)), early_(std::move(early_bytes)), meter_(limits, frame_meter::clock::now()) {}
+  ws_transport(socket_stream&& stream, std::string early_bytes, const frame_meter::limits& limits)
+    : next_(std::move(stream)), early_(std::move(early_bytes)), meter_(limits, frame_meter::clock::now()) {}
 
   executor_type get_executor() noexcept { return next_.get_executor(); }
   next_layer_type& next_layer() noexcept { return next_; }

@@ -28,6 +28,8 @@ TEST_CASE("the shipped config file loads and equals the built-in defaults", "[co
   CHECK(s.chat.decline_cooldown == d.chat.decline_cooldown);
   CHECK(s.server.max_connections == d.server.max_connections);
   CHECK(s.server.trusted_proxies.empty());
+  CHECK(s.server.tls_cert.empty()); // plain TCP unless both TLS files are given
+  CHECK(s.server.tls_key.empty());
   validate(s);
 }
 
@@ -131,4 +133,21 @@ TEST_CASE("every number has both ends checked: huge durations and zero sizes are
   // The ends themselves are allowed.
   CHECK(refused("[chat]\noffer_timeout = 86400\nvisitor_grace = 1\ndecline_cooldown = 0\n") == "accepted");
   CHECK(refused("[chat]\noffer_timeout = 1\n[websocket]\nmax_outbound_bytes = 1048576\n") == "accepted");
+}
+
+TEST_CASE("server.tls_cert and server.tls_key are set both or neither, and the error names both", "[core]") {
+  auto s = load_settings_text("[server]\ntls_cert = \"/etc/dynchat/cert.pem\"\ntls_key = \"/etc/dynchat/key.pem\"\n");
+  CHECK(s.server.tls_cert == "/etc/dynchat/cert.pem");
+  CHECK(s.server.tls_key == "/etc/dynchat/key.pem");
+  validate(s);
+  validate(settings{}); // neither: plain TCP
+  const std::string half = "config: server.tls_cert and server.tls_key go together: set both (TLS) or neither (plain TCP)";
+  auto cert_only = load_settings_text("[server]\ntls_cert = \"/etc/dynchat/cert.pem\"\n");
+  CHECK_THROWS_WITH(validate(cert_only), half);
+  auto key_only = load_settings_text("[server]\ntls_key = \"/etc/dynchat/key.pem\"\n");
+  CHECK_THROWS_WITH(validate(key_only), half);
+  // An empty string is "not set": it cannot stand in for the missing half.
+  auto empty_key = load_settings_text("[server]\ntls_cert = \"/etc/dynchat/cert.pem\"\ntls_key = \"\"\n");
+  CHECK_THROWS_WITH(validate(empty_key), half);
+  CHECK_THROWS_WITH(load_settings_text("[server]\ntls_cert = 443\n"), Catch::Contains("'server.tls_cert' has the wrong type"));
 }

@@ -19,49 +19,9 @@
 #include <thread>
 #include <vector>
 
+using dynchat::testing::run_until_exit;
+
 namespace {
-
-struct exit_result {
-  bool exited = false; // within the time allowed
-  int status = -1;
-  std::string log;
-};
-
-exit_result run_until_exit(std::vector<std::string> args, const std::filesystem::path& log, std::chrono::seconds limit) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::FILE* out = std::fopen(log.c_str(), "w");
-    if (out) {
-      ::dup2(::fileno(out), STDOUT_FILENO);
-      ::dup2(::fileno(out), STDERR_FILENO);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  exit_result r;
-  const auto until = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      r.exited = true;
-      r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
-  if (!r.exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  }
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  r.log = text.str();
-  return r;
-}
 
 // A listening socket on a free loopback port, so that dynchatd finds the port taken.
 std::pair<int, std::uint16_t> hold_a_loopback_port() {

@@ -111,9 +111,45 @@ void daemon_process::kill_hard() {
   pid_ = -1;
 }
 
-std::pair<std::string, std::string> create_agent(std::uint16_t port, const std::string& name, int max_chats) {
+exit_result run_until_exit(std::vector<std::string> args, const std::filesystem::path& log, std::chrono::seconds limit) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  exit_result r;
+  const auto until = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      r.exited = true;
+      r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  if (!r.exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  std::ifstream in(log);
+  r.log.assign(std::istreambuf_iterator<char>{in}, {});
+  return r;
+}
+
+std::pair<std::string, std::string> create_agent(std::uint16_t port, const std::string& name, int max_chats,
+                                                 const transport& t) {
   json body{{"name", name}, {"max_chats", max_chats}};
-  auto res = http_call(port, "POST", "/v1/agents", body.dump(), admin_token);
+  auto res = http_call(port, "POST", "/v1/agents", body.dump(), admin_token, t);
   if (res.status != 201) throw std::runtime_error("create agent failed: " + res.body);
   auto j = res.json_body();
   return {j["id"].get<std::string>(), j["token"].get<std::string>()};

@@ -1,10 +1,13 @@
 #pragma once
 // Runs a real dynchatd in a child process on 127.0.0.1 with an ephemeral port and its
 // own temporary data folder; stops it with SIGTERM or SIGKILL.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "ws_client.hpp"
 
 namespace dynchat::testing {
 
@@ -47,7 +50,17 @@ private:
   std::uint16_t port_ = 0;
 };
 
+struct exit_result {
+  bool exited = false; // within the time allowed
+  int status = -1;     // the exit status; -1 when killed by a signal
+  std::string log;     // stdout and stderr
+};
+/// Runs a program (args[0] its path) to its end, its output going to `log`; killed
+/// after `limit`. For start-ups that must fail.
+exit_result run_until_exit(std::vector<std::string> args, const std::filesystem::path& log, std::chrono::seconds limit);
+
 /// Creates an agent through the REST API and returns {id, token}.
-std::pair<std::string, std::string> create_agent(std::uint16_t port, const std::string& name, int max_chats = 5);
+std::pair<std::string, std::string> create_agent(std::uint16_t port, const std::string& name, int max_chats = 5,
+                                                 const transport& t = {});
 
 } // namespace dynchat::testing

@@ -6,14 +6,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <utility>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 namespace dynchat::testing {
 
 raw_client::~raw_client() { close(); }
 
-raw_client::raw_client(raw_client&& other) noexcept : fd_(std::exchange(other.fd_, -1)), in_(std::move(other.in_)) {}
+raw_client::raw_client(raw_client&& other) noexcept
+  : fd_(std::exchange(other.fd_, -1)), ssl_(std::exchange(other.ssl_, nullptr)), in_(std::move(other.in_)) {}
 
 bool raw_client::connect(std::uint16_t port, const std::string& source) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -29,7 +34,47 @@ bool raw_client::connect(std::uint16_t port, const std::string& source) {
   return ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
+bool raw_client::connect_tls(std::uint16_t port, const std::string& ca_file, const std::string& source, int max_version) {
+  if (!connect(port, source)) return false;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return false;
+  // A read that meets only a session ticket returns, so that the read's deadline holds.
+  SSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
+  if (max_version) { // past the system's own floor (Debian: TLS 1.2, security level 2), so the server decides
+    SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, max_version);
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  const bool trusted = SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) == 1;
+  ssl_ = SSL_new(ctx);
+  SSL_CTX_free(ctx); // the SSL holds its own reference
+  if (!trusted || !ssl_) return false;
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), "127.0.0.1");
+  SSL_set_fd(ssl_, fd_);
+  // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a write to a server that has
+  // closed must fail, not kill the test with SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
+  return SSL_connect(ssl_) == 1;
+}
+
+long raw_client::read_bytes(char* buf, std::size_t size) {
+  if (!ssl_) {
+    const auto n = ::recv(fd_, buf, size, 0);
+    return n > 0 ? n : -1;
+  }
+  const int n = SSL_read(ssl_, buf, static_cast<int>(size));
+  if (n > 0) return n;
+  // A record that was not data (a TLS 1.3 session ticket): nothing yet. Else a
+  // close_notify, EOF or an error: the peer is gone.
+  return SSL_get_error(ssl_, n) == SSL_ERROR_WANT_READ ? 0 : -1;
+}
+
 bool raw_client::send(const std::string& bytes) {
+  if (ssl_) {
+    std::size_t written = 0;
+    return SSL_write_ex(ssl_, bytes.data(), bytes.size(), &written) == 1 && written == bytes.size();
+  }
   std::size_t off = 0;
   while (off < bytes.size()) {
     const auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
@@ -40,15 +85,19 @@ bool raw_client::send(const std::string& bytes) {
 }
 
 raw_client::got raw_client::receive_some(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return got::timeout;
-  pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return got::timeout;
-  char buf[65536];
-  const auto n = ::recv(fd_, buf, sizeof buf, 0);
-  if (n <= 0) return got::closed;
-  in_.append(buf, static_cast<std::size_t>(n));
-  return got::bytes;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return got::timeout;
+    pollfd p{fd_, POLLIN, 0};
+    const bool buffered = ssl_ && SSL_pending(ssl_) > 0; // decrypted already: the socket may have nothing more
+    if (!buffered && ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return got::timeout;
+    char buf[65536];
+    const auto n = read_bytes(buf, sizeof buf);
+    if (n == 0) continue;
+    if (n < 0) return got::closed;
+    in_.append(buf, static_cast<std::size_t>(n));
+    return got::bytes;
+  }
 }
 
 bool raw_client::fill(std::size_t need, std::chrono::steady_clock::time_point deadline) {
@@ -61,10 +110,11 @@ bool raw_client::collect() {
   if (fd_ < 0) return false;
   while (true) {
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) return true;
+    if (!(ssl_ && SSL_pending(ssl_) > 0) && ::poll(&p, 1, 0) <= 0) return true;
     char buf[65536];
-    const auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
+    const auto n = read_bytes(buf, sizeof buf);
+    if (n == 0) continue;
+    if (n < 0) {
       close(); // as any client does once the server has closed its side
       return false;
     }
@@ -114,6 +164,8 @@ bool raw_client::wait_closed(std::chrono::milliseconds timeout) {
 }
 
 void raw_client::close() {
+  if (ssl_) SSL_free(ssl_); // no close_notify: the socket just goes, as in plain mode
+  ssl_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }

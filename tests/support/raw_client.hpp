@@ -1,11 +1,14 @@
 #pragma once
 // A plain TCP client on 127.0.0.1 for tests that must misbehave below the websocket
 // and HTTP libraries: bytes written exactly as given (an upgrade and a frame in one
-// write, fragments, pings, malformed requests), or nothing at all.
+// write, fragments, pings, malformed requests), or nothing at all. With connect_tls the
+// same bytes go through TLS (one send, one TLS record), read and written with OpenSSL.
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+
+struct ssl_st;
 
 namespace dynchat::testing {
 
@@ -19,6 +22,11 @@ public:
 
   /// True when connected.
   bool connect(std::uint16_t port, const std::string& source = "127.0.0.1");
+  /// Connects and completes a TLS handshake, trusting only `ca_file` for 127.0.0.1.
+  /// True when both succeeded. max_version (TLS1_1_VERSION...): offer no newer protocol,
+  /// and any older one OpenSSL knows; 0: OpenSSL's defaults.
+  bool connect_tls(std::uint16_t port, const std::string& ca_file, const std::string& source = "127.0.0.1",
+                   int max_version = 0);
   /// Writes all of it in one write. False once the peer is gone.
   bool send(const std::string& bytes);
   /// What arrives within `timeout` (empty on a timeout or once closed).
@@ -53,7 +61,9 @@ private:
   enum class got { bytes, closed, timeout };
   got receive_some(std::chrono::steady_clock::time_point deadline); // appends to in_
   bool fill(std::size_t need, std::chrono::steady_clock::time_point deadline);
+  long read_bytes(char* buf, std::size_t size); // recv, or SSL_read over TLS
   int fd_ = -1;
+  ssl_st* ssl_ = nullptr; // set by connect_tls
   std::string in_; // read but not yet consumed
   bool answered_close_ = false;
   bool upgraded_ = false; // read_http has taken a 101 out of the buffer

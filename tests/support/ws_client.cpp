@@ -6,13 +6,18 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <variant>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <openssl/x509v3.h>
 
 #include "dynchat/protocol/codec.hpp"
 
@@ -22,12 +27,47 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// Trusts only the transport's certificate, and only for 127.0.0.1.
+ssl::context client_context(const transport& t) {
+  ssl::context ctx{ssl::context::tls_client};
+  ctx.set_verify_mode(ssl::verify_peer);
+  ctx.load_verify_file(t.ca_file);
+  return ctx;
+}
+
+void expect_loopback_name(tls_stream& s) {
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s.native_handle()), "127.0.0.1");
+}
+
+// Connects the TCP stream under `s` from `source` to 127.0.0.1:port.
+template <class Stream>
+void connect_from(Stream& s, const std::string& source, std::uint16_t port, beast::error_code& ec) {
+  auto& socket = beast::get_lowest_layer(s).socket();
+  socket.open(tcp::v4(), ec);
+  if (!ec) socket.bind(tcp::endpoint{asio::ip::make_address(source), 0}, ec);
+  if (!ec) socket.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port}, ec);
+}
+
+} // namespace
+
 struct ws_client::impl {
+  explicit impl(const transport& t) {
+    if (!t.tls()) return;
+    tls.emplace(client_context(t));
+    ws.emplace<websocket::stream<tls_stream>>(ioc, *tls);
+  }
+
   asio::io_context ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
-  websocket::stream<beast::tcp_stream> ws{ioc};
+  std::optional<ssl::context> tls;
+  std::variant<websocket::stream<beast::tcp_stream>, websocket::stream<tls_stream>> ws{std::in_place_index<0>, ioc};
   beast::flat_buffer buffer;
   std::thread thread;
   std::mutex mutex;
@@ -39,28 +79,39 @@ struct ws_client::impl {
   bool reading = false;
   std::atomic<int> pings{0};
 
+  /// Runs fn(stream) on whichever websocket stream this client has.
+  template <class Fn>
+  decltype(auto) with_ws(Fn&& fn) {
+    return std::visit(std::forward<Fn>(fn), ws);
+  }
+  beast::tcp_stream& tcp() {
+    return with_ws([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); });
+  }
+
   void start_read() {
     if (paused || reading) return;
     reading = true;
-    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
-      reading = false;
-      std::lock_guard lock{mutex};
-      if (ec) {
-        closed.closed = true;
-        if (ws.reason().code != 0) { // a close frame arrived, whatever happened to TCP after it
-          closed.code = ws.reason().code;
-          closed.reason = std::string{ws.reason().reason.data(), ws.reason().reason.size()};
+    with_ws([this](auto& s) {
+      s.async_read(buffer, [this, &s](beast::error_code ec, std::size_t) {
+        reading = false;
+        std::lock_guard lock{mutex};
+        if (ec) {
+          closed.closed = true;
+          if (s.reason().code != 0) { // a close frame arrived, whatever happened to TCP after it
+            closed.code = s.reason().code;
+            closed.reason = std::string{s.reason().reason.data(), s.reason().reason.size()};
+          }
+          cv.notify_all();
+          return;
         }
+        auto data = buffer.cdata();
+        std::string_view bytes{static_cast<const char*>(data.data()), data.size()};
+        auto parsed = protocol::parse(bytes, s.got_binary() ? protocol::encoding::msgpack : protocol::encoding::json);
+        frames.push_back(parsed ? *parsed : json{{"type", "__undecodable__"}});
+        buffer.consume(buffer.size());
         cv.notify_all();
-        return;
-      }
-      auto data = buffer.cdata();
-      std::string_view bytes{static_cast<const char*>(data.data()), data.size()};
-      auto parsed = protocol::parse(bytes, ws.got_binary() ? protocol::encoding::msgpack : protocol::encoding::json);
-      frames.push_back(parsed ? *parsed : json{{"type", "__undecodable__"}});
-      buffer.consume(buffer.size());
-      cv.notify_all();
-      asio::post(ioc, [this] { start_read(); });
+        asio::post(ioc, [this] { start_read(); });
+      });
     });
   }
 
@@ -75,14 +126,14 @@ struct ws_client::impl {
   }
 };
 
-ws_client::ws_client() : impl_(std::make_unique<impl>()) {
+ws_client::ws_client(transport t) : impl_(std::make_unique<impl>(t)) {
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
 ws_client::~ws_client() {
   impl_->run_on_io([this] {
     beast::error_code ignored;
-    beast::get_lowest_layer(impl_->ws).socket().close(ignored);
+    impl_->tcp().socket().close(ignored);
   });
   impl_->work.reset();
   impl_->ioc.stop();
@@ -94,31 +145,37 @@ int ws_client::connect(std::uint16_t port, const std::string& path, mode m, cons
   impl_->m = m;
   int status = 0;
   impl_->run_on_io([&] {
-    auto& lowest = beast::get_lowest_layer(impl_->ws);
-    lowest.expires_after(5s);
-    beast::error_code ec;
-    lowest.socket().open(tcp::v4(), ec);
-    lowest.socket().bind(tcp::endpoint{asio::ip::make_address(source), 0}, ec);
-    lowest.socket().connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (ec) {
-      status = -1;
-      return;
-    }
-    if (!forwarded_for.empty())
-      impl_->ws.set_option(websocket::stream_base::decorator(
-        [forwarded_for](websocket::request_type& req) { req.set("X-Forwarded-For", forwarded_for); }));
-    impl_->ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::ping) impl_->pings++;
+    impl_->with_ws([&](auto& ws) {
+      auto& lowest = beast::get_lowest_layer(ws);
+      lowest.expires_after(5s);
+      beast::error_code ec;
+      connect_from(ws, source, port, ec);
+      if constexpr (std::is_same_v<std::decay_t<decltype(ws)>, websocket::stream<tls_stream>>) {
+        if (!ec) {
+          expect_loopback_name(ws.next_layer());
+          ws.next_layer().handshake(ssl::stream_base::client, ec);
+        }
+      }
+      if (ec) {
+        status = -1;
+        return;
+      }
+      if (!forwarded_for.empty())
+        ws.set_option(websocket::stream_base::decorator(
+          [forwarded_for](websocket::request_type& req) { req.set("X-Forwarded-For", forwarded_for); }));
+      ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::ping) impl_->pings++;
+      });
+      websocket::response_type res;
+      ws.handshake(res, "127.0.0.1:" + std::to_string(port), path, ec);
+      lowest.expires_never();
+      if (ec) {
+        status = -1; // Beast 1.74 does not return the refusing response: see upgrade_status()
+        return;
+      }
+      ws.read_message_max(64 * 1024 * 1024);
+      impl_->start_read();
     });
-    websocket::response_type res;
-    impl_->ws.handshake(res, "127.0.0.1:" + std::to_string(port), path, ec);
-    lowest.expires_never();
-    if (ec) {
-      status = -1; // Beast 1.74 does not return the refusing response: see upgrade_status()
-      return;
-    }
-    impl_->ws.read_message_max(64 * 1024 * 1024);
-    impl_->start_read();
   });
   return status;
 }
@@ -132,22 +189,26 @@ void ws_client::send(const json& frame) {
 
 void ws_client::send_raw(const std::string& bytes, bool binary) {
   impl_->run_on_io([&] {
-    beast::error_code ec;
-    impl_->ws.binary(binary);
-    impl_->ws.write(asio::buffer(bytes), ec); // loopback: a blocking write on the io thread is fine in tests
+    impl_->with_ws([&](auto& ws) {
+      beast::error_code ec;
+      ws.binary(binary);
+      ws.write(asio::buffer(bytes), ec); // loopback: a blocking write on the io thread is fine in tests
+    });
   });
 }
 
 void ws_client::send_fragmented(const json& frame, std::size_t pieces) {
   const std::string bytes = frame.dump();
   impl_->run_on_io([&] {
-    beast::error_code ec;
-    impl_->ws.binary(false);
-    const std::size_t step = (bytes.size() + pieces - 1) / pieces;
-    for (std::size_t off = 0; off < bytes.size() && !ec; off += step) {
-      const bool last = off + step >= bytes.size();
-      impl_->ws.write_some(last, asio::buffer(bytes.data() + off, std::min(step, bytes.size() - off)), ec);
-    }
+    impl_->with_ws([&](auto& ws) {
+      beast::error_code ec;
+      ws.binary(false);
+      const std::size_t step = (bytes.size() + pieces - 1) / pieces;
+      for (std::size_t off = 0; off < bytes.size() && !ec; off += step) {
+        const bool last = off + step >= bytes.size();
+        ws.write_some(last, asio::buffer(bytes.data() + off, std::min(step, bytes.size() - off)), ec);
+      }
+    });
   });
 }
 
@@ -179,9 +240,8 @@ close_info ws_client::wait_closed(std::chrono::milliseconds timeout) {
 
 void ws_client::close() {
   impl_->run_on_io([&] {
-    beast::error_code ec;
-    beast::get_lowest_layer(impl_->ws).expires_after(2s);
-    impl_->ws.async_close(websocket::close_code::normal, [](beast::error_code) {});
+    impl_->tcp().expires_after(2s);
+    impl_->with_ws([](auto& ws) { ws.async_close(websocket::close_code::normal, [](beast::error_code) {}); });
   });
   wait_closed(2s);
 }
@@ -189,8 +249,8 @@ void ws_client::close() {
 void ws_client::drop() {
   impl_->run_on_io([&] {
     beast::error_code ignored;
-    beast::get_lowest_layer(impl_->ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(impl_->ws).socket().close(ignored);
+    impl_->tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    impl_->tcp().socket().close(ignored);
   });
 }
 
@@ -198,7 +258,7 @@ void ws_client::pause_reading() {
   impl_->run_on_io([&] {
     impl_->paused = true;
     // Shrink the receive buffer so the server's queue, not the kernel, absorbs the backlog.
-    beast::get_lowest_layer(impl_->ws).socket().set_option(asio::socket_base::receive_buffer_size(4096));
+    impl_->tcp().socket().set_option(asio::socket_base::receive_buffer_size(4096));
   });
 }
 
@@ -222,24 +282,42 @@ int upgrade_status(std::uint16_t port, const std::string& path) {
   return static_cast<int>(parser.get().result_int());
 }
 
+namespace {
+
+template <class Stream>
+http_result round_trip(Stream& stream, const http::request<http::string_body>& req) {
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+} // namespace
+
 http_result http_call(std::uint16_t port, const std::string& method, const std::string& target,
-                      const std::string& body, const std::string& bearer) {
-  asio::io_context ioc;
-  beast::tcp_stream stream{ioc};
-  stream.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port});
+                      const std::string& body, const std::string& bearer, const transport& t) {
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
   if (!body.empty()) req.set(http::field::content_type, "application/json");
   req.body() = body;
   req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  return {static_cast<int>(res.result_int()), res.body()};
+  asio::io_context ioc;
+  const tcp::endpoint server{asio::ip::make_address("127.0.0.1"), port};
+  if (!t.tls()) {
+    beast::tcp_stream stream{ioc};
+    stream.connect(server);
+    return round_trip(stream, req);
+  }
+  auto ctx = client_context(t);
+  tls_stream stream{ioc, ctx};
+  beast::get_lowest_layer(stream).connect(server);
+  expect_loopback_name(stream);
+  stream.handshake(ssl::stream_base::client);
+  return round_trip(stream, req);
 }
 
 } // namespace dynchat::testing

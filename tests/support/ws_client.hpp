@@ -1,6 +1,7 @@
 #pragma once
 // A websocket client for tests: a background io thread reads frames into a queue;
-// the test thread sends and waits with timeouts. Speaks JSON (text) or MessagePack.
+// the test thread sends and waits with timeouts. Speaks JSON (text) or MessagePack,
+// over plain TCP (ws://) or TLS (wss://).
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -14,6 +15,13 @@ namespace dynchat::testing {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
+/// How a test client reaches the server: plain TCP, or TLS when `ca_file` is set,
+/// trusting only that certificate and checking that it names 127.0.0.1.
+struct transport {
+  std::string ca_file; // empty: plain TCP
+  bool tls() const { return !ca_file.empty(); }
+};
+
 struct close_info {
   bool closed = false;
   std::uint16_t code = 0; // websocket close code, 0 when the TCP connection just dropped
@@ -23,13 +31,14 @@ struct close_info {
 class ws_client {
 public:
   enum class mode { json, msgpack };
-  ws_client();
+  explicit ws_client(transport t = {});
   ~ws_client();
   ws_client(const ws_client&) = delete;
   ws_client& operator=(const ws_client&) = delete;
 
-  /// Upgrades to ws://127.0.0.1:port/path from `source` (any 127.0.0.0/8 address), with
-  /// an X-Forwarded-For header when `forwarded_for` is set. 0 when connected, else -1.
+  /// Upgrades to ws://127.0.0.1:port/path (wss:// with TLS) from `source` (any
+  /// 127.0.0.0/8 address), with an X-Forwarded-For header when `forwarded_for` is set.
+  /// 0 when connected, else -1 (a TLS handshake that fails included).
   int connect(std::uint16_t port, const std::string& path, mode m = mode::json, const std::string& source = "127.0.0.1",
               const std::string& forwarded_for = {});
   /// Pings the server has sent (answered automatically).
@@ -62,7 +71,9 @@ struct http_result {
 /// Sends a websocket upgrade request and returns the HTTP status (101 when accepted).
 int upgrade_status(std::uint16_t port, const std::string& path);
 
+/// One request on a new connection; with a TLS transport, over HTTPS. Throws on a
+/// connection or handshake failure.
 http_result http_call(std::uint16_t port, const std::string& method, const std::string& target,
-                      const std::string& body = {}, const std::string& bearer = {});
+                      const std::string& body = {}, const std::string& bearer = {}, const transport& t = {});
 
 } // namespace dynchat::testing

@@ -56,13 +56,14 @@ struct metrics {
   std::atomic<std::uint64_t> conversations_refused{0};    // new conversations over the per-address limit
   std::atomic<std::uint64_t> flood_closes{0};             // sockets closed for frame or fragment floods
   std::atomic<std::uint64_t> failed_logins{0};            // agent hellos with an unknown token
+  std::atomic<std::uint64_t> tls_handshake_failures{0};   // TLS handshakes that failed or timed out
   histogram commit_batch_size;
   histogram commit_latency_seconds;
 
   // Warnings that a hostile client could repeat at will are logged at most once a
   // second per kind; the lines held back are counted in the next one.
   mutable log_throttle log_hello_timeout, log_flood, log_slow_consumer, log_failed_login, log_accept_failure,
-    log_connection_cap, log_conversation_limit, log_bad_request;
+    log_connection_cap, log_conversation_limit, log_bad_request, log_tls_handshake;
 
   std::string render_prometheus() const;
 };

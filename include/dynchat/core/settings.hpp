@@ -35,6 +35,10 @@ struct server_settings {
   std::size_t max_url_bytes = 8192;       // request target; more: 414
   // Addresses (or CIDR blocks) of reverse proxies whose X-Forwarded-For is believed.
   std::vector<std::string> trusted_proxies;
+  // PEM files: both set, the port speaks only TLS (HTTPS, wss://); neither, plain TCP.
+  // Read once at start-up: a renewed certificate takes a restart.
+  std::string tls_cert; // the certificate, then any intermediates
+  std::string tls_key;  // its private key, unencrypted
 };
 
 struct store_settings {

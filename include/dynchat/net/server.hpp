@@ -14,7 +14,9 @@ namespace dynchat::net {
 
 class server {
 public:
-  /// Throws std::runtime_error on a bad server.trusted_proxies entry.
+  /// Loads server.tls_cert and server.tls_key when set. Throws std::runtime_error on a
+  /// bad server.trusted_proxies entry, and on a TLS file that cannot be read, is not
+  /// PEM, or a key that does not match the certificate (naming the file).
   server(const settings& cfg, metrics& stats);
   ~server();
   server(const server&) = delete;
@@ -27,6 +29,8 @@ public:
   void start(gateway& gw, http_handler& rest);
   /// The bound port (useful with port 0).
   std::uint16_t port() const;
+  /// True when the port speaks TLS (HTTPS and wss://).
+  bool tls() const;
   /// The connection cap in force: server.max_connections within the descriptor limit.
   std::size_t max_connections() const;
   /// Shutdown, step 1: no new connections, and no new session on one that is upgrading.
