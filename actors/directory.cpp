@@ -205,8 +205,14 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
     },
     // A removed agent's open chats end, whether or not their sessions are alive.
     [=](msg::end_atom, std::string conversation_id, std::string agent_id, std::string reason) {
-      if (auto s = session_for(self, conversation_id))
-        self->request(s, caf::infinite, msg::agent_end_atom::value, agent_id, reason).then([](bool) {}, [](caf::error&) {});
+      guard_store(
+        [&] {
+          if (auto s = session_for(self, conversation_id))
+            self->request(s, caf::infinite, msg::agent_end_atom::value, agent_id, reason).then([](bool) {}, [](caf::error&) {});
+        },
+        [&](const store::store_error& e) {
+          spdlog::error("directory: conversation {} could not be ended: store: {}", conversation_id, e.what());
+        });
     },
     // ---- agent lifecycle from the REST API ----
     [=](msg::aadded_atom, store::agent_record record) {

@@ -613,7 +613,11 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
         return to_caf_error(error_code::not_assigned);
       auto promise = self->make_response_promise<std::uint64_t>();
       if (absorb_duplicate(self, "agent", say.id.text, promise_ack(promise))) return promise;
-      if (st.log->full(st.ctx.cfg->chat.max_in_flight)) return to_caf_error(error_code::busy);
+      // The promise already took the request's sender: the refusal must go through it.
+      if (st.log->full(st.ctx.cfg->chat.max_in_flight)) {
+        promise.deliver(to_caf_error(error_code::busy));
+        return promise;
+      }
       touch(self);
       store::message_record rec{"agent", std::move(say.text), now_ms(), say.id.text, agent_id, st.agent_name};
       st.log->append({std::move(rec), "agent", {promise_ack(promise)}, conn, 0});

@@ -237,3 +237,25 @@ TEST_CASE("one address holds at most server.max_connections_per_address connecti
   REQUIRE(answer);
   CHECK(answer->status == 200);
 }
+
+TEST_CASE("an agent's say past chat.max_in_flight is answered busy, never left unanswered", "[e2e][limits]") {
+  daemon_process server({"--set", "chat.max_in_flight=1", "--set", "websocket.rate_per_second=100000", "--set",
+                         "websocket.rate_burst=100000"});
+  auto [agent_id, token] = create_agent(server.port(), "Quick");
+  ws_client agent;
+  login_agent(agent, server.port(), token);
+  ws_client visitor;
+  auto conv = start_live_chat(agent, visitor, server.port())["conversation_id"];
+  constexpr int sent = 40;
+  for (int i = 0; i < sent; ++i)
+    agent.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "m" + std::to_string(i)}, {"text", "x"}});
+  int acks = 0, busy = 0;
+  while (acks + busy < sent) {
+    auto f = agent.receive(5s);
+    REQUIRE(f); // every say gets its answer
+    if ((*f)["type"] == "ack") ++acks;
+    else if ((*f)["type"] == "error" && (*f)["code"] == "busy") ++busy;
+  }
+  CHECK(acks >= 1);
+  CHECK(busy >= 1); // one in flight at a time: a burst must meet the bound
+}
