@@ -350,7 +350,9 @@ agent_actor::behavior_type agent(agent_ptr self, actor_context ctx, store::agent
         return;
       }
       const auto limit = h.limit ? h.limit : st.ctx.cfg->chat.history_page;
-      s->sink->send(build_page(*st.ctx.db, "history", conversation_id, h.before_seq, limit, budget(self)).frame);
+      auto page = build_page(*st.ctx.db, "history", conversation_id, h.before_seq, limit, budget(self));
+      if (page.read_failed) send_error(self, conn, error_code::store_failed, "the history could not be read; ask again");
+      else s->sink->send(page.frame);
     },
     // ---- from sessions ----
     [=](msg::joined_atom, std::string conversation_id, msg::visitor_summary visitor) {

@@ -69,6 +69,7 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<msg::idle_atom, std::uint64_t>,
   caf::reacts_to<msg::flow_timer_atom, std::string, std::int64_t>,
   caf::reacts_to<msg::paced_atom, std::uint64_t>,
+  caf::reacts_to<msg::write_retry_atom>,
   caf::reacts_to<msg::shutdown_atom>>;
 
 namespace msg {

@@ -72,6 +72,7 @@ using grace_atom = caf::atom_constant<caf::atom("grace")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using flow_timer_atom = caf::atom_constant<caf::atom("flowtimer")>; // a timer the conversation's flow set
 using paced_atom = caf::atom_constant<caf::atom("paced")>;          // outputs held back by a typing delay
+using write_retry_atom = caf::atom_constant<caf::atom("wretry")>;   // a failed batch's rows go again, after a back-off
 // REST
 using rest_atom = caf::atom_constant<caf::atom("rest")>;
 

@@ -25,15 +25,18 @@ struct page_budget {
 page_budget replay_budget(const settings& cfg, net::endpoint kind);
 
 /// Sends the stored messages after cursor.sent() as `message` frames, one page, and
-/// moves the cursor on. True when it caught up: the store held nothing more.
+/// moves the cursor on. True when it caught up: the store held nothing more, or it
+/// could not be read (then the socket is sent store_failed and closed).
 bool send_next_page(const store::database& db, const net::sink_ptr& sink, const std::string& conversation_id,
                     delivery_cursor& cursor, page_budget budget);
 
 /// An offer, chat or history frame: the messages before `before` (0: the newest), at
 /// most `limit` and within the budget, with has_more. `newest`: the last seq it holds.
+/// When the store could not be read, the page is empty with has_more, and read_failed.
 struct page_frame {
   nlohmann::json frame;
   std::uint64_t newest = 0;
+  bool read_failed = false;
 };
 page_frame build_page(const store::database& db, std::string_view type, const std::string& conversation_id,
                       std::uint64_t before, std::uint32_t limit, page_budget budget);

@@ -56,6 +56,8 @@ struct visitor_session_state {
   std::uint64_t grace_gen = 0;
   std::uint64_t idle_gen = 0;
   std::int64_t last_activity_ms = 0;
+  std::chrono::milliseconds write_backoff{0}; // after failed batches: doubles, up to a cap
+  bool write_retry_armed = false;
   static inline const char* name = "visitor_session";
 };
 
@@ -100,6 +102,7 @@ void pump(session_ptr self, std::uint64_t conn) {
 }
 
 void flush(session_ptr self);
+void retry_later(session_ptr self);
 
 void maybe_quit(session_ptr self) {
   if (self->state.quitting && self->state.log->idle()) self->quit();
@@ -132,8 +135,25 @@ void on_batch_done(session_ptr self, bool ok) {
     if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
   for (auto& cb : done.callbacks) cb(ok);
-  flush(self);
+  if (ok) {
+    st.write_backoff = std::chrono::milliseconds{0};
+    flush(self);
+  } else {
+    retry_later(self);
+  }
   maybe_quit(self);
+}
+
+// What a failed batch leaves (the record, its index rows) is written again after a
+// back-off, not at once: a store that keeps failing must not spin the session and the
+// writer. A message sent meanwhile writes at once (its sender is told if it fails).
+void retry_later(session_ptr self) {
+  auto& st = self->state;
+  constexpr std::chrono::milliseconds first{50}, cap{5000};
+  st.write_backoff = st.write_backoff.count() == 0 ? first : std::min(cap, st.write_backoff * 2);
+  if (st.write_retry_armed) return;
+  st.write_retry_armed = true;
+  self->delayed_send(self, st.write_backoff, msg::write_retry_atom::value);
 }
 
 void flush(session_ptr self) {
@@ -186,6 +206,7 @@ bool absorb_duplicate(session_ptr self, const std::string& sender, const std::st
     st.ctx.stats->duplicate_messages++;
     return true;
   }
+  if (!st.log->maybe_committed(sender, client_msg_id)) return false; // certainly new: no store read
   // The store could not be read: the sender hears its message was not stored (it sends
   // it again), rather than risking a second copy.
   auto seq = guard_store(
@@ -382,6 +403,22 @@ std::int64_t ms(std::chrono::duration<Rep, Period> d) {
 // A conversation started from the store (at start-up, or when a visitor or agent comes
 // back to it): its deadlines run from the stored times, and any already past is acted
 // on at once.
+// The dedup filter starts from every id the conversation has stored. Unread, it stays
+// incomplete, and every message is looked up in the store instead.
+void load_committed_ids(session_ptr self) {
+  auto& st = self->state;
+  if (st.log->committed_seq() == 0) return st.log->committed_ids_complete();
+  guard_store(
+    [&] {
+      auto txn = st.ctx.db->read();
+      st.log->load_committed_ids(store::load_client_msg_ids(txn, st.conv.id));
+    },
+    [&](const store::store_error& e) {
+      spdlog::error("conversation {}: its message ids could not be read, so each message is checked in the store: {}",
+                    st.conv.id, e.what());
+    });
+}
+
 void resume_from_store(session_ptr self) {
   auto& st = self->state;
   arm_timers(self, {});
@@ -394,11 +431,17 @@ void resume_from_store(session_ptr self) {
   if (st.conv.phase == conversation_phase::waiting) {
     send_request(self);
   } else if (st.conv.phase == conversation_phase::live) {
-    {
-      auto txn = st.ctx.db->read();
-      auto last = store::load_page_before(txn, st.conv.id, 0, 1, ~std::size_t{0});
-      st.last_activity_ms = last.messages.empty() ? st.conv.updated_ms : last.messages.back().second.ts_ms;
-    }
+    // Unread, the idle clock counts from the record's last update instead.
+    st.last_activity_ms = guard_store(
+      [&] {
+        auto txn = st.ctx.db->read();
+        auto last = store::load_page_before(txn, st.conv.id, 0, 1, ~std::size_t{0});
+        return last.messages.empty() ? st.conv.updated_ms : last.messages.back().second.ts_ms;
+      },
+      [&](const store::store_error& e) {
+        spdlog::error("conversation {}: its last message could not be read: {}", st.conv.id, e.what());
+        return st.conv.updated_ms;
+      });
     const auto silent = std::max<std::int64_t>(0, now - st.last_activity_ms);
     schedule_idle_check(self, std::chrono::milliseconds{std::max<std::int64_t>(0, ms(st.ctx.cfg->chat.chat_idle_timeout) - silent)});
     self->request(st.ctx.directory, caf::infinite, msg::agent_atom::value, st.conv.agent_id)
@@ -473,6 +516,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
   self->attach_functor([stats = ctx.stats] { stats->live_visitor_sessions--; });
 
   if (seed.is_new) {
+    st.log->committed_ids_complete();
     mark_dirty(self);
     st.log->rows() = std::move(seed.initial_ops);
     feed(self, engine::in::started{});
@@ -480,6 +524,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
     // A conversation nobody is attached to yet lives only for the grace period.
     start_grace(self);
   } else {
+    load_committed_ids(self);
     resume_from_store(self);
   }
 
@@ -541,7 +586,9 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       auto& st = self->state;
       if (auto sink = sink_of(self, conn)) {
         const auto limit = h.limit ? h.limit : st.ctx.cfg->chat.history_page;
-        sink->send(build_page(*st.ctx.db, "history", st.conv.id, h.before_seq, limit, budget(self)).frame);
+        auto page = build_page(*st.ctx.db, "history", st.conv.id, h.before_seq, limit, budget(self));
+        if (page.read_failed) send_error(self, sink, error_code::store_failed, "the history could not be read; ask again");
+        else sink->send(page.frame);
       }
     },
     [=](msg::choose_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& value) {
@@ -648,6 +695,10 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       } else {
         schedule_idle_check(self, limit - silent);
       }
+    },
+    [=](msg::write_retry_atom) {
+      self->state.write_retry_armed = false;
+      flush(self);
     },
     [=](msg::shutdown_atom) { self->quit(); },
   };

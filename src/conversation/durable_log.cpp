@@ -1,13 +1,36 @@
 #include "dynchat/conversation/durable_log.hpp"
 
 #include <iterator>
+#include <string_view>
 
 #include "dynchat/store/writes.hpp"
 
 namespace dynchat::conversation {
+namespace {
+
+std::uint64_t id_hash(std::string_view sender, std::string_view client_msg_id) {
+  std::string key;
+  key.reserve(sender.size() + 1 + client_msg_id.size());
+  key += sender;
+  key += '\0';
+  key += client_msg_id;
+  return std::hash<std::string_view>{}(key);
+}
+
+} // namespace
+
+bool durable_log::maybe_committed(std::string_view sender, std::string_view client_msg_id) const {
+  return !filter_complete_ || committed_ids_.count(id_hash(sender, client_msg_id)) != 0;
+}
+
+void durable_log::load_committed_ids(const std::vector<std::pair<std::string, std::string>>& sender_and_id) {
+  committed_ids_.reserve(committed_ids_.size() + sender_and_id.size());
+  for (const auto& [sender, id] : sender_and_id) committed_ids_.insert(id_hash(sender, id));
+  filter_complete_ = true;
+}
 
 bool durable_log::idle() const {
-  return !write_in_flight_ && queued_.empty() && queued_callbacks_.empty();
+  return !write_in_flight_ && queued_.empty() && queued_callbacks_.empty() && !record_dirty_ && queued_rows_.empty();
 }
 
 bool durable_log::attach_duplicate(const std::string& sender, const std::string& client_msg_id, ack_fn& ack) {
@@ -66,6 +89,8 @@ settled_batch durable_log::settle(bool ok) {
   write_in_flight_ = false;
   if (ok) {
     if (!done.messages.empty()) committed_seq_ = done.messages.back().seq;
+    for (const auto& m : done.messages)
+      if (!m.sender.empty() && !m.rec.client_msg_id.empty()) committed_ids_.insert(id_hash(m.sender, m.rec.client_msg_id));
   } else {
     record_dirty_ = true;
     queued_rows_.insert(queued_rows_.begin(), std::make_move_iterator(writing_rows_.begin()),

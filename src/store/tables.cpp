@@ -91,6 +91,17 @@ std::optional<std::uint64_t> find_client_msg(const read_txn& txn, std::string_vi
   return v ? std::optional<std::uint64_t>{from_be64(*v)} : std::nullopt;
 }
 
+std::vector<std::pair<std::string, std::string>> load_client_msg_ids(const read_txn& txn, std::string_view conversation_id) {
+  std::vector<std::pair<std::string, std::string>> out;
+  txn.scan_prefix(table::client_ids, conversation_id, conversation_id, [&](std::string_view key, std::string_view) {
+    auto rest = key.substr(conversation_id.size()); // sender '\0' client_msg_id
+    auto nul = rest.find('\0');
+    if (nul != std::string_view::npos) out.emplace_back(std::string{rest.substr(0, nul)}, std::string{rest.substr(nul + 1)});
+    return true;
+  });
+  return out;
+}
+
 std::uint64_t last_seq(const read_txn& txn, std::string_view conversation_id) {
   std::uint64_t seq = 0;
   txn.scan_prefix_reverse(table::messages, conversation_id, message_key(conversation_id, ~0ull),

@@ -211,8 +211,74 @@ TEST_CASE("a batch that fails is written again: an ended conversation leaves no 
   f.sched.advance_time(f.config.chat.visitor_grace);
   f.run();
   CHECK(*failures == 0); // it did fail
+  f.sched.advance_time(std::chrono::milliseconds{50}); // the first back-off
+  f.run();
   auto record = store::load_conversation(f.ctx.db->read(), conv);
   REQUIRE(record);
   CHECK(record->phase == store::conversation_phase::ended);
   CHECK(rows() == 0);
+}
+
+TEST_CASE("a store that keeps failing is written again after a growing back-off, never in a loop", "[actors][session]") {
+  actor_fixture f;
+  auto failures = std::make_shared<int>(0);
+  auto real_writer = f.ctx.writer;
+  f.own(real_writer);
+  f.ctx.writer = caf::actor_cast<store_writer_actor>(f.sys.spawn(flaky_writer, real_writer, failures));
+  f.ctx.router = spawn_router(f.sys, f.ctx);
+  f.ctx.directory = spawn_directory(f.sys, f.ctx);
+  f.run();
+  auto sink = std::make_shared<recording_sink>(f.ctx.db, 7);
+  session_actor session;
+  protocol::visitor_hello hello;
+  hello.page_url = "https://example.com";
+  caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{sink},
+                 msg::visitor_bind{[&](session_actor a) { session = a; }});
+  f.run();
+  REQUIRE(session);
+  f.own(session);
+  caf::anon_send(session, msg::detach_atom::value, std::uint64_t{7}, false);
+  f.run();
+  constexpr int plenty = 1000000;
+  *failures = plenty;
+  f.sched.advance_time(f.config.chat.visitor_grace);
+  f.sched.run(10000); // bounded: a retry loop would spend it all on failing writes
+  auto attempts = [&] { return plenty - *failures; };
+  CHECK(attempts() == 1);
+  // 50, 100, 200, 400 ms: four more within 750 ms, whatever runs meanwhile.
+  for (int ms = 0; ms < 750; ms += 10) {
+    f.sched.advance_time(std::chrono::milliseconds{10});
+    f.sched.run(10000);
+  }
+  CHECK(attempts() == 5);
+  // The store recovers: the next retry writes the ended conversation.
+  *failures = 0;
+  f.sched.advance_time(std::chrono::milliseconds{800});
+  f.run();
+  auto record = store::load_conversation(f.ctx.db->read(), sink->of_type("welcome").at(0)["conversation_id"].get<std::string>());
+  REQUIRE(record);
+  CHECK(record->phase == store::conversation_phase::ended);
+}
+
+TEST_CASE("a history page the store cannot read is answered store_failed, and the next one works", "[actors][session]") {
+  session_fixture f;
+  f.say("m1", "hello");
+  f.run();
+  {
+    std::vector<store::read_txn> readers; // every reader slot taken: the next read fails
+    try {
+      while (readers.size() < 10000) readers.push_back(f.ctx.db->read());
+    } catch (const store::store_error&) {
+    }
+    REQUIRE(readers.size() < 10000);
+    caf::anon_send(f.session, msg::history_atom::value, std::uint64_t{7}, protocol::history_request{});
+    f.run();
+  }
+  auto errors = f.sink->of_type("error");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0]["code"] == "store_failed");
+  CHECK(f.sink->of_type("history").empty());
+  caf::anon_send(f.session, msg::history_atom::value, std::uint64_t{7}, protocol::history_request{});
+  f.run();
+  REQUIRE(f.sink->of_type("history").size() == 1);
 }

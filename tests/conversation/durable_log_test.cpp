@@ -78,6 +78,19 @@ TEST_CASE("a failed batch gives its seqs out again and retries its record and ro
   CHECK(f.conv.updated_ms == 60);
 }
 
+TEST_CASE("a failed batch's record and rows keep the log from being idle until written", "[conversation]") {
+  log_fixture f;
+  durable_log log{0, true};
+  log.mark_record_dirty();
+  log.rows().push_back({store::table::open_conversations, f.conv.id, {}, false});
+  REQUIRE(log.next(f.conv, 1).batch);
+  log.settle(false);
+  CHECK_FALSE(log.idle()); // stopping now would lose them
+  REQUIRE(log.next(f.conv, 2).batch);
+  log.settle(true);
+  CHECK(log.idle());
+}
+
 TEST_CASE("a resend attaches to its copy still queued or in flight", "[conversation]") {
   log_fixture f;
   durable_log log{0, true};
@@ -156,4 +169,35 @@ TEST_CASE("a message without a sender or client id gets no dedup row", "[convers
   REQUIRE(step.batch);
   CHECK(count(*step.batch, store::table::messages) == 1);
   CHECK(count(*step.batch, store::table::client_ids) == 0);
+}
+
+TEST_CASE("the committed-id filter answers 'certainly new' only once complete, and learns each commit", "[conversation]") {
+  log_fixture f;
+  durable_log log{0, true};
+  CHECK(log.maybe_committed("visitor", "a")); // incomplete: the store must be asked
+  log.committed_ids_complete();
+  CHECK_FALSE(log.maybe_committed("visitor", "a"));
+  log.append(said("a"));
+  log.append(said("b"));
+  REQUIRE(log.next(f.conv, 1).batch);
+  CHECK_FALSE(log.maybe_committed("visitor", "a")); // in flight is attach_duplicate's
+  log.settle(true);
+  CHECK(log.maybe_committed("visitor", "a"));
+  CHECK(log.maybe_committed("visitor", "b"));
+  CHECK_FALSE(log.maybe_committed("agent", "a")); // each sender its own namespace
+  // A failed batch committed nothing.
+  log.append(said("c"));
+  REQUIRE(log.next(f.conv, 2).batch);
+  log.settle(false);
+  CHECK_FALSE(log.maybe_committed("visitor", "c"));
+}
+
+TEST_CASE("a resumed log's filter starts from the ids the store holds", "[conversation]") {
+  durable_log log{7, true};
+  CHECK(log.maybe_committed("visitor", "anything"));
+  log.load_committed_ids({{"visitor", "old-1"}, {"agent", "old-2"}});
+  CHECK(log.maybe_committed("visitor", "old-1"));
+  CHECK(log.maybe_committed("agent", "old-2"));
+  CHECK_FALSE(log.maybe_committed("visitor", "old-2"));
+  CHECK_FALSE(log.maybe_committed("visitor", "new"));
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 // Against a real LMDB file in a temporary folder.
 #include <catch2/catch.hpp>
 
@@ -86,6 +87,24 @@ TEST_CASE("client ids and agent chats have their own key spaces", "[store]") {
   CHECK(find_client_msg(txn, conv, "visitor", "m1") == std::optional<std::uint64_t>{5});
   CHECK_FALSE(find_client_msg(txn, conv, "agent", "m1")); // a visitor's id never matches an agent's
   CHECK(load_agent_chats(txn, "a") == std::vector<std::string>{conv});
+}
+
+TEST_CASE("a conversation's client ids are listed with their senders, and only its own", "[store]") {
+  temp_dir dir;
+  auto db = database::open(dir.path, {});
+  const std::string other = "ffffffffffffffffffffffffffffffff";
+  {
+    auto txn = db->write();
+    txn.put(table::client_ids, client_id_key(conv, "visitor", "m1"), be64(1));
+    txn.put(table::client_ids, client_id_key(conv, "agent", "a1"), be64(2));
+    txn.put(table::client_ids, client_id_key(other, "visitor", "x"), be64(1));
+    txn.commit();
+  }
+  auto txn = db->read();
+  auto ids = load_client_msg_ids(txn, conv);
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == std::vector<std::pair<std::string, std::string>>{{"agent", "a1"}, {"visitor", "m1"}});
+  CHECK(load_client_msg_ids(txn, "00000000000000000000000000000000").empty());
 }
 
 TEST_CASE("the map size limit surfaces as a store_error, not a crash", "[store]") {

@@ -10,6 +10,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "dynchat/store/records.hpp"
@@ -48,12 +50,23 @@ public:
   bool full(std::size_t max_in_flight) const { return in_flight() >= max_in_flight; }
   std::uint64_t committed_seq() const { return committed_seq_; }
   bool writing() const { return write_in_flight_; }
-  /// No message queued or in flight, nobody waiting: the session may stop.
+  /// Nothing queued or in flight (messages, the record, rows), nobody waiting: the
+  /// session may stop. A failed batch's record and rows keep it from stopping.
   bool idle() const;
 
   /// A resent (sender, client_msg_id) still queued or in flight: the ack attaches to
   /// that copy and true is returned. Committed ones are the caller's to look up.
   bool attach_duplicate(const std::string& sender, const std::string& client_msg_id, ack_fn& ack);
+
+  /// Whether (sender, client_msg_id) may already be committed, so that only then the
+  /// caller reads the store: a filter of every committed id of the conversation, held as
+  /// 64-bit hashes (a collision only costs that read). False is certain once the filter
+  /// is complete: a new conversation's is; a resumed one's is after `load_committed_ids`.
+  bool maybe_committed(std::string_view sender, std::string_view client_msg_id) const;
+  /// The ids committed before this log existed (read from the store), completing the filter.
+  void load_committed_ids(const std::vector<std::pair<std::string, std::string>>& sender_and_id);
+  /// Marks the filter complete without ids: a conversation that has no messages yet.
+  void committed_ids_complete() { filter_complete_ = true; }
   /// Queues a message. The caller checks `full()` first for what senders send;
   /// system lines are queued regardless (the bound is for senders).
   void append(pending_message m) { queued_.push_back(std::move(m)); }
@@ -90,6 +103,8 @@ private:
   std::vector<commit_fn> writing_callbacks_;
   bool record_dirty_ = false;
   bool write_in_flight_ = false;
+  std::unordered_set<std::uint64_t> committed_ids_; // hashes of sender '\0' client_msg_id
+  bool filter_complete_ = false;
 };
 
 } // namespace dynchat::conversation

@@ -38,6 +38,8 @@ std::optional<std::string> find_agent_by_token_hash(const read_txn& txn, std::st
 std::optional<std::string> find_conversation_by_resume_hash(const read_txn& txn, std::string_view token_hash);
 std::optional<std::uint64_t> find_client_msg(const read_txn& txn, std::string_view conversation_id,
                                              std::string_view sender, std::string_view client_msg_id);
+/// Every (sender, client_msg_id) stored for a conversation: what its dedup filter starts from.
+std::vector<std::pair<std::string, std::string>> load_client_msg_ids(const read_txn& txn, std::string_view conversation_id);
 /// Highest stored seq of a conversation, 0 when it has no messages.
 std::uint64_t last_seq(const read_txn& txn, std::string_view conversation_id);
 /// Messages with seq > after, in order, at most limit.
