@@ -105,7 +105,8 @@ void flush(session_ptr self);
 void retry_later(session_ptr self);
 
 void maybe_quit(session_ptr self) {
-  if (self->state.quitting && self->state.log->idle()) self->quit();
+  // Outputs held back by a typing delay go out first.
+  if (self->state.quitting && self->state.log->idle() && self->state.paced.empty()) self->quit();
 }
 
 void on_batch_done(session_ptr self, bool ok) {
@@ -326,12 +327,17 @@ struct output_interpreter {
 void carry_out(session_ptr self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
                const protocol::client_msg_id& id) {
   auto& st = self->state;
+  if (!st.paced.empty()) { // behind what a typing delay holds back, in order
+    st.paced.insert(st.paced.end(), std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end()));
+    return;
+  }
   while (!outputs.empty()) {
     auto next = std::move(outputs.front());
     outputs.pop_front();
     if (const auto* t = std::get_if<engine::out::typing>(&next); t && t->delay_ms > 0) {
       send_to_visitors(self, protocol::make_typing(st.conv.id, "bot"));
-      st.paced.insert(st.paced.begin(), std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end()));
+      st.paced.assign(std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end()));
+      if (st.paced.empty()) st.paced.push_back(engine::out::typing{0}); // still holds what comes next
       self->delayed_send(self, std::chrono::milliseconds{t->delay_ms}, msg::paced_atom::value, ++st.paced_gen);
       return;
     }
@@ -614,6 +620,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       st.paced.clear();
       carry_out(self, std::move(rest), nullptr, {});
       flush(self);
+      maybe_quit(self);
     },
     [=](msg::typing_atom, std::uint64_t) {
       if (self->state.agent)
