@@ -19,13 +19,20 @@ namespace {
 
 using protocol::error_code;
 
-struct directory_state {
-  actor_context ctx;
-  std::unique_ptr<address_limiter> new_conversations; // per client address
+// The sessions and agents the directory started and that still run. Only the directory
+// knows them, so it tells them to stop however it ends (see `directory` below).
+struct started_actors {
   std::unordered_map<std::string, session_actor> sessions;
   std::unordered_map<std::string, agent_actor> agents;
   std::unordered_map<caf::actor_addr, std::string> session_ids;
   std::unordered_map<caf::actor_addr, std::string> agent_ids;
+};
+
+struct directory_state {
+  actor_context ctx;
+  std::unique_ptr<address_limiter> new_conversations; // per client address
+  // Shared with the functor attached to the directory, which runs after the state is gone.
+  std::shared_ptr<started_actors> started = std::make_shared<started_actors>();
   bool stopping = false;
   static inline const char* name = "directory";
 };
@@ -40,15 +47,16 @@ void refuse(directory_ptr self, const net::sink_ptr& sink, error_code code, std:
 
 session_actor track_session(directory_ptr self, const std::string& id, session_actor a) {
   self->monitor(a);
-  self->state.session_ids[a.address()] = id;
-  self->state.sessions[id] = a;
+  auto& started = *self->state.started;
+  started.session_ids[a.address()] = id;
+  started.sessions[id] = a;
   return a;
 }
 
 // The session of a stored conversation, spawned from the store if not alive.
 session_actor session_for(directory_ptr self, const std::string& conversation_id) {
   auto& st = self->state;
-  if (auto it = st.sessions.find(conversation_id); it != st.sessions.end()) return it->second;
+  if (auto it = st.started->sessions.find(conversation_id); it != st.started->sessions.end()) return it->second;
   auto txn = st.ctx.db->read();
   auto conv = store::load_conversation(txn, conversation_id);
   if (!conv) return {};
@@ -57,15 +65,15 @@ session_actor session_for(directory_ptr self, const std::string& conversation_id
 }
 
 agent_actor agent_for(directory_ptr self, const std::string& agent_id) {
-  auto& st = self->state;
-  if (auto it = st.agents.find(agent_id); it != st.agents.end()) return it->second;
-  auto txn = st.ctx.db->read();
+  auto& started = *self->state.started;
+  if (auto it = started.agents.find(agent_id); it != started.agents.end()) return it->second;
+  auto txn = self->state.ctx.db->read();
   auto record = store::load_agent(txn, agent_id);
   if (!record) return {};
-  auto a = spawn_agent(self->system(), st.ctx, std::move(*record));
+  auto a = spawn_agent(self->system(), self->state.ctx, std::move(*record));
   self->monitor(a);
-  st.agent_ids[a.address()] = agent_id;
-  st.agents[agent_id] = a;
+  started.agent_ids[a.address()] = agent_id;
+  started.agents[agent_id] = a;
   return a;
 }
 
@@ -133,6 +141,30 @@ void agent_hello(directory_ptr self, protocol::agent_hello hello, const net::sin
   self->send(agent, msg::attach_atom::value, std::move(sink), std::move(bind_agent), std::move(hello));
 }
 
+// Start-up: every conversation that was waiting or live gets its actor back, so its
+// deadlines run again (grace, idle) whether or not anyone returns to it. Answers how many
+// were started; throws store_error when the store cannot be read.
+std::uint64_t recover_open_conversations(directory_ptr self) {
+  std::vector<std::string> open;
+  store::write_batch stale;
+  {
+    auto txn = self->state.ctx.db->read();
+    for (auto& id : store::load_open_conversations(txn)) {
+      auto c = store::load_conversation(txn, id);
+      if (c && (c->phase == store::conversation_phase::waiting || c->phase == store::conversation_phase::live))
+        open.push_back(id);
+      else
+        store::writes::set_open(stale, id, false);
+    }
+  }
+  if (!stale.empty())
+    self->request(self->state.ctx.writer, caf::infinite, msg::write_atom::value, std::move(stale))
+      .then([](std::uint64_t) {}, [](caf::error&) {});
+  std::uint64_t started = 0;
+  for (const auto& id : open) started += static_cast<bool>(session_for(self, id));
+  return started;
+}
+
 void refuse_on_store_failure(directory_ptr self, const net::sink_ptr& sink, const store::store_error& e) {
   spdlog::error("directory: a hello could not be served: store: {}", e.what());
   refuse(self, sink, error_code::store_failed, "the server could not read its store; try again");
@@ -145,16 +177,24 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
   self->state.ctx.directory = caf::actor_cast<directory_actor>(self); // sessions and agents inherit this context
   // The router is spawned first and finds conversations it restored without a session here.
   if (ctx.router) self->send(ctx.router, msg::directory_atom::value, self->state.ctx.directory);
+  // However the directory ends (an exception, a kill, or its orderly quit, when none are
+  // left), the sessions and agents still running are told to stop: nobody else could, and
+  // the process would wait for them until its watchdog ended it.
+  self->attach_functor([started = self->state.started](const caf::error&) {
+    for (auto& [id, s] : started->sessions) caf::anon_send(s, msg::shutdown_atom::value);
+    for (auto& [id, a] : started->agents) caf::anon_send(a, msg::shutdown_atom::value);
+  });
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
-    if (auto it = st.session_ids.find(dm.source); it != st.session_ids.end()) {
-      st.sessions.erase(it->second);
-      st.session_ids.erase(it);
-    } else if (auto it = st.agent_ids.find(dm.source); it != st.agent_ids.end()) {
-      st.agents.erase(it->second);
-      st.agent_ids.erase(it);
+    auto& started = *st.started;
+    if (auto it = started.session_ids.find(dm.source); it != started.session_ids.end()) {
+      started.sessions.erase(it->second);
+      started.session_ids.erase(it);
+    } else if (auto it = started.agent_ids.find(dm.source); it != started.agent_ids.end()) {
+      started.agents.erase(it->second);
+      started.agent_ids.erase(it);
     }
-    if (st.stopping && st.sessions.empty() && st.agents.empty()) self->quit();
+    if (st.stopping && started.sessions.empty() && started.agents.empty()) self->quit();
   });
   return {
     [=](msg::vhello_atom, protocol::visitor_hello& hello, net::sink_ptr sink, msg::visitor_bind bind) {
@@ -165,27 +205,14 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
       guard_store([&] { agent_hello(self, std::move(hello), sink, std::move(bind)); },
                   [&](const store::store_error& e) { refuse_on_store_failure(self, sink, e); });
     },
-    // Start-up: every conversation that was waiting or live gets its actor back, so its
-    // deadlines run again (grace, idle) whether or not anyone returns to it.
-    [=](msg::recover_atom) -> std::uint64_t {
-      std::vector<std::string> open;
-      store::write_batch stale;
-      {
-        auto txn = self->state.ctx.db->read();
-        for (auto& id : store::load_open_conversations(txn)) {
-          auto c = store::load_conversation(txn, id);
-          if (c && (c->phase == store::conversation_phase::waiting || c->phase == store::conversation_phase::live))
-            open.push_back(id);
-          else
-            store::writes::set_open(stale, id, false);
-        }
-      }
-      if (!stale.empty())
-        self->request(self->state.ctx.writer, caf::infinite, msg::write_atom::value, std::move(stale))
-          .then([](std::uint64_t) {}, [](caf::error&) {});
-      std::uint64_t started = 0;
-      for (const auto& id : open) started += static_cast<bool>(session_for(self, id));
-      return started;
+    // Start-up. A store that cannot be read is logged and answered as an error, so the
+    // daemon refuses to start rather than the directory ending.
+    [=](msg::recover_atom) -> caf::result<std::uint64_t> {
+      return guard_store([&]() -> caf::result<std::uint64_t> { return recover_open_conversations(self); },
+                         [](const store::store_error& e) -> caf::result<std::uint64_t> {
+                           spdlog::error("directory: open conversations could not be recovered: store: {}", e.what());
+                           return to_caf_error(error_code::store_failed);
+                         });
     },
     [=](msg::session_atom, std::string conversation_id) -> caf::result<session_actor> {
       return guard_store(
@@ -216,21 +243,23 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
     },
     // ---- agent lifecycle from the REST API ----
     [=](msg::aadded_atom, store::agent_record record) {
-      if (auto it = self->state.agents.find(record.id); it != self->state.agents.end())
+      const auto& agents = self->state.started->agents;
+      if (auto it = agents.find(record.id); it != agents.end())
         self->send(it->second, msg::aadded_atom::value, record);
       self->send(self->state.ctx.router, msg::aadded_atom::value, std::move(record));
     },
     [=](msg::aremoved_atom, std::string agent_id) {
       auto& st = self->state;
-      if (auto it = st.agents.find(agent_id); it != st.agents.end()) self->send(it->second, msg::aremoved_atom::value);
+      if (auto it = st.started->agents.find(agent_id); it != st.started->agents.end())
+        self->send(it->second, msg::aremoved_atom::value);
       self->send(st.ctx.router, msg::aremoved_atom::value, agent_id);
     },
     [=](msg::shutdown_atom) {
       auto& st = self->state;
       st.stopping = true;
-      for (auto& [id, s] : st.sessions) self->send(s, msg::shutdown_atom::value);
-      for (auto& [id, a] : st.agents) self->send(a, msg::shutdown_atom::value);
-      if (st.sessions.empty() && st.agents.empty()) self->quit();
+      for (auto& [id, s] : st.started->sessions) self->send(s, msg::shutdown_atom::value);
+      for (auto& [id, a] : st.started->agents) self->send(a, msg::shutdown_atom::value);
+      if (st.started->sessions.empty() && st.started->agents.empty()) self->quit();
     },
   };
 }

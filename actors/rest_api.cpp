@@ -19,7 +19,8 @@ using rest::role;
 
 using handler_fn = void (*)(call);
 
-// Every route, the roles it admits (the admin always), and its handler.
+// Every route, the roles it admits (the admin always, except where only the operator's
+// own admin token may), and its handler.
 const std::vector<handler_fn> handlers = {
   list_agents, create_agent, get_agent, update_agent, delete_agent,
   list_conversations, get_conversation, get_transcript_text,
@@ -44,8 +45,8 @@ const rest::route_table& rest_routes() {
     {"GET", "/v1/conversations/{id}/transcript.txt", conversation_text, {role::marketer, role::sales_admin, role::agent}},
     {"GET", "/v1/routing", routing_get, {role::sales_admin}},
     {"GET", "/v1/tokens", tokens_list, {}},
-    {"POST", "/v1/tokens", tokens_create, {}},
-    {"DELETE", "/v1/tokens/{id}", token_delete, {}},
+    {"POST", "/v1/tokens", tokens_create, rest::role_set::root_only()},
+    {"DELETE", "/v1/tokens/{id}", token_delete, rest::role_set::root_only()},
   }};
   return table;
 }
@@ -58,7 +59,7 @@ std::optional<rest::principal> authenticate(rest_actor self, const std::string& 
   const std::string prefix = "Bearer ";
   if (authorization.size() <= prefix.size() || authorization.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
   const auto hash = sha256_hex(std::string_view{authorization}.substr(prefix.size()));
-  if (constant_time_equal(hash, self->state.admin_hash)) return rest::principal{role::admin, {}, {}};
+  if (constant_time_equal(hash, self->state.admin_hash)) return rest::principal{role::admin, {}, {}, true};
   auto txn = self->state.ctx.db->read();
   if (auto t = store::find_api_token_by_hash(txn, hash)) {
     auto r = rest::role_from_string(t->role);
@@ -84,7 +85,7 @@ void route(rest_actor self, net::http_request& req, reply_fn reply) {
     r.allow = m.allow;
     return reply(r);
   }
-  if (!m.roles.has(caller->role))
+  if (!m.roles.admits(*caller))
     return reply(error_response(403, error_code::forbidden,
                                 "this route is for " + m.roles.describe() + "; this token's role is " +
                                   std::string{rest::to_string(caller->role)}));

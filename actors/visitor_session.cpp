@@ -645,7 +645,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       if (st.conv.phase != conversation_phase::waiting) return false;
       set_waiting(self, false);
       st.conv.phase = conversation_phase::live;
-      st.conv.agent_id = agent_id;
+      store::assign_agent(st.conv, agent_id); // also remembered among the agents who held it
       st.agent = agent;
       st.agent_name = agent_name;
       mark_dirty(self);

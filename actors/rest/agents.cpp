@@ -121,11 +121,28 @@ void delete_agent(call c) {
   if (!a) return;
   store::write_batch batch;
   store::writes::erase_agent(batch, *a);
-  write_then(c, std::move(batch), [self = c.self, reply = c.reply, a = *a] {
-    spdlog::info("agent {} ({}) deleted over REST", a.id, rest::one_line(a.name));
-    self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
-    reply(no_content());
-  });
+  // The API tokens made for it (agent role) end with it: stored ones, and ones still being
+  // written (their writes reach the store writer before this one, from the same actor).
+  auto& st = c.self->state;
+  {
+    auto txn = c.ctx().db->read();
+    for (const auto& t : store::load_api_tokens(txn))
+      if (t.agent_id == a->id) store::writes::erase_api_token(batch, t);
+  }
+  for (const auto& [id, t] : st.tokens_in_flight)
+    if (t.agent_id == a->id) store::writes::erase_api_token(batch, t);
+  st.agents_being_deleted.insert(a->id);
+  write_then(
+    c, std::move(batch),
+    [self = c.self, reply = c.reply, a = *a] {
+      spdlog::info("agent {} ({}) deleted over REST", a.id, rest::one_line(a.name));
+      self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
+      reply(no_content());
+    },
+    [self = c.self, id = a->id] {
+      auto& deleting = self->state.agents_being_deleted;
+      deleting.erase(deleting.find(id)); // this deletion's mark only
+    });
 }
 
 } // namespace dynchat::rest_api

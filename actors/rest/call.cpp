@@ -39,12 +39,17 @@ std::optional<json> parse_body(const call& c) {
   return std::move(*parsed);
 }
 
-void write_then(const call& c, store::write_batch batch, std::function<void()> done) {
+void write_then(const call& c, store::write_batch batch, std::function<void()> done, std::function<void()> settled) {
   c.self->request(c.ctx().writer, caf::infinite, msg::write_atom::value, std::move(batch))
-    .then([done = std::move(done)](std::uint64_t) { done(); },
-          [reply = c.reply](caf::error&) {
-            reply(error_response(503, error_code::store_failed, "the change could not be stored"));
-          });
+    .then(
+      [done = std::move(done), settled](std::uint64_t) {
+        if (settled) settled();
+        done();
+      },
+      [reply = c.reply, settled](caf::error&) {
+        if (settled) settled();
+        reply(error_response(503, error_code::store_failed, "the change could not be stored"));
+      });
 }
 
 std::string id_param(rest::query& q, const std::string& name) {

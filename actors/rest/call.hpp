@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -27,6 +28,12 @@ using reply_fn = std::function<void(net::http_response)>;
 struct rest_state {
   actor_context ctx;
   std::string admin_hash;
+  // API tokens whose write is in flight, by id. Requests are served one at a time but
+  // their writes commit later: these count against server.max_api_tokens until they are
+  // stored, and an agent deleted meanwhile takes its own along.
+  std::map<std::string, store::api_token_record> tokens_in_flight;
+  // Agents whose deletion is in flight (once per deletion): a new token may not name them.
+  std::multiset<std::string> agents_being_deleted;
   static inline const char* name = "rest_api";
 };
 using rest_actor = rest_actor_handle::stateful_pointer<rest_state>;
@@ -54,7 +61,9 @@ bool query_ok(call& c);
 /// nullopt (and the 400 sent) when it is not valid.
 std::optional<json> parse_body(const call& c);
 /// Commits the batch through the store writer, then runs `done`; 503 when it fails.
-void write_then(const call& c, store::write_batch batch, std::function<void()> done);
+/// `settled`, when given, runs first either way.
+void write_then(const call& c, store::write_batch batch, std::function<void()> done,
+                std::function<void()> settled = {});
 /// An id-valued parameter: empty when absent; recorded as a query error when not an id.
 std::string id_param(rest::query& q, const std::string& name);
 

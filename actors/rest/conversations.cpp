@@ -32,6 +32,12 @@ json message_json(std::uint64_t seq, const store::message_record& m) {
   return j;
 }
 
+// An agent sees the conversations it holds or held (another agent may have taken one
+// over since); every other role the route admitted sees them all.
+bool visible_to(const rest::principal& caller, const store::conversation_record& conv) {
+  return caller.role != rest::role::agent || store::was_held_by(conv, caller.agent_id);
+}
+
 void conversation_item(call& c, bool as_text) {
   const auto& id = c.param("id");
   auto txn = c.ctx().db->read();
@@ -39,8 +45,8 @@ void conversation_item(call& c, bool as_text) {
   const auto after = static_cast<std::uint64_t>(c.query.integer("after_seq", 0, 0, std::numeric_limits<std::int64_t>::max()));
   const auto limit = static_cast<std::size_t>(c.query.integer("limit", 1000, 1, 10000));
   if (!query_ok(c)) return;
-  // An agent sees the conversations it held; to it the others do not exist.
-  if (!conv || !c.caller.may_see_agent(conv->agent_id))
+  // To an agent the conversations it never held do not exist.
+  if (!conv || !visible_to(c.caller, *conv))
     return c.reply(error_response(404, error_code::not_found, "no such conversation"));
   if (const auto newest = store::last_seq(txn, id); after > newest)
     return c.reply(error_response(400, error_code::bad_parameter,
@@ -92,7 +98,7 @@ void list_conversations(call c) {
     if (conv->created_ms < since) return false; // older than the window: nothing further can match
     if (conv->created_ms > until) return true;
     if (!status.empty() && store::to_string(conv->phase) != status) return true;
-    if (!agent.empty() && conv->agent_id != agent) return true;
+    if (!agent.empty() && !store::was_held_by(*conv, agent)) return true;
     if (!visitor.empty() && conv->visitor_id != visitor) return true;
     items.push_back(conversation_json(*conv));
     return true;

@@ -1,5 +1,6 @@
-// /v1/tokens: REST API tokens with a role (admin only). A token is shown once, when it
-// is made; only its hash is stored, and revoking it takes effect on the next request.
+// /v1/tokens: REST API tokens with a role. Only the operator's admin token makes and
+// revokes them (an admin also lists them). A token is shown once, when it is made; only
+// its hash is stored, and revoking it takes effect on the next request.
 #include "actors/rest/handlers.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/rest/bodies.hpp"
@@ -25,8 +26,18 @@ std::string read_token_fields(const call& c, const json& body, store::api_token_
   t.agent_id = fields->agent_id;
   if (t.agent_id.empty()) return {};
   auto txn = c.ctx().db->read();
-  if (!store::load_agent(txn, t.agent_id)) return "agent_id names no agent";
+  if (!store::load_agent(txn, t.agent_id) || c.self->state.agents_being_deleted.count(t.agent_id))
+    return "agent_id names no agent";
   return {};
+}
+
+// Tokens that exist or are being written: a write in flight counts until it is stored.
+// (One being revoked counts until that is stored, so the limit holds if the revocation fails.)
+std::size_t tokens_counted(const call& c, const store::read_txn& txn) {
+  std::size_t count = txn.entries(store::table::api_token_ids);
+  for (const auto& [id, t] : c.self->state.tokens_in_flight)
+    if (!txn.get(store::table::api_token_ids, id)) ++count;
+  return count;
 }
 
 } // namespace
@@ -48,7 +59,7 @@ void create_token(call c) {
   {
     auto txn = c.ctx().db->read();
     const auto limit = c.ctx().cfg->server.max_api_tokens;
-    if (txn.entries(store::table::api_token_ids) >= limit)
+    if (tokens_counted(c, txn) >= limit)
       return c.reply(error_response(409, error_code::conflict,
                                     "there are " + std::to_string(limit) +
                                       " API tokens already (server.max_api_tokens); revoke one first"));
@@ -59,11 +70,15 @@ void create_token(call c) {
   t.token_hash = sha256_hex(token);
   store::write_batch batch;
   store::writes::put_api_token(batch, t);
-  write_then(c, std::move(batch), [reply = c.reply, t, token] {
-    auto j = token_json(t);
-    j["token"] = token; // shown once; only its hash is stored
-    reply(json_response(201, j));
-  });
+  c.self->state.tokens_in_flight.emplace(t.id, t);
+  write_then(
+    c, std::move(batch),
+    [reply = c.reply, t, token] {
+      auto j = token_json(t);
+      j["token"] = token; // shown once; only its hash is stored
+      reply(json_response(201, j));
+    },
+    [self = c.self, id = t.id] { self->state.tokens_in_flight.erase(id); });
 }
 
 void delete_token(call c) {

@@ -78,7 +78,7 @@ void finish_actors(actor_context& ctx) {
 
 } // namespace
 
-int run_daemon(const launch_options& opts) {
+int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   const settings& cfg = opts.cfg;
   spdlog::set_level(spdlog::level::from_str(cfg.server.log_level));
   // Block the signals before any thread exists so every thread inherits the mask and
@@ -132,6 +132,7 @@ int run_daemon(const launch_options& opts) {
                server.port(), server.tls() ? "TLS: https and wss" : "plain http and ws", server.max_connections(),
                cfg.server.data_dir);
   if (!opts.port_file.empty()) std::ofstream(opts.port_file) << server.port() << "\n";
+  if (hooks.serving) hooks.serving(ctx);
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -19,6 +19,7 @@ std::optional<role> role_from_string(std::string_view s) noexcept {
 }
 
 std::string role_set::describe() const {
+  if (root_only_) return "the operator's admin token (server.admin_token) only";
   std::string out{"admin"};
   for (auto r : {role::marketer, role::sales_admin, role::agent})
     if (bits_ & bit(r)) (out += ", ") += to_string(r);

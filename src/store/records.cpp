@@ -1,5 +1,7 @@
 #include "dynchat/store/records.hpp"
 
+#include <algorithm>
+
 #include <msgpack.hpp>
 
 namespace dynchat::store {
@@ -55,10 +57,22 @@ std::optional<conversation_phase> phase_from_string(std::string_view s) noexcept
   return std::nullopt;
 }
 
+void assign_agent(conversation_record& c, std::string_view agent_id) {
+  // A record from before held_by names only its latest agent: that one is kept, first.
+  if (c.held_by.empty() && !c.agent_id.empty()) c.held_by.push_back(c.agent_id);
+  if (std::find(c.held_by.begin(), c.held_by.end(), agent_id) == c.held_by.end()) c.held_by.emplace_back(agent_id);
+  c.agent_id = agent_id;
+}
+
+bool was_held_by(const conversation_record& c, std::string_view agent_id) {
+  if (agent_id.empty()) return false;
+  return c.agent_id == agent_id || std::find(c.held_by.begin(), c.held_by.end(), agent_id) != c.held_by.end();
+}
+
 std::string encode(const conversation_record& r) {
   return pack(r.id, r.visitor_id, static_cast<std::uint8_t>(r.phase), r.agent_id, r.created_ms, r.updated_ms,
               r.requested_ms, r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms,
-              r.queue_notice, r.flow_cursor);
+              r.queue_notice, r.flow_cursor, r.held_by);
 }
 std::string encode(const message_record& r) {
   return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name);
@@ -75,7 +89,7 @@ std::optional<conversation_record> decode_conversation(std::string_view bytes) {
   std::uint8_t phase = 0;
   if (!unpack(bytes, 12, r.id, r.visitor_id, phase, r.agent_id, r.created_ms, r.updated_ms, r.requested_ms,
               r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms, r.queue_notice,
-              r.flow_cursor) ||
+              r.flow_cursor, r.held_by) ||
       phase > static_cast<std::uint8_t>(conversation_phase::ended))
     return std::nullopt;
   r.phase = static_cast<conversation_phase>(phase);

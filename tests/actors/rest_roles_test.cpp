@@ -19,7 +19,8 @@ namespace {
 
 struct rest_fixture : actor_fixture {
   std::unique_ptr<net::http_handler> api;
-  std::map<role, std::string> tokens;
+  std::map<role, std::string> tokens; // role::admin: the operator's admin token
+  std::string admin_api_token;        // an API token with the admin role: not the operator's
   store::agent_record agent;
 
   rest_fixture() {
@@ -43,6 +44,9 @@ struct rest_fixture : actor_fixture {
       t.token_hash = sha256_hex(tokens[r]);
       store::writes::put_api_token(b, t);
     }
+    store::api_token_record admin_api{new_id(), "delegated admin", "admin", {}, sha256_hex("token-of-an-admin"), 0};
+    admin_api_token = "token-of-an-admin";
+    store::writes::put_api_token(b, admin_api);
     auto txn = ctx.db->write();
     store::writes::apply(txn, b);
     txn.commit();
@@ -51,12 +55,33 @@ struct rest_fixture : actor_fixture {
 
   net::http_response call(const std::string& method, const std::string& target, const std::string& token,
                           std::string body = "{}") {
-    std::optional<net::http_response> answer;
-    api->handle({method, target, token.empty() ? "" : "Bearer " + token, std::move(body), "127.0.0.1"},
-                [&](net::http_response r) { answer = std::move(r); });
+    auto answers = calls({{method, target, token, std::move(body)}});
+    return answers.at(0);
+  }
+  struct request {
+    std::string method, target, token, body = "{}";
+  };
+  // Every request is handed to the REST actor before any is served, as concurrent
+  // clients would; the answers in the requests' order.
+  std::vector<net::http_response> calls(std::vector<request> requests) {
+    std::vector<std::optional<net::http_response>> answers(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      auto& r = requests[i];
+      api->handle({r.method, r.target, r.token.empty() ? "" : "Bearer " + r.token, std::move(r.body), "127.0.0.1"},
+                  [&answers, i](net::http_response a) { answers[i] = std::move(a); });
+    }
     run();
-    REQUIRE(answer);
-    return *answer;
+    std::vector<net::http_response> out;
+    for (auto& a : answers) {
+      REQUIRE(a);
+      out.push_back(std::move(*a));
+    }
+    return out;
+  }
+  std::size_t tokens_listed() {
+    auto listed = call("GET", "/v1/tokens", tokens[role::admin]);
+    REQUIRE(listed.status == 200);
+    return nlohmann::json::parse(listed.body)["tokens"].size();
   }
   // A concrete path for a route: {id} is the agent's own id (so the agent role can pass
   // the ownership check where there is one), except for a DELETE, which must not take
@@ -72,12 +97,25 @@ TEST_CASE("every route admits exactly the roles it declares", "[actors][rest][ro
   rest_fixture f;
   const auto& routes = rest_routes().routes();
   REQUIRE(routes.size() >= 13);
+  struct caller {
+    const char* name;
+    rest::principal who;
+    std::string token;
+  };
+  const caller callers[] = {
+    {"the operator's admin token", {role::admin, {}, {}, true}, f.tokens[role::admin]},
+    {"an admin API token", {role::admin, {}, "its id", false}, f.admin_api_token},
+    {"marketer", {role::marketer, {}, "its id", false}, f.tokens[role::marketer]},
+    {"sales_admin", {role::sales_admin, {}, "its id", false}, f.tokens[role::sales_admin]},
+    {"agent", {role::agent, f.agent.id, "its id", false}, f.tokens[role::agent]},
+    {"an agent login", {role::agent, f.agent.id, {}, false}, "ann-login-token"},
+  };
   for (const auto& r : routes) {
-    for (auto who : {role::admin, role::marketer, role::sales_admin, role::agent}) {
-      CAPTURE(r.method, r.pattern, rest::to_string(who));
-      const auto answer = f.call(r.method, f.sample_path(r), f.tokens[who]);
+    for (const auto& c : callers) {
+      CAPTURE(r.method, r.pattern, c.name);
+      const auto answer = f.call(r.method, f.sample_path(r), c.token);
       CHECK(answer.status != 401);
-      if (r.roles.has(who)) CHECK(answer.status != 403);
+      if (r.roles.admits(c.who)) CHECK(answer.status != 403);
       else CHECK(answer.status == 403);
     }
     CAPTURE(r.method, r.pattern);
@@ -144,7 +182,7 @@ TEST_CASE("a token request that does not make a token is refused with the reason
 
 TEST_CASE("at server.max_api_tokens a new token is refused until one is revoked", "[actors][rest][roles]") {
   rest_fixture f;
-  f.config.server.max_api_tokens = 4; // the fixture made 3
+  f.config.server.max_api_tokens = 5; // the fixture made 4
   const auto& admin = f.tokens[role::admin];
   auto fourth = f.call("POST", "/v1/tokens", admin, R"({"name":"a","role":"marketer"})");
   REQUIRE(fourth.status == 201);
@@ -156,8 +194,112 @@ TEST_CASE("at server.max_api_tokens a new token is refused until one is revoked"
   CHECK(f.call("POST", "/v1/tokens", admin, R"({"name":"b","role":"marketer"})").status == 201);
 }
 
+TEST_CASE("only the operator's admin token makes and revokes tokens, not an API token with the admin role",
+          "[actors][rest][roles]") {
+  rest_fixture f;
+  const auto& root = f.tokens[role::admin];
+  auto minted = f.call("POST", "/v1/tokens", f.admin_api_token, R"({"name":"more","role":"admin"})");
+  CHECK(minted.status == 403);
+  auto envelope = nlohmann::json::parse(minted.body);
+  CHECK(envelope["error"]["code"] == "forbidden");
+  CHECK(envelope["error"]["message"].get<std::string>().find("server.admin_token") != std::string::npos);
+  CHECK(f.tokens_listed() == 4);
+  // It may list them, but not revoke one (its own neither).
+  auto listed = f.call("GET", "/v1/tokens", f.admin_api_token);
+  REQUIRE(listed.status == 200);
+  for (const auto& t : nlohmann::json::parse(listed.body)["tokens"]) {
+    const std::string id = t["id"];
+    CHECK(f.call("DELETE", "/v1/tokens/" + id, f.admin_api_token).status == 403);
+  }
+  CHECK(f.tokens_listed() == 4);
+  // Everything else an admin may do, it still does.
+  CHECK(f.call("GET", "/v1/agents", f.admin_api_token).status == 200);
+  CHECK(f.call("POST", "/v1/tokens", root, R"({"name":"more","role":"admin"})").status == 201);
+}
+
+TEST_CASE("server.max_api_tokens holds for creations that arrive together", "[actors][rest][roles]") {
+  rest_fixture f;
+  f.config.server.max_api_tokens = 6; // the fixture made 4: room for two more
+  const auto& admin = f.tokens[role::admin];
+  std::vector<rest_fixture::request> burst;
+  for (int i = 0; i < 5; ++i) burst.push_back({"POST", "/v1/tokens", admin, R"({"name":"n","role":"marketer"})"});
+  int made = 0, refused = 0;
+  for (const auto& a : f.calls(std::move(burst))) {
+    made += a.status == 201;
+    refused += a.status == 409;
+  }
+  CHECK(made == 2);
+  CHECK(refused == 3);
+  CHECK(f.tokens_listed() == 6);
+}
+
 TEST_CASE("deleting an agent ends its agent-role API tokens", "[actors][rest][roles]") {
   rest_fixture f;
-  CHECK(f.call("DELETE", "/v1/agents/" + f.agent.id, f.tokens[role::admin]).status == 204);
+  f.config.server.max_api_tokens = 4; // the fixture made 4, one of them for the agent
+  const auto& admin = f.tokens[role::admin];
+  CHECK(f.call("DELETE", "/v1/agents/" + f.agent.id, admin).status == 204);
   CHECK(f.call("GET", "/v1/conversations", f.tokens[role::agent]).status == 401);
+  // Gone, not only refused: no longer listed, no longer counted.
+  auto listed = f.call("GET", "/v1/tokens", admin);
+  CHECK(nlohmann::json::parse(listed.body)["tokens"].size() == 3);
+  CHECK(listed.body.find("\"agent\"") == std::string::npos);
+  CHECK(f.call("POST", "/v1/tokens", admin, R"({"name":"n","role":"marketer"})").status == 201);
+}
+
+TEST_CASE("a token made for an agent while it is being deleted ends with it", "[actors][rest][roles]") {
+  rest_fixture f;
+  const auto& admin = f.tokens[role::admin];
+  const std::string body = R"({"name":"late","role":"agent","agent_id":")" + f.agent.id + R"("})";
+  SECTION("the token asked for first") {
+    auto answers = f.calls({{"POST", "/v1/tokens", admin, body}, {"DELETE", "/v1/agents/" + f.agent.id, admin}});
+    REQUIRE(answers[0].status == 201);
+    CHECK(answers[1].status == 204);
+    const std::string token = nlohmann::json::parse(answers[0].body)["token"];
+    CHECK(f.call("GET", "/v1/conversations", token).status == 401);
+  }
+  SECTION("the deletion asked for first") {
+    auto answers = f.calls({{"DELETE", "/v1/agents/" + f.agent.id, admin}, {"POST", "/v1/tokens", admin, body}});
+    CHECK(answers[0].status == 204);
+    CHECK(answers[1].status == 400);
+  }
+  CHECK(f.tokens_listed() == 3); // the agent's tokens are gone, the late one too
+}
+
+TEST_CASE("an agent still sees a conversation it held after another agent took it over", "[actors][rest][roles]") {
+  rest_fixture f;
+  // Ann held it, the visitor asked again and Bob took it; Cid never held it.
+  store::agent_record bob{new_id(), "Bob", "", sha256_hex("bob-login-token"), 5, 0};
+  store::agent_record cid{new_id(), "Cid", "", sha256_hex("cid-login-token"), 5, 0};
+  store::conversation_record conv;
+  conv.id = new_id();
+  conv.visitor_id = new_id();
+  conv.phase = store::conversation_phase::live;
+  store::assign_agent(conv, f.agent.id);
+  store::assign_agent(conv, bob.id);
+  {
+    store::write_batch b;
+    store::writes::put_agent(b, bob);
+    store::writes::put_agent(b, cid);
+    store::writes::put_conversation(b, conv);
+    auto txn = f.ctx.db->write();
+    store::writes::apply(txn, b);
+    txn.commit();
+  }
+  auto lists_it = [&](const std::string& token, const std::string& query = {}) {
+    auto listed = f.call("GET", "/v1/conversations" + query, token);
+    REQUIRE(listed.status == 200);
+    return listed.body.find(conv.id) != std::string::npos;
+  };
+  for (const std::string token : {"ann-login-token", "bob-login-token"}) {
+    CAPTURE(token);
+    CHECK(f.call("GET", "/v1/conversations/" + conv.id, token).status == 200);
+    CHECK(f.call("GET", "/v1/conversations/" + conv.id + "/transcript.txt", token).status == 200);
+    CHECK(lists_it(token));
+  }
+  CHECK(f.call("GET", "/v1/conversations/" + conv.id, f.tokens[role::agent]).status == 200); // Ann's API token
+  CHECK(f.call("GET", "/v1/conversations/" + conv.id, "cid-login-token").status == 404);
+  CHECK_FALSE(lists_it("cid-login-token"));
+  // The agent_id filter means the same for everyone: the conversations that agent held.
+  CHECK(lists_it(f.tokens[role::admin], "?agent_id=" + f.agent.id));
+  CHECK_FALSE(lists_it(f.tokens[role::admin], "?agent_id=" + cid.id));
 }

@@ -68,3 +68,37 @@ TEST_CASE("conversations: newest first, filtered and paged", "[e2e][rest]") {
   CHECK(http_call(server.port(), "GET", "/v1/conversations/ffffffffffffffffffffffffffffffff", {}, admin_token).status == 404);
   CHECK(http_call(server.port(), "GET", "/v1/nothing", {}, admin_token).status == 404);
 }
+
+TEST_CASE("an agent still reads a conversation it held after the visitor asked again and another agent took it",
+          "[e2e][rest]") {
+  daemon_process server;
+  auto [ann_id, ann_token] = create_agent(server.port(), "Ann");
+  auto [bob_id, bob_token] = create_agent(server.port(), "Bob");
+  ws_client ann, bob, visitor;
+  login_agent(ann, server.port(), ann_token);
+  const std::string conv = start_live_chat(ann, visitor, server.port())["conversation_id"];
+  ann.send({{"type", "end"}, {"conversation_id", conv}});
+  REQUIRE(visitor.receive_type("ended"));
+  ann.send({{"type", "status"}, {"status", "away"}});
+  REQUIRE(ann.receive_type("status"));
+  // The visitor writes into the ended chat: it is handed over again, and only Bob is there.
+  login_agent(bob, server.port(), bob_token);
+  visitor.send({{"type", "say"}, {"client_msg_id", "again"}, {"text", "one more question"}});
+  auto offer = bob.receive_type("offer");
+  REQUIRE(offer);
+  REQUIRE((*offer)["conversation_id"] == conv);
+  bob.send({{"type", "accept"}, {"conversation_id", conv}});
+  REQUIRE(bob.receive_type("chat"));
+  // The join notice is stored with the record that names Bob: once it arrives, both are durable.
+  auto joined = visitor.receive_type("message");
+  while (joined && (*joined)["text"] != "Bob joined the chat.") joined = visitor.receive_type("message");
+  REQUIRE(joined);
+  for (const auto& token : {ann_token, bob_token}) {
+    CHECK(http_call(server.port(), "GET", "/v1/conversations/" + conv, {}, token).status == 200);
+    auto list = http_call(server.port(), "GET", "/v1/conversations", {}, token);
+    REQUIRE(list.status == 200);
+    CHECK(list.body.find(conv) != std::string::npos);
+  }
+  auto record = http_call(server.port(), "GET", "/v1/conversations/" + conv, {}, admin_token).json_body();
+  CHECK(record["agent_id"] == bob_id);
+}

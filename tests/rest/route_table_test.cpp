@@ -7,11 +7,11 @@ using namespace dynchat::rest;
 
 namespace {
 route_table table() {
-  return route_table{{{"GET", "/v1/agents", 1},
-                      {"POST", "/v1/agents", 2},
-                      {"GET", "/v1/agents/{id}", 3},
-                      {"DELETE", "/v1/agents/{id}", 4},
-                      {"GET", "/v1/conversations/{id}/transcript.txt", 5}}};
+  return route_table{{{"GET", "/v1/agents", 1, {}},
+                      {"POST", "/v1/agents", 2, {}},
+                      {"GET", "/v1/agents/{id}", 3, {}},
+                      {"DELETE", "/v1/agents/{id}", 4, {}},
+                      {"GET", "/v1/conversations/{id}/transcript.txt", 5, {}}}};
 }
 } // namespace
 

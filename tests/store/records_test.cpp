@@ -84,3 +84,34 @@ TEST_CASE("a record written before fields were appended decodes with their defau
   msgpack::pack(short_buffer, std::make_tuple(std::string{"c"}, std::string{"v"}));
   CHECK_FALSE(decode_conversation(std::string_view{short_buffer.data(), short_buffer.size()}));
 }
+
+TEST_CASE("a conversation remembers every agent that held it, and old records their last one", "[store]") {
+  conversation_record c;
+  c.id = "c";
+  assign_agent(c, "ann");
+  assign_agent(c, "bob");
+  assign_agent(c, "ann"); // back to Ann: listed once
+  CHECK(c.agent_id == "ann");
+  CHECK(c.held_by == std::vector<std::string>{"ann", "bob"});
+  auto back = decode_conversation(encode(c));
+  REQUIRE(back);
+  CHECK(back->held_by == c.held_by);
+  CHECK(was_held_by(*back, "bob"));
+  CHECK_FALSE(was_held_by(*back, "cid"));
+  CHECK_FALSE(was_held_by(*back, ""));
+
+  // A record from before held_by: its one agent is all it knows, and is kept when another takes over.
+  msgpack::sbuffer buffer;
+  const char version = 1;
+  buffer.write(&version, 1);
+  msgpack::pack(buffer, std::make_tuple(std::string{"c"}, std::string{"v"}, std::uint8_t{2}, std::string{"ann"}, 10, 11,
+                                        12, 0, std::string{}, std::string{}, std::string{}, std::string{}, 0, 0,
+                                        std::string{}));
+  auto old = decode_conversation(std::string_view{buffer.data(), buffer.size()});
+  REQUIRE(old);
+  CHECK(old->held_by.empty());
+  CHECK(was_held_by(*old, "ann"));
+  assign_agent(*old, "bob");
+  CHECK(old->held_by == std::vector<std::string>{"ann", "bob"});
+  CHECK(was_held_by(*old, "ann"));
+}

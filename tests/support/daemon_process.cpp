@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +18,52 @@
 #include "ws_client.hpp"
 
 namespace dynchat::testing {
+
+namespace {
+
+// Forks and runs `args` (args[0] the program) with stdout and stderr going to `log` when
+// one is given (appended or truncated), under RLIMIT_NOFILE `open_files` when not 0.
+pid_t spawn_child(std::vector<std::string> args, const std::filesystem::path& log, int log_mode,
+                  std::size_t open_files) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) { // only async-signal-safe calls from here on
+    if (open_files) {
+      rlimit lim{open_files, open_files};
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (!log.empty()) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | log_mode, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, STDOUT_FILENO);
+        ::dup2(fd, STDERR_FILENO);
+      }
+    }
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  return pid;
+}
+
+// The child's end within `limit`: its exit status, or -signal when a signal ended it;
+// nullopt while it still runs.
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      if (WIFSIGNALED(status)) return -WTERMSIG(status);
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+}
+
+} // namespace
 
 daemon_process::daemon_process(std::vector<std::string> extra, std::filesystem::path data_dir, launch_limits limits)
   : extra_(std::move(extra)), limits_(limits), data_dir_(std::move(data_dir)) {
@@ -45,28 +92,12 @@ void daemon_process::start() {
   std::filesystem::create_directories(data_dir_);
   auto port_file = data_dir_ / "port";
   std::filesystem::remove(port_file);
-  std::vector<std::string> args{DYNCHATD_PATH, "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string(),
+  std::vector<std::string> args{limits_.program.empty() ? std::string{DYNCHATD_PATH} : limits_.program,
+                                "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string(),
                                 "--admin-token", admin_token, "--no-seed", "--port-file", port_file.string()};
   if (std::find(extra_.begin(), extra_.end(), "--log-level") == extra_.end()) args.insert(args.end(), {"--log-level", "warn"});
   args.insert(args.end(), extra_.begin(), extra_.end());
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    if (limits_.open_files) {
-      rlimit lim{limits_.open_files, limits_.open_files};
-      ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
-    if (!log_file_.empty()) {
-      const int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
+  pid_ = spawn_child(std::move(args), log_file_, O_APPEND, limits_.open_files);
   for (int i = 0; i < 500; ++i) { // up to 10 s
     std::ifstream in(port_file);
     int port = 0;
@@ -87,20 +118,19 @@ void daemon_process::start() {
 int daemon_process::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 1500; ++i) { // up to 30 s
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      if (WIFSIGNALED(status)) {
-        std::fprintf(stderr, "dynchatd died of signal %d\n", WTERMSIG(status));
-        return -WTERMSIG(status);
-      }
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  return wait_exit(std::chrono::seconds{30});
+}
+
+int daemon_process::wait_exit(std::chrono::milliseconds limit) {
+  if (pid_ <= 0) return -1;
+  auto status = wait_for_exit(pid_, limit);
+  if (!status) {
+    kill_hard();
+    return -1;
   }
-  kill_hard();
-  return -1;
+  pid_ = -1;
+  if (*status < 0) std::fprintf(stderr, "dynchatd died of signal %d\n", -*status);
+  return *status;
 }
 
 void daemon_process::kill_hard() {
@@ -112,34 +142,15 @@ void daemon_process::kill_hard() {
 }
 
 exit_result run_until_exit(std::vector<std::string> args, const std::filesystem::path& log, std::chrono::seconds limit) {
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
+  const pid_t pid = spawn_child(std::move(args), log, O_TRUNC, 0);
   exit_result r;
-  const auto until = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      r.exited = true;
-      r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
-  if (!r.exited) {
+  if (auto status = wait_for_exit(pid, limit)) {
+    r.exited = true;
+    r.status = *status < 0 ? -1 : *status;
+  } else {
     ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
+    int ignored = 0;
+    ::waitpid(pid, &ignored, 0);
   }
   std::ifstream in(log);
   r.log.assign(std::istreambuf_iterator<char>{in}, {});

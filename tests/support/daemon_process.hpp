@@ -17,6 +17,7 @@ inline const std::string admin_token = "test-admin-token";
 struct launch_limits {
   std::size_t open_files = 0; // RLIMIT_NOFILE for the child; 0: inherited
   bool capture_log = false;   // stdout and stderr to a file, read with log()
+  std::string program{};      // the binary; empty: dynchatd (DYNCHATD_FAULTS_PATH: one with faults on demand)
 };
 
 class daemon_process {
@@ -33,6 +34,9 @@ public:
   const std::filesystem::path& data_dir() const { return data_dir_; }
   /// SIGTERM and wait; returns the exit status (or -1 on timeout, after a SIGKILL).
   int stop();
+  /// Waits for the process to end by itself: its exit status, -signal when a signal ended
+  /// it, or -1 when it still runs after `limit` (it is then killed).
+  int wait_exit(std::chrono::milliseconds limit);
   /// SIGKILL: no shutdown code runs at all.
   void kill_hard();
   bool running() const { return pid_ > 0; }

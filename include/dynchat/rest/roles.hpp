@@ -2,7 +2,8 @@
 // Who may call what. Roles follow the product's user profiles: an admin does anything;
 // a marketer owns dialogues, configuration and reports; a sales admin owns agents,
 // routing and meetings; an agent sees its own chats and calendar. Every route declares
-// the roles it admits; the admin is admitted everywhere.
+// the roles it admits; the admin is admitted everywhere, except on the few routes only the
+// operator's own admin token may call (making and revoking tokens).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,17 @@ enum class role : std::uint8_t { admin, marketer, sales_admin, agent };
 std::string_view to_string(role r) noexcept;
 std::optional<role> role_from_string(std::string_view s) noexcept;
 
+/// Who a request comes from, once its bearer token is known.
+struct principal {
+  rest::role role = role::admin;
+  std::string agent_id; // for role agent: the agent it acts as
+  std::string token_id; // the API token's id; empty for the admin token and agent logins
+  bool root = false;    // the operator's own admin token (server.admin_token), not an API token
+  /// May this caller see what belongs to `agent_id`? Everyone the route admitted, except
+  /// an agent looking at another agent's things.
+  bool may_see_agent(std::string_view owner) const { return role != role::agent || owner == agent_id; }
+};
+
 /// A set of roles, as a route declares them.
 class role_set {
 public:
@@ -22,23 +34,22 @@ public:
   constexpr role_set(std::initializer_list<role> roles) {
     for (auto r : roles) bits_ |= bit(r);
   }
-  constexpr bool has(role r) const { return r == role::admin || (bits_ & bit(r)) != 0; }
+  /// The operator's admin token only: an API token, even one with the admin role, is refused,
+  /// so a token handed out can never make or revoke tokens.
+  static constexpr role_set root_only() {
+    role_set s;
+    s.root_only_ = true;
+    return s;
+  }
+  constexpr bool has(role r) const { return !root_only_ && (r == role::admin || (bits_ & bit(r)) != 0); }
+  bool admits(const principal& p) const { return root_only_ ? p.root : has(p.role); }
   /// "admin, sales_admin": for the error that refuses a caller.
   std::string describe() const;
 
 private:
   static constexpr std::uint8_t bit(role r) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(r)); }
   std::uint8_t bits_ = 0;
-};
-
-/// Who a request comes from, once its bearer token is known.
-struct principal {
-  rest::role role = role::admin;
-  std::string agent_id; // for role agent: the agent it acts as
-  std::string token_id; // the API token's id; empty for the admin token and agent logins
-  /// May this caller see what belongs to `agent_id`? Everyone the route admitted, except
-  /// an agent looking at another agent's things.
-  bool may_see_agent(std::string_view owner) const { return role != role::agent || owner == agent_id; }
+  bool root_only_ = false;
 };
 
 } // namespace dynchat::rest

@@ -17,7 +17,7 @@ struct route {
   std::string method;
   std::string pattern;
   int handler;     // the caller's own id for what serves it
-  role_set roles;  // who may call it (the admin always may)
+  role_set roles;  // who may call it (the admin always may, except on role_set::root_only() routes)
 };
 
 struct route_match {

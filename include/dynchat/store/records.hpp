@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dynchat::store {
 
@@ -36,7 +37,15 @@ struct conversation_record {
   std::int64_t visitor_left_ms = 0;   // the visitor's last socket closed then; 0: connected (or unknown)
   std::uint32_t queue_notice = 0;     // the place in line the visitor was last told during this request
   std::string flow_cursor;            // the conversation engine's cursor (engine::encode); empty: a new one
+  std::vector<std::string> held_by;   // every agent that held it, first assignment first (agent_id is the latest)
 };
+
+/// The conversation passes to `agent_id`, who joins the agents that held it: one who held
+/// it before another took over still sees it over REST.
+void assign_agent(conversation_record& c, std::string_view agent_id);
+/// Whether `agent_id` holds or ever held it. A record from before `held_by` knows only its
+/// latest agent.
+bool was_held_by(const conversation_record& c, std::string_view agent_id);
 
 struct message_record {
   std::string from; // bot | visitor | agent | system

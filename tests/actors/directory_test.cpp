@@ -1,0 +1,103 @@
+// The directory on the deterministic coordinator: what it does when it cannot read the
+// store, and what becomes of the sessions and agents it started when it ends.
+#include "fixture.hpp"
+
+#include <set>
+
+#include "actors/directory.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/store/writes.hpp"
+
+using namespace dynchat;
+using namespace dynchat::testing;
+
+namespace {
+
+// A stored agent holding a stored live conversation: what a restart recovers.
+struct stored_chat_fixture : actor_fixture {
+  store::agent_record agent{new_id(), "Ann", "", sha256_hex("ann"), 5, 1};
+  store::conversation_record conv;
+
+  stored_chat_fixture() {
+    conv.id = new_id();
+    conv.visitor_id = new_id();
+    conv.phase = store::conversation_phase::live;
+    conv.agent_id = agent.id;
+    conv.created_ms = conv.updated_ms = now_ms();
+    store::write_batch b;
+    store::writes::put_agent(b, agent);
+    store::writes::put_conversation(b, conv);
+    store::writes::set_open(b, conv.id, true);
+    store::writes::set_agent_chat(b, agent.id, conv.id, true);
+    auto txn = ctx.db->write();
+    store::writes::apply(txn, b);
+    txn.commit();
+    ctx.router = spawn_router(sys, ctx);
+    ctx.directory = spawn_directory(sys, ctx);
+    run();
+  }
+
+  // What the directory answers to recover; nullopt when it did not answer at all.
+  std::optional<caf::expected<std::uint64_t>> recover() {
+    caf::scoped_actor self{sys};
+    self->send(ctx.directory, msg::recover_atom::value);
+    run();
+    std::optional<caf::expected<std::uint64_t>> answer;
+    self->receive([&](std::uint64_t n) { answer = n; }, [&](caf::error& e) { answer = std::move(e); },
+                  caf::after(std::chrono::seconds{0}) >> [] {});
+    return answer;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a store that cannot be read during recovery is an error answer, and the directory goes on",
+          "[actors][directory]") {
+  stored_chat_fixture f;
+  {
+    // Every reader slot taken: the directory's next read transaction fails.
+    std::vector<store::read_txn> readers;
+    try {
+      while (readers.size() < 10000) readers.push_back(f.ctx.db->read());
+    } catch (const store::store_error&) {
+    }
+    REQUIRE(readers.size() < 10000);
+    auto failed = f.recover();
+    REQUIRE(failed);
+    REQUIRE_FALSE(*failed);
+    CHECK(from_caf_error(failed->error()) == protocol::error_code::store_failed);
+  }
+  // The directory still serves once the store can be read again.
+  auto recovered = f.recover();
+  REQUIRE((recovered && *recovered));
+  CHECK(**recovered == 1);
+}
+
+TEST_CASE("the directory ending any way stops the sessions and agents it started", "[actors][directory]") {
+  stored_chat_fixture f;
+  auto recovered = f.recover();
+  REQUIRE((recovered && *recovered && **recovered == 1));
+  // The recovered session found its agent through the directory: both run now.
+  caf::scoped_actor self{f.sys};
+  session_actor session;
+  agent_actor agent;
+  self->send(f.ctx.directory, msg::session_atom::value, f.conv.id);
+  self->send(f.ctx.directory, msg::agent_atom::value, f.agent.id);
+  f.run();
+  self->receive([&](session_actor s) { session = s; }, caf::after(std::chrono::seconds{0}) >> [] {});
+  self->receive([&](agent_actor a) { agent = a; }, caf::after(std::chrono::seconds{0}) >> [] {});
+  REQUIRE(session);
+  REQUIRE(agent);
+  f.own(session); // so a failure here ends the test instead of hanging it
+  f.own(agent);
+  self->monitor(session);
+  self->monitor(agent);
+
+  caf::anon_send_exit(f.ctx.directory, caf::exit_reason::kill); // as a bug inside it would end it
+  f.run();
+  std::set<caf::actor_addr> stopped;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](caf::down_msg& dm) { stopped.insert(dm.source); }, caf::after(std::chrono::seconds{0}) >> [] {});
+  CHECK(stopped.count(session.address()) == 1);
+  CHECK(stopped.count(agent.address()) == 1);
+}
