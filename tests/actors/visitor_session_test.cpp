@@ -174,27 +174,35 @@ caf::behavior flaky_writer(caf::event_based_actor* self, store_writer_actor real
   };
 }
 
+// A conversation whose writes go through a flaky_writer: `*failures` write requests fail.
+struct flaky_session_fixture : actor_fixture {
+  std::shared_ptr<int> failures = std::make_shared<int>(0);
+  std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>(ctx.db, 7);
+  session_actor session;
+  flaky_session_fixture() {
+    own(ctx.writer);
+    ctx.writer = caf::actor_cast<store_writer_actor>(sys.spawn(flaky_writer, ctx.writer, failures));
+    ctx.router = spawn_router(sys, ctx);
+    ctx.directory = spawn_directory(sys, ctx);
+    run();
+    protocol::visitor_hello hello;
+    hello.page_url = "https://example.com";
+    caf::anon_send(ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{sink},
+                   msg::visitor_bind{[this](session_actor a) { session = a; }});
+    run();
+    own(session);
+  }
+};
+
 } // namespace
 
 TEST_CASE("a batch that fails is written again: an ended conversation leaves no row behind for the next start",
           "[actors][session]") {
-  actor_fixture f;
-  auto failures = std::make_shared<int>(0);
-  auto real_writer = f.ctx.writer;
-  f.own(real_writer);
-  f.ctx.writer = caf::actor_cast<store_writer_actor>(f.sys.spawn(flaky_writer, real_writer, failures));
-  f.ctx.router = spawn_router(f.sys, f.ctx);
-  f.ctx.directory = spawn_directory(f.sys, f.ctx);
-  f.run();
-  auto sink = std::make_shared<recording_sink>(f.ctx.db, 7);
-  session_actor session;
-  protocol::visitor_hello hello;
-  hello.page_url = "https://example.com";
-  caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{sink},
-                 msg::visitor_bind{[&](session_actor a) { session = a; }});
-  f.run();
-  REQUIRE(session);
-  f.own(session);
+  flaky_session_fixture f;
+  REQUIRE(f.session);
+  auto& failures = f.failures;
+  auto& sink = f.sink;
+  auto& session = f.session;
   const auto conv = sink->of_type("welcome").at(0)["conversation_id"].get<std::string>();
   auto rows = [&] {
     auto txn = f.ctx.db->read();
@@ -220,23 +228,11 @@ TEST_CASE("a batch that fails is written again: an ended conversation leaves no 
 }
 
 TEST_CASE("a store that keeps failing is written again after a growing back-off, never in a loop", "[actors][session]") {
-  actor_fixture f;
-  auto failures = std::make_shared<int>(0);
-  auto real_writer = f.ctx.writer;
-  f.own(real_writer);
-  f.ctx.writer = caf::actor_cast<store_writer_actor>(f.sys.spawn(flaky_writer, real_writer, failures));
-  f.ctx.router = spawn_router(f.sys, f.ctx);
-  f.ctx.directory = spawn_directory(f.sys, f.ctx);
-  f.run();
-  auto sink = std::make_shared<recording_sink>(f.ctx.db, 7);
-  session_actor session;
-  protocol::visitor_hello hello;
-  hello.page_url = "https://example.com";
-  caf::anon_send(f.ctx.directory, msg::vhello_atom::value, hello, net::sink_ptr{sink},
-                 msg::visitor_bind{[&](session_actor a) { session = a; }});
-  f.run();
-  REQUIRE(session);
-  f.own(session);
+  flaky_session_fixture f;
+  REQUIRE(f.session);
+  auto& failures = f.failures;
+  auto& sink = f.sink;
+  auto& session = f.session;
   caf::anon_send(session, msg::detach_atom::value, std::uint64_t{7}, false);
   f.run();
   constexpr int plenty = 1000000;
