@@ -666,7 +666,9 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id)
         return to_caf_error(error_code::not_assigned);
       auto promise = self->make_response_promise<std::uint64_t>();
-      if (absorb_duplicate(self, "agent", say.id.text, promise_ack(promise))) return promise;
+      // Each agent's ids are its own: a console counting from 1 after another agent's did.
+      const std::string sender = "agent:" + agent_id;
+      if (absorb_duplicate(self, sender, say.id.text, promise_ack(promise))) return promise;
       // The promise already took the request's sender: the refusal must go through it.
       if (st.log->full(st.ctx.cfg->chat.max_in_flight)) {
         promise.deliver(to_caf_error(error_code::busy));
@@ -674,7 +676,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       }
       touch(self);
       store::message_record rec{"agent", std::move(say.text), now_ms(), say.id.text, agent_id, st.agent_name};
-      st.log->append({std::move(rec), "agent", {promise_ack(promise)}, conn, 0});
+      st.log->append({std::move(rec), sender, {promise_ack(promise)}, conn, 0});
       flush(self);
       return promise;
     },

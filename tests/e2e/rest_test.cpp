@@ -69,7 +69,8 @@ TEST_CASE("conversations: newest first, filtered and paged", "[e2e][rest]") {
   CHECK(http_call(server.port(), "GET", "/v1/nothing", {}, admin_token).status == 404);
 }
 
-TEST_CASE("an agent still reads a conversation it held after the visitor asked again and another agent took it",
+TEST_CASE("after the visitor asked again and another agent took it, the first agent still reads it, and each "
+          "agent's client_msg_ids are its own",
           "[e2e][rest]") {
   daemon_process server;
   auto [ann_id, ann_token] = create_agent(server.port(), "Ann");
@@ -77,6 +78,10 @@ TEST_CASE("an agent still reads a conversation it held after the visitor asked a
   ws_client ann, bob, visitor;
   login_agent(ann, server.port(), ann_token);
   const std::string conv = start_live_chat(ann, visitor, server.port())["conversation_id"];
+  // Agents' consoles may count their ids from 1: Ann's first and Bob's first are different messages.
+  ann.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", 1}, {"text", "Ann here"}});
+  auto ann_ack = ann.receive_type("ack");
+  REQUIRE(ann_ack);
   ann.send({{"type", "end"}, {"conversation_id", conv}});
   REQUIRE(visitor.receive_type("ended"));
   ann.send({{"type", "status"}, {"status", "away"}});
@@ -93,6 +98,13 @@ TEST_CASE("an agent still reads a conversation it held after the visitor asked a
   auto joined = visitor.receive_type("message");
   while (joined && (*joined)["text"] != "Bob joined the chat.") joined = visitor.receive_type("message");
   REQUIRE(joined);
+  bob.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", 1}, {"text", "Bob here"}});
+  auto bob_ack = bob.receive_type("ack");
+  REQUIRE(bob_ack);
+  CHECK((*bob_ack)["seq"] != (*ann_ack)["seq"]);
+  auto bobs = visitor.receive_type("message");
+  while (bobs && (*bobs)["text"] != "Bob here") bobs = visitor.receive_type("message");
+  CHECK(bobs);
   for (const auto& token : {ann_token, bob_token}) {
     CHECK(http_call(server.port(), "GET", "/v1/conversations/" + conv, {}, token).status == 200);
     auto list = http_call(server.port(), "GET", "/v1/conversations", {}, token);

@@ -26,7 +26,7 @@ using commit_fn = std::function<void(bool ok)>;
 
 struct pending_message {
   store::message_record rec;
-  std::string sender;            // visitor | agent: the dedup namespace; empty: no dedup
+  std::string sender;            // visitor | agent:<agent id>: the dedup namespace; empty: no dedup
   std::vector<ack_fn> acks;      // one per copy sent (a resend attaches to the first)
   std::uint64_t origin_conn = 0; // the socket it came from: the sender has its ack, no echo
   std::uint64_t seq = 0;         // assigned when its batch forms

@@ -22,7 +22,7 @@ enum class table : std::uint8_t {
   meta,          // key -> value: settings, seeded flag, admin token hash, routing cursor
   conversations, // conversation id -> conversation_record
   messages,      // conversation id | be64(seq) -> message_record
-  client_ids,    // conversation id | sender | client_msg_id -> be64(seq)
+  client_ids,    // conversation id | sender (visitor, agent:<id>) \0 client_msg_id -> be64(seq)
   resume_tokens, // sha256(resume token) -> conversation id
   visitors,      // visitor id -> visitor_record
   agents,        // agent id -> agent_record
