@@ -8,13 +8,11 @@
 namespace dynchat::conversation {
 namespace {
 
+// On every message: the two hashes are combined rather than hashing a joined copy.
 std::uint64_t id_hash(std::string_view sender, std::string_view client_msg_id) {
-  std::string key;
-  key.reserve(sender.size() + 1 + client_msg_id.size());
-  key += sender;
-  key += '\0';
-  key += client_msg_id;
-  return std::hash<std::string_view>{}(key);
+  const std::uint64_t a = std::hash<std::string_view>{}(sender);
+  const std::uint64_t b = std::hash<std::string_view>{}(client_msg_id);
+  return a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
 }
 
 } // namespace
