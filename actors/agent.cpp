@@ -109,6 +109,14 @@ void open_chat_on(agent_ptr self, agent_socket& s, const std::string& conversati
   auto page = build_page(*st.ctx.db, "chat", conversation_id, 0, st.ctx.cfg->chat.history_page, budget(self));
   page.frame["visitor"] = visitor_json(visitor);
   s.sink->send(page.frame);
+  if (page.read_failed) {
+    // Its place in the conversation is unknown: live messages would be caught up from
+    // seq 0. As a replay that cannot read: closed, and the console resumes on reconnect.
+    s.sink->send(protocol::make_error(error_code::store_failed, "the chat could not be read; reconnect"));
+    st.ctx.stats->errors_sent++;
+    s.sink->close(net::close_code::internal, "store failed");
+    return;
+  }
   s.cursors.insert_or_assign(conversation_id, delivery_cursor::live_after(page.newest));
 }
 
@@ -228,7 +236,16 @@ agent_actor::behavior_type agent(agent_ptr self, actor_context ctx, store::agent
         return;
       }
       bind.fn();
-      attach_socket(self, std::move(sink), hello.resume);
+      guard_store([&] { attach_socket(self, sink, hello.resume); },
+                  [&](const store::store_error& e) {
+                    // Half a welcome is no use: the console reconnects and resumes.
+                    spdlog::error("agent {}: a console could not be welcomed: store: {}", self->state.record.id, e.what());
+                    auto& sockets = self->state.sockets;
+                    std::erase_if(sockets, [&](const agent_socket& s) { return s.sink == sink; });
+                    sink->send(protocol::make_error(error_code::store_failed, "the server could not read its store; reconnect"));
+                    self->state.ctx.stats->errors_sent++;
+                    sink->close(net::close_code::internal, "store failed");
+                  });
       report(self);
     },
     [=](msg::detach_atom, std::uint64_t conn, bool) {

@@ -22,6 +22,7 @@
 #include "actors/messages.hpp"
 #include "actors/replay.hpp"
 #include "dynchat/conversation/durable_log.hpp"
+#include "dynchat/conversation/output_pacer.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/engine/step.hpp"
 #include "dynchat/protocol/server_frames.hpp"
@@ -41,6 +42,12 @@ struct visitor_socket {
   bool awaiting_drain = false; // a replay page is out; the next waits for the queue
 };
 
+// Who an output answers: the socket and message id that get the error of a `reject`.
+struct output_origin {
+  net::sink_ptr sender;
+  protocol::client_msg_id id;
+};
+
 struct visitor_session_state {
   actor_context ctx;
   store::conversation_record conv;
@@ -50,9 +57,9 @@ struct visitor_session_state {
   std::vector<visitor_socket> sockets;
   agent_actor agent;
   std::string agent_name;
-  std::deque<engine::output> paced;  // outputs waiting out a typing delay
-  std::uint64_t paced_gen = 0;
+  conversation::output_pacer<output_origin> pacer; // the engine's outputs, paced by typing delays
   bool quitting = false;
+  bool stopping = false; // the process is shutting down: write what is held, then quit
   std::uint64_t grace_gen = 0;
   std::uint64_t idle_gen = 0;
   std::int64_t last_activity_ms = 0;
@@ -106,7 +113,7 @@ void retry_later(session_ptr self);
 
 void maybe_quit(session_ptr self) {
   // Outputs held back by a typing delay go out first.
-  if (self->state.quitting && self->state.log->idle() && self->state.paced.empty()) self->quit();
+  if (self->state.quitting && self->state.log->idle() && self->state.pacer.idle()) self->quit();
 }
 
 void on_batch_done(session_ptr self, bool ok) {
@@ -136,6 +143,12 @@ void on_batch_done(session_ptr self, bool ok) {
     if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
   for (auto& cb : done.callbacks) cb(ok);
+  if (!ok && st.stopping) {
+    // No back-off at shutdown: what failed was never acked, and the process must end.
+    spdlog::error("conversation {}: the store failed while stopping; its unacked changes are not written", st.conv.id);
+    self->quit();
+    return;
+  }
   if (ok) {
     st.write_backoff = std::chrono::milliseconds{0};
     flush(self);
@@ -278,7 +291,7 @@ void arm_timers(session_ptr self, const std::vector<engine::pending_timer>& befo
   }
 }
 
-void carry_out(session_ptr self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
+void carry_out(session_ptr self, std::vector<engine::output> outputs, const net::sink_ptr& sender,
                const protocol::client_msg_id& id);
 
 // Feeds one input to the engine and carries out what it answers. `sender` and `id`
@@ -295,8 +308,7 @@ void feed(session_ptr self, const engine::input& input, const net::sink_ptr& sen
     mark_dirty(self);
     arm_timers(self, before);
   }
-  carry_out(self, {std::make_move_iterator(result.outputs.begin()), std::make_move_iterator(result.outputs.end())},
-            sender, id);
+  carry_out(self, std::move(result.outputs), sender, id);
 }
 
 struct output_interpreter {
@@ -322,27 +334,20 @@ struct output_interpreter {
   }
 };
 
-// Outputs in order; a `typing` shows the indicator and holds the rest back for its
-// delay, on the actor clock.
-void carry_out(session_ptr self, std::deque<engine::output> outputs, const net::sink_ptr& sender,
+// Outputs in order, through the pacer: a `typing` shows the indicator and holds the
+// rest back for its delay, on the actor clock.
+void carry_out(session_ptr self, std::vector<engine::output> outputs, const net::sink_ptr& sender,
                const protocol::client_msg_id& id) {
   auto& st = self->state;
-  if (!st.paced.empty()) { // behind what a typing delay holds back, in order
-    st.paced.insert(st.paced.end(), std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end()));
-    return;
-  }
-  while (!outputs.empty()) {
-    auto next = std::move(outputs.front());
-    outputs.pop_front();
-    if (const auto* t = std::get_if<engine::out::typing>(&next); t && t->delay_ms > 0) {
+  st.pacer.push(std::move(outputs), {sender, id});
+  st.pacer.run([&](const auto& next) {
+    if (const auto* t = std::get_if<engine::out::typing>(&next.output); t && t->delay_ms > 0) {
       send_to_visitors(self, protocol::make_typing(st.conv.id, "bot"));
-      st.paced.assign(std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end()));
-      if (st.paced.empty()) st.paced.push_back(engine::out::typing{0}); // still holds what comes next
-      self->delayed_send(self, std::chrono::milliseconds{t->delay_ms}, msg::paced_atom::value, ++st.paced_gen);
+      self->delayed_send(self, std::chrono::milliseconds{t->delay_ms}, msg::paced_atom::value, st.pacer.generation());
       return;
     }
-    std::visit(output_interpreter{self, sender, id}, next);
-  }
+    std::visit(output_interpreter{self, next.origin.sender, next.origin.id}, next.output);
+  });
 }
 
 void end_chat(session_ptr self, const std::string& reason) {
@@ -372,6 +377,7 @@ void end_chat(session_ptr self, const std::string& reason) {
   st.conv.end_reason = reason;
   mark_dirty(self);
   ++st.idle_gen; // cancels the idle check
+  st.pacer.drop_held(); // held back from before the end: a held hand-over would reopen it
   feed(self, engine::in::chat_ended{reason, st.agent_name});
   st.agent = agent_actor{};
   after_commit(self, [=](bool) { send_to_visitors(self, protocol::make_ended(self->state.conv.id, reason)); });
@@ -615,10 +621,8 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
     },
     [=](msg::paced_atom, std::uint64_t gen) {
       auto& st = self->state;
-      if (gen != st.paced_gen) return;
-      auto rest = std::move(st.paced);
-      st.paced.clear();
-      carry_out(self, std::move(rest), nullptr, {});
+      if (!st.pacer.resume(gen)) return;
+      carry_out(self, {}, nullptr, {});
       flush(self);
       maybe_quit(self);
     },
@@ -709,7 +713,12 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       self->state.write_retry_armed = false;
       flush(self);
     },
-    [=](msg::shutdown_atom) { self->quit(); },
+    // The process stops: what the log still holds (messages, the record, its rows) is
+    // written first; the daemon stops the writer only after every session has quit.
+    [=](msg::shutdown_atom) {
+      self->state.stopping = true;
+      begin_quit(self);
+    },
   };
 }
 

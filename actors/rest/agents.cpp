@@ -30,13 +30,20 @@ std::string apply_agent_body(const json& body, store::agent_record& a, bool crea
   return {};
 }
 
-// The agent named in the path, or nullopt with the 404 (or, for another agent's token, 403) sent.
+// The agent named in the path, or nullopt with the 404 (or, for another agent's token, 403)
+// sent. Writes still in flight count: an agent being deleted is gone, an update is there.
 std::optional<store::agent_record> agent_in_path(const call& c) {
   const auto& id = c.param("id");
   if (!c.caller.may_see_agent(id)) {
     c.reply(error_response(403, error_code::forbidden, "an agent token sees only its own agent"));
     return std::nullopt;
   }
+  const auto& st = c.self->state;
+  if (st.agents_being_deleted.count(id)) {
+    c.reply(error_response(404, error_code::not_found, "no such agent"));
+    return std::nullopt;
+  }
+  if (auto it = st.agent_writes.find(id); it != st.agent_writes.end()) return it->second.latest;
   auto txn = c.ctx().db->read();
   auto found = store::load_agent(txn, id);
   if (!found) c.reply(error_response(404, error_code::not_found, "no such agent"));
@@ -109,10 +116,19 @@ void update_agent(call c) {
     return c.reply(error_response(400, error_code::bad_value, err));
   store::write_batch batch;
   store::writes::update_agent(batch, *a);
-  write_then(c, std::move(batch), [self = c.self, reply = c.reply, a = *a] {
-    self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
-    reply(json_response(200, agent_json(a)));
-  });
+  auto& pending = c.self->state.agent_writes[a->id];
+  ++pending.in_flight;
+  pending.latest = *a;
+  write_then(
+    c, std::move(batch),
+    [self = c.self, reply = c.reply, a = *a] {
+      self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
+      reply(json_response(200, agent_json(a)));
+    },
+    [self = c.self, id = a->id] {
+      auto& writes = self->state.agent_writes;
+      if (auto it = writes.find(id); it != writes.end() && --it->second.in_flight == 0) writes.erase(it);
+    });
 }
 
 void delete_agent(call c) {

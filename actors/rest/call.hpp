@@ -34,6 +34,13 @@ struct rest_state {
   std::map<std::string, store::api_token_record> tokens_in_flight;
   // Agents whose deletion is in flight (once per deletion): a new token may not name them.
   std::multiset<std::string> agents_being_deleted;
+  // Agents whose update is in flight: how many, and the newest record sent. The next
+  // request on the agent starts from it, so two PUTs in a row do not undo each other.
+  struct agent_write {
+    int in_flight = 0;
+    store::agent_record latest;
+  };
+  std::map<std::string, agent_write> agent_writes;
   static inline const char* name = "rest_api";
 };
 using rest_actor = rest_actor_handle::stateful_pointer<rest_state>;

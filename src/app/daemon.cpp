@@ -69,9 +69,24 @@ std::atomic<bool> actor_failed{false};
 
 // Tells the directory, the router and the writer to quit, the writer last: it commits
 // what it holds first. Clears the handles, so a second call does nothing.
-void finish_actors(actor_context& ctx) {
-  if (ctx.directory) caf::anon_send(ctx.directory, msg::shutdown_atom::value);
-  if (ctx.router) caf::anon_send(ctx.router, msg::shutdown_atom::value);
+// The writer stops last: sessions write what their logs still hold while they stop, so
+// the directory (which stops them) and the router must be gone before it is told.
+void finish_actors(caf::actor_system& sys, actor_context& ctx) {
+  caf::scoped_actor self{sys};
+  int stopping = 0;
+  for (const caf::actor& a : {caf::actor_cast<caf::actor>(ctx.directory), caf::actor_cast<caf::actor>(ctx.router)}) {
+    if (!a) continue;
+    self->monitor(a);
+    caf::anon_send(a, msg::shutdown_atom::value);
+    ++stopping;
+  }
+  const auto limit = ctx.cfg ? ctx.cfg->server.shutdown_timeout : std::chrono::seconds{10};
+  for (bool waiting = true; waiting && stopping > 0;)
+    self->receive([&](const caf::down_msg&) { --stopping; },
+                  caf::after(limit) >> [&] {
+                    spdlog::warn("shutdown: {} actors did not stop within server.shutdown_timeout", stopping);
+                    waiting = false;
+                  });
   if (ctx.writer) caf::anon_send(ctx.writer, msg::shutdown_atom::value);
   ctx = {};
 }
@@ -105,9 +120,10 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   // On every way out, a start-up failure (the port is taken) included, the long-lived
   // actors are told to finish: the actor system's destructor waits for them.
   struct finish_on_exit {
+    caf::actor_system& sys;
     actor_context& ctx;
-    ~finish_on_exit() { finish_actors(ctx); }
-  } finish{ctx};
+    ~finish_on_exit() { finish_actors(sys, ctx); }
+  } finish{sys, ctx};
   ctx.writer = spawn_store_writer(sys, ctx, true);
   ctx.router = spawn_router(sys, ctx);
   ctx.directory = spawn_directory(sys, ctx);
@@ -154,7 +170,7 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   spdlog::debug("shutdown: io threads stopped");
   rest.reset();
   watch->standing_down();
-  finish_actors(ctx);
+  finish_actors(sys, ctx);
   sys.await_all_actors_done();
   spdlog::debug("shutdown: actors stopped");
   spdlog::info("store drained; closing {}", cfg.server.data_dir);

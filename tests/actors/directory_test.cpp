@@ -1,6 +1,7 @@
 // The directory on the deterministic coordinator: what it does when it cannot read the
 // store, and what becomes of the sessions and agents it started when it ends.
 #include "fixture.hpp"
+#include "recording_sink.hpp"
 
 #include <set>
 
@@ -100,4 +101,42 @@ TEST_CASE("the directory ending any way stops the sessions and agents it started
     self->receive([&](caf::down_msg& dm) { stopped.insert(dm.source); }, caf::after(std::chrono::seconds{0}) >> [] {});
   CHECK(stopped.count(session.address()) == 1);
   CHECK(stopped.count(agent.address()) == 1);
+}
+
+TEST_CASE("a console the agent cannot welcome for an unreadable store is told so and closed, and the next one works",
+          "[actors][directory]") {
+  stored_chat_fixture f;
+  auto recovered = f.recover();
+  REQUIRE((recovered && *recovered && **recovered == 1));
+  auto hello = [&](std::uint64_t conn) {
+    auto sink = std::make_shared<testing::recording_sink>(f.ctx.db, conn);
+    caf::anon_send(f.ctx.directory, msg::ahello_atom::value, protocol::agent_hello{"ann", {}}, net::sink_ptr{sink},
+                   msg::agent_bind{[](agent_actor) {}});
+    return sink;
+  };
+  auto first = hello(1);
+  // The directory finds the agent; then the store stops being readable before the agent
+  // writes its welcome.
+  REQUIRE(f.sched.prioritize(f.ctx.directory));
+  f.sched.run_once();
+  {
+    std::vector<store::read_txn> readers;
+    try {
+      while (readers.size() < 10000) readers.push_back(f.ctx.db->read());
+    } catch (const store::store_error&) {
+    }
+    REQUIRE(readers.size() < 10000);
+    f.run();
+  }
+  CHECK(first->of_type("welcome").empty());
+  auto errors = first->of_type("error");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0]["code"] == "store_failed");
+  CHECK(first->closed_with == net::close_code::internal);
+  auto second = hello(2);
+  f.run();
+  REQUIRE(second->of_type("welcome").size() == 1);
+  auto chats = second->of_type("chat");
+  REQUIRE(chats.size() == 1);
+  CHECK(chats[0]["conversation_id"] == f.conv.id);
 }

@@ -265,6 +265,32 @@ TEST_CASE("a token made for an agent while it is being deleted ends with it", "[
   CHECK(f.tokens_listed() == 3); // the agent's tokens are gone, the late one too
 }
 
+TEST_CASE("an update racing a deletion does not bring the agent back", "[actors][rest][roles]") {
+  rest_fixture f;
+  const auto& admin = f.tokens[role::admin];
+  const auto path = "/v1/agents/" + f.agent.id;
+  auto answers = f.calls({{"DELETE", path, admin}, {"PUT", path, admin, R"({"name":"Ann again"})"}});
+  CHECK(answers[0].status == 204);
+  CHECK(answers[1].status == 404);
+  CHECK_FALSE(store::load_agent(f.ctx.db->read(), f.agent.id));
+  CHECK(f.call("GET", path, admin).status == 404);
+}
+
+TEST_CASE("two updates in flight at once both take effect", "[actors][rest][roles]") {
+  rest_fixture f;
+  const auto& admin = f.tokens[role::admin];
+  const auto path = "/v1/agents/" + f.agent.id;
+  auto answers = f.calls({{"PUT", path, admin, R"({"name":"Ann Smith"})"}, {"PUT", path, admin, R"({"max_chats":7})"}});
+  CHECK(answers[0].status == 200);
+  REQUIRE(answers[1].status == 200);
+  CHECK(nlohmann::json::parse(answers[1].body)["name"] == "Ann Smith");
+  auto stored = store::load_agent(f.ctx.db->read(), f.agent.id);
+  REQUIRE(stored);
+  CHECK(stored->name == "Ann Smith");
+  CHECK(stored->max_chats == 7);
+  CHECK(stored->token_hash == f.agent.token_hash);
+}
+
 TEST_CASE("an agent still sees a conversation it held after another agent took it over", "[actors][rest][roles]") {
   rest_fixture f;
   // Ann held it, the visitor asked again and Bob took it; Cid never held it.
