@@ -221,6 +221,13 @@ TEST_CASE("an agent's message is acked on the socket that sent it and delivered 
   CHECK((*seen_by_other)["seq"] == seq);
   CHECK((*seen_by_other)["text"] == "from tab one");
 
+  // A resend after the ack (the console missed it) is answered with the same seq, stored once.
+  writer_tab.send({{"type", "say"}, {"conversation_id", conv}, {"client_msg_id", "a-1"}, {"text", "from tab one"}});
+  auto again = writer_tab.receive_type("ack");
+  REQUIRE(again);
+  CHECK((*again)["seq"] == seq);
+  CHECK((*again)["client_msg_id"] == "a-1");
+
   // Deliveries are in seq order, so an echo to the writing tab would come before this.
   visitor.send({{"type", "say"}, {"client_msg_id", "v-1"}, {"text", "thanks"}});
   REQUIRE(visitor.receive_type("ack"));
@@ -229,6 +236,10 @@ TEST_CASE("an agent's message is acked on the socket that sent it and delivered 
   REQUIRE(next);
   CHECK((*next)["from"] == "visitor");
   CHECK((*next)["seq"] == seq + 1);
+  auto next_on_other = other_tab.receive_type("message");
+  while (next_on_other && (*next_on_other)["from"] == "system") next_on_other = other_tab.receive_type("message");
+  REQUIRE(next_on_other);
+  CHECK((*next_on_other)["seq"] == seq + 1); // the resend was not delivered again
 }
 
 // With one io thread a socket's handlers share that thread; with several, each socket
