@@ -86,9 +86,7 @@ void route(rest_actor self, net::http_request& req, reply_fn reply) {
     return reply(r);
   }
   if (!m.roles.admits(*caller))
-    return reply(error_response(403, error_code::forbidden,
-                                "this route is for " + m.roles.describe() + "; this token's role is " +
-                                  std::string{rest::to_string(caller->role)}));
+    return reply(error_response(403, error_code::forbidden, m.roles.refusal(*caller)));
   rest::query query{q == std::string::npos ? std::string_view{} : std::string_view{req.target}.substr(q + 1)};
   handlers.at(static_cast<std::size_t>(m.handler))(
     call{self, req.method, std::move(req.body), std::move(m.params), std::move(query), std::move(*caller), std::move(reply)});

@@ -64,7 +64,12 @@ void save_cursor(router_ptr self) {
   store::write_batch batch;
   store::writes::put_meta(batch, cursor_key, st.saved_cursor);
   self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
-    .then([](std::uint64_t) {}, [](caf::error&) { spdlog::warn("router: could not persist the round-robin cursor"); });
+    .then([](std::uint64_t) {},
+          [=](caf::error&) {
+            // Unknown what the store holds now: the next change of the cursor writes it again.
+            spdlog::warn("router: could not persist the round-robin cursor");
+            self->state.saved_cursor.clear();
+          });
 }
 
 agent_actor agent_handle(router_ptr self, const std::string& id) {

@@ -31,10 +31,20 @@ std::string read_token_fields(const call& c, const json& body, store::api_token_
   return {};
 }
 
+// An agent-role token whose agent is gone (deleted before agents took their tokens
+// along) authenticates nobody: it is not listed, not counted, and swept by the next write.
+bool orphaned(const store::read_txn& txn, const store::api_token_record& t) {
+  return t.role == "agent" && !store::load_agent(txn, t.agent_id);
+}
+
 // Tokens that exist or are being written: a write in flight counts until it is stored.
 // (One being revoked counts until that is stored, so the limit holds if the revocation fails.)
-std::size_t tokens_counted(const call& c, const store::read_txn& txn) {
-  std::size_t count = txn.entries(store::table::api_token_ids);
+std::size_t tokens_counted(const call& c, const store::read_txn& txn, std::vector<store::api_token_record>& orphans) {
+  std::size_t count = 0;
+  for (auto& t : store::load_api_tokens(txn)) {
+    if (orphaned(txn, t)) orphans.push_back(std::move(t));
+    else ++count;
+  }
   for (const auto& [id, t] : c.self->state.tokens_in_flight)
     if (!txn.get(store::table::api_token_ids, id)) ++count;
   return count;
@@ -46,7 +56,8 @@ void list_tokens(call c) {
   if (!query_ok(c)) return;
   auto txn = c.ctx().db->read();
   json out = json::array();
-  for (const auto& t : store::load_api_tokens(txn)) out.push_back(token_json(t));
+  for (const auto& t : store::load_api_tokens(txn))
+    if (!orphaned(txn, t)) out.push_back(token_json(t));
   c.reply(json_response(200, json{{"tokens", std::move(out)}}));
 }
 
@@ -56,10 +67,11 @@ void create_token(call c) {
   if (!body) return;
   store::api_token_record t;
   if (auto err = read_token_fields(c, *body, t); !err.empty()) return c.reply(error_response(400, error_code::bad_value, err));
+  std::vector<store::api_token_record> orphans;
   {
     auto txn = c.ctx().db->read();
     const auto limit = c.ctx().cfg->server.max_api_tokens;
-    if (tokens_counted(c, txn) >= limit)
+    if (tokens_counted(c, txn, orphans) >= limit)
       return c.reply(error_response(409, error_code::conflict,
                                     "there are " + std::to_string(limit) +
                                       " API tokens already (server.max_api_tokens); revoke one first"));
@@ -70,6 +82,7 @@ void create_token(call c) {
   t.token_hash = sha256_hex(token);
   store::write_batch batch;
   store::writes::put_api_token(batch, t);
+  for (const auto& o : orphans) store::writes::erase_api_token(batch, o);
   c.self->state.tokens_in_flight.emplace(t.id, t);
   write_then(
     c, std::move(batch),

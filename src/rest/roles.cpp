@@ -26,4 +26,10 @@ std::string role_set::describe() const {
   return out;
 }
 
+std::string role_set::refusal(const principal& p) const {
+  // An API token with the admin role is still not the operator's token: say which it is.
+  if (root_only_) return "this route takes " + describe() + "; this is an API token with the role " + std::string{to_string(p.role)};
+  return "this route is for " + describe() + "; this token's role is " + std::string{to_string(p.role)};
+}
+
 } // namespace dynchat::rest

@@ -202,7 +202,9 @@ TEST_CASE("only the operator's admin token makes and revokes tokens, not an API 
   CHECK(minted.status == 403);
   auto envelope = nlohmann::json::parse(minted.body);
   CHECK(envelope["error"]["code"] == "forbidden");
-  CHECK(envelope["error"]["message"].get<std::string>().find("server.admin_token") != std::string::npos);
+  const std::string why = envelope["error"]["message"];
+  CHECK(why.find("server.admin_token") != std::string::npos);
+  CHECK(why.find("this is an API token with the role admin") != std::string::npos); // not "its role is admin"
   CHECK(f.tokens_listed() == 4);
   // It may list them, but not revoke one (its own neither).
   auto listed = f.call("GET", "/v1/tokens", f.admin_api_token);
@@ -263,6 +265,26 @@ TEST_CASE("a token made for an agent while it is being deleted ends with it", "[
     CHECK(answers[1].status == 400);
   }
   CHECK(f.tokens_listed() == 3); // the agent's tokens are gone, the late one too
+}
+
+TEST_CASE("an agent-role token whose agent is gone neither counts, nor lists, nor stays", "[actors][rest][roles]") {
+  rest_fixture f;
+  f.config.server.max_api_tokens = 5; // the fixture made 4
+  // Left by a deletion from before agents took their tokens along.
+  store::api_token_record orphan{new_id(), "stale", "agent", new_id(), sha256_hex("stale-token"), 0};
+  {
+    store::write_batch b;
+    store::writes::put_api_token(b, orphan);
+    auto txn = f.ctx.db->write();
+    store::writes::apply(txn, b);
+    txn.commit();
+  }
+  CHECK(f.tokens_listed() == 4);
+  const auto& admin = f.tokens[role::admin];
+  auto made = f.call("POST", "/v1/tokens", admin, R"({"name":"fifth","role":"marketer"})");
+  CHECK(made.status == 201);
+  CHECK_FALSE(store::load_api_token(f.ctx.db->read(), orphan.id)); // swept with the new token's write
+  CHECK(f.call("POST", "/v1/tokens", admin, R"({"name":"sixth","role":"marketer"})").status == 409);
 }
 
 TEST_CASE("an update racing a deletion does not bring the agent back", "[actors][rest][roles]") {

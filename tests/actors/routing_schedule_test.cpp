@@ -6,6 +6,7 @@
 // invariants hold: no agent above max_chats, no chat held by two agents; at the end
 // nobody waits while an agent has room, and every stored row agrees.
 #include "fixture.hpp"
+#include "flaky_writer.hpp"
 #include "recording_sink.hpp"
 
 #include <map>
@@ -42,8 +43,11 @@ struct schedule_fixture : actor_fixture {
   std::vector<agent_seat> agents;
   std::vector<visitor_seat> visitors;
   std::uint64_t next_conn = 100;
+  std::shared_ptr<int> failures = std::make_shared<int>(0); // write requests still to fail
+  bool flaky = false;
 
-  explicit schedule_fixture(unsigned seed) : rng(seed) {
+  // flaky: every write goes through a writer that fails when the schedule says so.
+  explicit schedule_fixture(unsigned seed, bool flaky_store = false) : rng(seed), flaky(flaky_store) {
     config.chat.decline_cooldown = std::chrono::seconds{30};
     config.chat.visitor_grace = std::chrono::seconds{120};
     config.chat.new_conversations_burst = 1e9;
@@ -57,6 +61,10 @@ struct schedule_fixture : actor_fixture {
       agents.push_back({a.id, a.max_chats, std::make_shared<recording_sink>(ctx.db, next_conn++), {}, 0, {}, {}});
     }
     txn.commit();
+    if (flaky) {
+      own(ctx.writer);
+      ctx.writer = caf::actor_cast<store_writer_actor>(sys.spawn(flaky_writer, ctx.writer, failures));
+    }
     ctx.router = spawn_router(sys, ctx);
     ctx.directory = spawn_directory(sys, ctx);
     run();
@@ -145,7 +153,10 @@ struct schedule_fixture : actor_fixture {
         caf::anon_send(v.session, msg::detach_atom::value, v.sink->id(), false);
         break;
       }
-      case 7: sched.advance_time(std::chrono::seconds{rng() % 50}); break;
+      case 7:
+        if (flaky && rng() % 2) *failures = static_cast<int>(1 + rng() % 3); // the disk fills for a moment
+        else sched.advance_time(std::chrono::seconds{rng() % 50});
+        break;
       default: // an agent accepts everything it sees
         for (auto& c : a.offers) caf::anon_send(a.actor, msg::accept_atom::value, conn, c);
     }
@@ -170,13 +181,17 @@ struct schedule_fixture : actor_fixture {
 
 TEST_CASE("random schedules of the live-chat actors keep capacity, exclusivity and the line", "[actors][schedule]") {
   const auto seed = GENERATE(take(25, random(1u, 1000000u)));
-  INFO("seed " << seed);
-  schedule_fixture f{seed};
+  // With a flaky store, batches fail now and then: retried, refused, never half applied.
+  const bool flaky = GENERATE(false, true);
+  INFO("seed " << seed << (flaky ? ", flaky store" : ""));
+  schedule_fixture f{seed, flaky};
   for (int step = 0; step < 1500; ++step) {
     if (f.rng() % 4 == 0 || !f.step_one_actor()) f.inject();
     f.check_invariants();
   }
-  // Quiesce: everyone back and taking what comes; cool-downs and offers run out.
+  // Quiesce: the store works again, everyone is back and taking what comes; cool-downs,
+  // offers and write back-offs run out.
+  *f.failures = 0;
   for (int round = 0; round < 30; ++round) {
     for (auto& a : f.agents) {
       caf::anon_send(a.actor, msg::status_atom::value, std::string{"available"});

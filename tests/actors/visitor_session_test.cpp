@@ -1,4 +1,5 @@
 #include "fixture.hpp"
+#include "flaky_writer.hpp"
 #include "recording_sink.hpp"
 
 #include <mutex>
@@ -156,23 +157,6 @@ TEST_CASE("a resume is replayed a page at a time, each page only once the socket
 }
 
 namespace {
-
-// Stands between the actors and the real writer; fails the write requests it is told to.
-caf::behavior flaky_writer(caf::event_based_actor* self, store_writer_actor real, std::shared_ptr<int> failures_left) {
-  return {
-    [=](msg::write_atom, store::write_batch& batch) -> caf::result<std::uint64_t> {
-      if (*failures_left > 0) {
-        --*failures_left;
-        return caf::make_error(caf::sec::runtime_error, "the disk is full");
-      }
-      auto promise = self->make_response_promise<std::uint64_t>();
-      self->request(real, caf::infinite, msg::write_atom::value, std::move(batch))
-        .then([=](std::uint64_t n) mutable { promise.deliver(n); },
-              [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-      return promise;
-    },
-  };
-}
 
 // A conversation whose writes go through a flaky_writer: `*failures` write requests fail.
 struct flaky_session_fixture : actor_fixture {

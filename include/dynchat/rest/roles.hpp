@@ -43,8 +43,10 @@ public:
   }
   constexpr bool has(role r) const { return !root_only_ && (r == role::admin || (bits_ & bit(r)) != 0); }
   bool admits(const principal& p) const { return root_only_ ? p.root : has(p.role); }
-  /// "admin, sales_admin": for the error that refuses a caller.
+  /// "admin, sales_admin": who the route is for.
   std::string describe() const;
+  /// Why `p` is refused: who the route is for, and what the caller is.
+  std::string refusal(const principal& p) const;
 
 private:
   static constexpr std::uint8_t bit(role r) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(r)); }
