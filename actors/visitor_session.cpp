@@ -60,6 +60,7 @@ struct visitor_session_state {
   conversation::output_pacer<output_origin> pacer; // the engine's outputs, paced by typing delays
   bool quitting = false;
   bool stopping = false; // the process is shutting down: write what is held, then quit
+  bool never_stored = false; // new, and its first batch not committed yet
   std::uint64_t grace_gen = 0;
   std::uint64_t idle_gen = 0;
   std::int64_t last_activity_ms = 0;
@@ -143,6 +144,19 @@ void on_batch_done(session_ptr self, bool ok) {
     if (st.agent) self->send(st.agent, msg::deliver_atom::value, msg::to_chat_message(st.conv.id, m.seq, m.rec), m.origin_conn);
   }
   for (auto& cb : done.callbacks) cb(ok);
+  if (ok) st.never_stored = false;
+  if (!ok && st.never_stored) {
+    // Nobody was told of it (its welcome waited for this batch): it ends here, and
+    // nothing of it is written later, so no agent is offered a visitor who is gone.
+    spdlog::warn("conversation {}: its first write failed; the conversation is dropped", st.conv.id);
+    if (st.conv.phase == conversation_phase::waiting) self->send(st.ctx.router, msg::cancel_atom::value, st.conv.id);
+    auto dropped = st.log->abandon();
+    for (auto& m : dropped.messages)
+      for (auto& ack : m.acks) ack(std::nullopt);
+    for (auto& cb : dropped.callbacks) cb(false); // the socket waiting for its welcome hears why
+    self->quit();
+    return;
+  }
   if (!ok && st.stopping) {
     // No back-off at shutdown: what failed was never acked, and the process must end.
     spdlog::error("conversation {}: the store failed while stopping; its unacked changes are not written", st.conv.id);
@@ -528,6 +542,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
   self->attach_functor([stats = ctx.stats] { stats->live_visitor_sessions--; });
 
   if (seed.is_new) {
+    st.never_stored = true;
     st.log->committed_ids_complete();
     mark_dirty(self);
     st.log->rows() = std::move(seed.initial_ops);

@@ -98,4 +98,15 @@ settled_batch durable_log::settle(bool ok) {
   return done;
 }
 
+settled_batch durable_log::abandon() {
+  settled_batch dropped;
+  dropped.messages = std::move(queued_);
+  dropped.callbacks = std::move(queued_callbacks_);
+  queued_.clear();
+  queued_callbacks_.clear();
+  queued_rows_.clear();
+  record_dirty_ = false;
+  return dropped;
+}
+
 } // namespace dynchat::conversation

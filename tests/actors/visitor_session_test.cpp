@@ -163,7 +163,9 @@ struct flaky_session_fixture : actor_fixture {
   std::shared_ptr<int> failures = std::make_shared<int>(0);
   std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>(ctx.db, 7);
   session_actor session;
-  flaky_session_fixture() {
+  // initial_failures: how many writes fail from the start, the new conversation's first among them.
+  explicit flaky_session_fixture(int initial_failures = 0) {
+    *failures = initial_failures;
     own(ctx.writer);
     ctx.writer = caf::actor_cast<store_writer_actor>(sys.spawn(flaky_writer, ctx.writer, failures));
     ctx.router = spawn_router(sys, ctx);
@@ -317,4 +319,27 @@ TEST_CASE("a session told to stop while the store fails quits without a back-off
   auto errors = f.sink->of_type("error");
   REQUIRE(errors.size() == 1);
   CHECK(errors[0]["code"] == "store_failed");
+}
+
+TEST_CASE("a new conversation whose first write fails is refused and leaves nothing behind, later neither",
+          "[actors][session]") {
+  flaky_session_fixture f{1};
+  CHECK_FALSE(f.session); // never bound: no welcome
+  CHECK(f.sink->of_type("welcome").empty());
+  auto errors = f.sink->of_type("error");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0]["code"] == "store_failed");
+  CHECK(f.sink->closed_with == net::close_code::internal);
+  CHECK(f.stats.live_visitor_sessions == 0); // the session ended
+  // No retry writes it after its back-off: the router is not left offering it either.
+  f.sched.advance_time(std::chrono::seconds{10});
+  f.run();
+  auto txn = f.ctx.db->read();
+  CHECK(txn.entries(store::table::conversations) == 0);
+  CHECK(store::load_waiting(txn).empty());
+  CHECK(store::load_open_conversations(txn).empty());
+  caf::scoped_actor self{f.sys};
+  self->send(f.ctx.router, msg::snapshot_atom::value);
+  f.run();
+  self->receive([&](const std::string& snapshot) { CHECK(nlohmann::json::parse(snapshot)["queue"] == 0); });
 }

@@ -56,6 +56,29 @@ TEST_CASE("seqs are given when a batch forms, one batch in flight at a time", "[
   CHECK((*second.batch)[0].key == store::message_key(f.conv.id, 7));
 }
 
+TEST_CASE("an abandoned log hands back what waits and writes nothing more", "[conversation]") {
+  log_fixture f;
+  durable_log log{0, true};
+  log.mark_record_dirty();
+  log.rows().push_back({store::table::open_conversations, f.conv.id, {}, false});
+  REQUIRE(log.next(f.conv, 50).batch);
+  std::vector<std::optional<std::uint64_t>> acks;
+  log.append(said("late", &acks));
+  int waited = 0;
+  log.after_commit([&](bool ok) { waited += ok ? 100 : 1; });
+  log.settle(false); // the record and its rows would go again with the next batch
+  auto dropped = log.abandon();
+  REQUIRE(dropped.messages.size() == 1);
+  CHECK(dropped.messages[0].rec.client_msg_id == "late");
+  REQUIRE(dropped.callbacks.size() == 1);
+  dropped.callbacks[0](false);
+  CHECK(waited == 1);
+  CHECK(log.idle());
+  auto next = log.next(f.conv, 60);
+  CHECK_FALSE(next.batch);
+  CHECK(next.ready.empty());
+}
+
 TEST_CASE("a failed batch gives its seqs out again and retries its record and rows", "[conversation]") {
   log_fixture f;
   durable_log log{0, true};

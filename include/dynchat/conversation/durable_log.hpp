@@ -92,6 +92,11 @@ public:
   /// the seqs are given out again.
   settled_batch settle(bool ok);
 
+  /// Gives up on everything not in flight: the queued messages (to be told they failed)
+  /// and the waiting callbacks, and forgets the record's and the rows' changes. For a
+  /// conversation that is dropped (it was never stored) rather than written again.
+  settled_batch abandon();
+
 private:
   std::uint64_t committed_seq_;
   bool group_commit_;
