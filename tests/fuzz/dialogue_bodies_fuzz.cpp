@@ -1,0 +1,31 @@
+// libFuzzer: any bytes as the body of a dialogue save, parsed under the frames' guard and
+// decoded. Nothing crashes; a dialogue is accepted exactly when no problem is listed,
+// every problem says where and why, and an accepted graph has no holes and bounded paths.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "dynchat/dialogue/validate.hpp"
+#include "dynchat/protocol/codec.hpp"
+
+using namespace dynchat;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto parsed = protocol::parse_json(std::string_view{reinterpret_cast<const char*>(data), size});
+  if (!parsed) return 0;
+  dialogue::limits lim;
+  lim.max_cards = 40; // small limits, so the fuzzer reaches them
+  lim.max_paths = 50;
+  auto checked = dialogue::decode(*parsed, lim);
+  if (checked.value.has_value() == !checked.problems.empty()) std::abort();
+  for (const auto& p : checked.problems)
+    if (p.reason.empty()) std::abort();
+  if (!checked.value) return 0;
+  const auto& d = *checked.value;
+  if (d.cards.empty() || d.cards.size() > lim.max_cards || !dialogue::check_graph(d).empty()) std::abort();
+  auto paths = dialogue::enumerate_paths(d, lim.max_paths);
+  if (paths.paths.empty() || paths.paths.size() > lim.max_paths) std::abort();
+  for (const auto& p : paths.paths)
+    if (p.empty() || p.front() != d.start) std::abort();
+  return 0;
+}
