@@ -214,7 +214,9 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
                            return to_caf_error(error_code::store_failed);
                          });
     },
+    // Nothing new is started once the directory stops: it would wait for it forever.
     [=](msg::session_atom, std::string conversation_id) -> caf::result<session_actor> {
+      if (self->state.stopping) return to_caf_error(error_code::unavailable);
       return guard_store(
         [&]() -> caf::result<session_actor> {
           if (auto s = session_for(self, conversation_id)) return s;
@@ -223,6 +225,7 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
         [](const store::store_error&) -> caf::result<session_actor> { return to_caf_error(error_code::store_failed); });
     },
     [=](msg::agent_atom, std::string agent_id) -> caf::result<agent_actor> {
+      if (self->state.stopping) return to_caf_error(error_code::unavailable);
       return guard_store(
         [&]() -> caf::result<agent_actor> {
           if (auto a = agent_for(self, agent_id)) return a;
@@ -232,6 +235,12 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
     },
     // A removed agent's open chats end, whether or not their sessions are alive.
     [=](msg::end_atom, std::string conversation_id, std::string agent_id, std::string reason) {
+      if (self->state.stopping) { // only a running session: a new one would never be told to stop
+        auto& sessions = self->state.started->sessions;
+        if (auto it = sessions.find(conversation_id); it != sessions.end())
+          self->request(it->second, caf::infinite, msg::agent_end_atom::value, agent_id, reason).then([](bool) {}, [](caf::error&) {});
+        return;
+      }
       guard_store(
         [&] {
           if (auto s = session_for(self, conversation_id))

@@ -150,6 +150,10 @@ void on_batch_done(session_ptr self, bool ok) {
     // nothing of it is written later, so no agent is offered a visitor who is gone.
     spdlog::warn("conversation {}: its first write failed; the conversation is dropped", st.conv.id);
     if (st.conv.phase == conversation_phase::waiting) self->send(st.ctx.router, msg::cancel_atom::value, st.conv.id);
+    if (st.conv.phase == conversation_phase::live) { // accepted before the failure came back: the seat goes back
+      self->send(st.ctx.router, msg::release_atom::value, st.conv.agent_id, st.conv.id);
+      if (st.agent) self->send(st.agent, msg::ended_atom::value, st.conv.id, std::string{"store_failed"});
+    }
     auto dropped = st.log->abandon();
     for (auto& m : dropped.messages)
       for (auto& ack : m.acks) ack(std::nullopt);
@@ -489,6 +493,12 @@ void resume_from_store(session_ptr self) {
 void attach_visitor(session_ptr self, const protocol::visitor_hello& hello, const net::sink_ptr& sink,
                     const msg::bind_now& bind) {
   auto& st = self->state;
+  if (st.stopping) {
+    // The process stops: a socket bound now would keep this session from quitting.
+    send_error(self, sink, error_code::unavailable, "the server is shutting down; reconnect in a moment");
+    sink->close(net::close_code::going_away, "server shutting down");
+    return;
+  }
   const auto committed = st.log->committed_seq();
   if (hello.last_seq > committed) {
     // The client claims messages that were never sent: it holds another conversation's
@@ -732,6 +742,15 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
     // written first; the daemon stops the writer only after every session has quit.
     [=](msg::shutdown_atom) {
       self->state.stopping = true;
+      // A writer that died holding this session's batch never answers it: then nothing
+      // more can be written, and the session stops (what was in flight was never acked).
+      self->set_down_handler([=](caf::down_msg& dm) {
+        if (dm.source != self->state.ctx.writer.address()) return;
+        spdlog::error("conversation {}: the store writer is gone; what it did not commit is not written",
+                      self->state.conv.id);
+        self->quit();
+      });
+      self->monitor(self->state.ctx.writer);
       begin_quit(self);
     },
   };

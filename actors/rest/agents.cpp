@@ -31,7 +31,7 @@ std::string apply_agent_body(const json& body, store::agent_record& a, bool crea
 }
 
 // The agent named in the path, or nullopt with the 404 (or, for another agent's token, 403)
-// sent. Writes still in flight count: an agent being deleted is gone, an update is there.
+// sent. An agent whose deletion is in flight is gone already.
 std::optional<store::agent_record> agent_in_path(const call& c) {
   const auto& id = c.param("id");
   if (!c.caller.may_see_agent(id)) {
@@ -43,7 +43,6 @@ std::optional<store::agent_record> agent_in_path(const call& c) {
     c.reply(error_response(404, error_code::not_found, "no such agent"));
     return std::nullopt;
   }
-  if (auto it = st.agent_writes.find(id); it != st.agent_writes.end()) return it->second.latest;
   auto txn = c.ctx().db->read();
   auto found = store::load_agent(txn, id);
   if (!found) c.reply(error_response(404, error_code::not_found, "no such agent"));
@@ -106,29 +105,53 @@ void get_agent(call c) {
   if (auto a = agent_in_path(c)) c.reply(json_response(200, agent_json(*a)));
 }
 
+// The next update waiting for this agent, if any; the queue goes when none is left.
+void next_update(rest_actor self, const std::string& id) {
+  auto& updates = self->state.agent_updates;
+  auto it = updates.find(id);
+  if (it == updates.end()) return;
+  if (it->second.empty()) {
+    updates.erase(it);
+    return;
+  }
+  auto run = std::move(it->second.front());
+  it->second.pop_front();
+  run();
+}
+
+void apply_update(call c) {
+  const auto id = c.param("id");
+  auto a = agent_in_path(c);
+  auto parsed = a ? parse_body(c) : std::nullopt;
+  if (a && parsed) {
+    if (auto err = apply_agent_body(*parsed, *a, false); !err.empty()) {
+      c.reply(error_response(400, error_code::bad_value, err));
+    } else {
+      store::write_batch batch;
+      store::writes::update_agent(batch, *a);
+      write_then(
+        c, std::move(batch),
+        [self = c.self, reply = c.reply, a = *a] {
+          self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
+          reply(json_response(200, agent_json(a)));
+        },
+        [self = c.self, id] { next_update(self, id); });
+      return; // the next one waits for this write
+    }
+  }
+  next_update(c.self, id); // answered without a write
+}
+
 void update_agent(call c) {
   if (!query_ok(c)) return;
-  auto a = agent_in_path(c);
-  if (!a) return;
-  auto parsed = parse_body(c);
-  if (!parsed) return;
-  if (auto err = apply_agent_body(*parsed, *a, false); !err.empty())
-    return c.reply(error_response(400, error_code::bad_value, err));
-  store::write_batch batch;
-  store::writes::update_agent(batch, *a);
-  auto& pending = c.self->state.agent_writes[a->id];
-  ++pending.in_flight;
-  pending.latest = *a;
-  write_then(
-    c, std::move(batch),
-    [self = c.self, reply = c.reply, a = *a] {
-      self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
-      reply(json_response(200, agent_json(a)));
-    },
-    [self = c.self, id = a->id] {
-      auto& writes = self->state.agent_writes;
-      if (auto it = writes.find(id); it != writes.end() && --it->second.in_flight == 0) writes.erase(it);
-    });
+  auto& updates = c.self->state.agent_updates;
+  const auto id = c.param("id");
+  if (auto it = updates.find(id); it != updates.end()) { // one in flight: this one reads what it leaves
+    it->second.push_back([c]() mutable { apply_update(std::move(c)); });
+    return;
+  }
+  updates[id]; // in flight from here until next_update finds nothing waiting
+  apply_update(std::move(c));
 }
 
 void delete_agent(call c) {

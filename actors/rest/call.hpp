@@ -3,6 +3,7 @@
 // actors), the request's path parameters and query, who is calling, and where the
 // response goes. Plus the response helpers every handler shares, so there is one error
 // envelope and one way to parse a body.
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -34,13 +35,10 @@ struct rest_state {
   std::map<std::string, store::api_token_record> tokens_in_flight;
   // Agents whose deletion is in flight (once per deletion): a new token may not name them.
   std::multiset<std::string> agents_being_deleted;
-  // Agents whose update is in flight: how many, and the newest record sent. The next
-  // request on the agent starts from it, so two PUTs in a row do not undo each other.
-  struct agent_write {
-    int in_flight = 0;
-    store::agent_record latest;
-  };
-  std::map<std::string, agent_write> agent_writes;
+  // Agents with an update in flight, and the updates waiting for it: one at a time per
+  // agent, each read from the store once the one before it settled, so two PUTs do not
+  // undo each other and a failed one leaves nothing behind.
+  std::map<std::string, std::deque<std::function<void()>>> agent_updates;
   static inline const char* name = "rest_api";
 };
 using rest_actor = rest_actor_handle::stateful_pointer<rest_state>;

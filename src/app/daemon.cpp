@@ -80,13 +80,17 @@ void finish_actors(caf::actor_system& sys, actor_context& ctx) {
     caf::anon_send(a, msg::shutdown_atom::value);
     ++stopping;
   }
-  const auto limit = ctx.cfg ? ctx.cfg->server.shutdown_timeout : std::chrono::seconds{10};
-  for (bool waiting = true; waiting && stopping > 0;)
+  // One deadline for all of them, not one per down message.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        (ctx.cfg ? ctx.cfg->server.shutdown_timeout : std::chrono::seconds{10});
+  for (bool waiting = true; waiting && stopping > 0;) {
+    const auto left = std::max(std::chrono::steady_clock::duration::zero(), deadline - std::chrono::steady_clock::now());
     self->receive([&](const caf::down_msg&) { --stopping; },
-                  caf::after(limit) >> [&] {
+                  caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left)) >> [&] {
                     spdlog::warn("shutdown: {} actors did not stop within server.shutdown_timeout", stopping);
                     waiting = false;
                   });
+  }
   if (ctx.writer) caf::anon_send(ctx.writer, msg::shutdown_atom::value);
   ctx = {};
 }
@@ -154,7 +158,9 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   sigwait(&signals, &sig);
   if (actor_failed) spdlog::critical("shutting down after an actor failed; the exit status will be 1");
   else spdlog::info("signal {}: shutting down", sig);
-  std::thread watchdog([limit = cfg.server.shutdown_timeout * 2] {
+  // Three phases, each bounded by shutdown_timeout: the sockets close, the sessions write
+  // what they hold and stop, the writer commits and LMDB closes.
+  std::thread watchdog([limit = cfg.server.shutdown_timeout * 3] {
     std::this_thread::sleep_for(limit);
     spdlog::error("shutdown took longer than {} s; exiting hard (committed data is safe)", limit.count());
     std::_Exit(2);

@@ -28,7 +28,10 @@ std::string role_set::describe() const {
 
 std::string role_set::refusal(const principal& p) const {
   // An API token with the admin role is still not the operator's token: say which it is.
-  if (root_only_) return "this route takes " + describe() + "; this is an API token with the role " + std::string{to_string(p.role)};
+  if (root_only_)
+    return "this route takes " + describe() + "; this is " +
+           (p.token_id.empty() ? std::string{"an agent's login token"}
+                               : "an API token with the role " + std::string{to_string(p.role)});
   return "this route is for " + describe() + "; this token's role is " + std::string{to_string(p.role)};
 }
 

@@ -3,6 +3,7 @@
 // request without a valid token gets 401. Routes come from the live table, so a route
 // added later is covered without touching this test.
 #include "fixture.hpp"
+#include "flaky_writer.hpp"
 
 #include <regex>
 
@@ -23,7 +24,11 @@ struct rest_fixture : actor_fixture {
   std::string admin_api_token;        // an API token with the admin role: not the operator's
   store::agent_record agent;
 
+  std::shared_ptr<int> failures = std::make_shared<int>(0); // write requests still to fail
+
   rest_fixture() {
+    own(ctx.writer);
+    ctx.writer = caf::actor_cast<store_writer_actor>(sys.spawn(flaky_writer, ctx.writer, failures));
     ctx.router = spawn_router(sys, ctx);
     ctx.directory = spawn_directory(sys, ctx);
     run();
@@ -311,6 +316,30 @@ TEST_CASE("two updates in flight at once both take effect", "[actors][rest][role
   CHECK(stored->name == "Ann Smith");
   CHECK(stored->max_chats == 7);
   CHECK(stored->token_hash == f.agent.token_hash);
+}
+
+TEST_CASE("a failed update leaves nothing behind, not even in the update after it", "[actors][rest][roles]") {
+  rest_fixture f;
+  const auto& admin = f.tokens[role::admin];
+  const auto path = "/v1/agents/" + f.agent.id;
+  *f.failures = 1;
+  auto answers = f.calls({{"PUT", path, admin, R"({"name":"Never stored"})"}, {"PUT", path, admin, R"({"max_chats":7})"}});
+  CHECK(answers[0].status == 503);
+  REQUIRE(answers[1].status == 200);
+  CHECK(nlohmann::json::parse(answers[1].body)["name"] == "Ann");
+  auto stored = store::load_agent(f.ctx.db->read(), f.agent.id);
+  REQUIRE(stored);
+  CHECK(stored->name == "Ann");
+  CHECK(stored->max_chats == 7);
+  // A queued update answered without a write (a bad body) lets the next one go.
+  answers = f.calls({{"PUT", path, admin, R"({"name":"Ann B"})"}, {"PUT", path, admin, R"({"max_chats":99})"},
+                     {"PUT", path, admin, R"({"max_chats":3})"}});
+  CHECK(answers[0].status == 200);
+  CHECK(answers[1].status == 400);
+  CHECK(answers[2].status == 200);
+  stored = store::load_agent(f.ctx.db->read(), f.agent.id);
+  CHECK(stored->name == "Ann B");
+  CHECK(stored->max_chats == 3);
 }
 
 TEST_CASE("an agent still sees a conversation it held after another agent took it over", "[actors][rest][roles]") {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -111,6 +112,15 @@ TEST_CASE("dropping what a hold keeps back forgets it and voids its timer", "[pa
   CHECK_FALSE(r.pacer.resume(hold));
   r.push({say("after")}, 2);
   CHECK(r.seen == lines{"typing", "after"});
+  SECTION("a refusal held behind the hold still reaches its sender") {
+    r.push({wait(500)}, 1);
+    r.push({say("held"), out::reject{protocol::error_code::bad_value, "no such option"}}, 7);
+    r.pacer.drop_held();
+    r.run();
+    CHECK(r.seen.back() == "typing"); // the reject, which the recorder shows as not a bot line
+    CHECK(r.origins.back() == 7);
+    CHECK(std::find(r.seen.begin(), r.seen.end(), "held") == r.seen.end());
+  }
   SECTION("with no hold, nothing is dropped") {
     r.pacer.push({say("queued")}, 3);
     r.pacer.drop_held();

@@ -7,7 +7,8 @@
 //  - Each output keeps the origin it came with (who gets the error if it is a `reject`),
 //    however long it was held.
 //  - `drop_held` forgets what a hold keeps back: what was due before the chat ended
-//    (a held hand-over) must not happen after it.
+//    (a held hand-over) must not happen after it. A `reject` is kept: it answers a
+//    client's request, whenever that came.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -63,7 +64,7 @@ public:
     if (!holding_) return;
     holding_ = false;
     ++generation_;
-    queue_.clear();
+    std::erase_if(queue_, [](const item& i) { return !std::holds_alternative<engine::out::reject>(i.output); });
     insert_at_ = 0;
   }
 
