@@ -5,6 +5,7 @@
 namespace dynchat::engine {
 
 step_result live_chat_step(const cursor& at, const input& what, const context& ctx);
+step_result dialogue_step(const cursor& at, const input& what, const context& ctx);
 
 // The system lines of the live-chat lifecycle, shared by every flow that hands over.
 std::string joined_text(const std::string& agent_name);

@@ -36,6 +36,7 @@ struct cursor {
   bool engaged = false;   // the visitor answered at least once
   bool completed = false; // the flow reached its end, a goal or a hand-over that was taken
   bool handed_over = false; // a live agent was asked for and the chat has not ended since
+  bool finished = false;    // the flow ran to its end: nothing more to show
   bool operator==(const cursor&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "dynchat/dialogue/model.hpp"
 #include "dynchat/engine/cursor.hpp"
 #include "dynchat/protocol/error_code.hpp"
 
@@ -47,6 +48,9 @@ struct context {
   const lead* visitor_lead = nullptr; // null: anonymous, no attributes
   agent_availability agents = agent_availability::unknown;
   std::int64_t now_ms = 0;
+  const dialogue::definition* dialogue = nullptr; // a dialogue cursor's pinned version
+  std::int64_t response_delay_ms = 0;             // the bot types this long before each message
+  const std::vector<std::string>* blocked_email_domains = nullptr;
 };
 
 // ---- outputs ----
@@ -59,6 +63,7 @@ struct bot_message {
   std::string input_kind; // empty: no input expected; email | phone | text | picklist
   std::string placeholder;
   std::vector<slot> slots;
+  std::string link; // a document card's address; the client reports its opening
 };
 struct notice { std::string text; std::string agent_name; }; // a system line in the transcript
 struct typing { std::int64_t delay_ms = 0; }; // show typing, then wait before the next output

@@ -1,0 +1,284 @@
+// A marketer's dialogue, run card by card (docs/dialogues.md). The cursor holds the card
+// the visitor is at (a question, a capture, a live chat: the cards that wait for them);
+// every other card runs through at once. What the conversation learned (answers, the
+// fields it set) is in the cursor's answers, so tokens and branches use it from the next
+// card, before the lead record itself is updated.
+#include <algorithm>
+#include <cctype>
+
+#include "dynchat/dialogue/tokens.hpp"
+#include "dynchat/targeting/audience.hpp"
+#include "flows.hpp"
+
+namespace dynchat::engine {
+namespace {
+
+using dialogue::card;
+using dialogue::card_kind;
+using protocol::error_code;
+
+constexpr std::string_view field_prefix = "field:"; // a field this conversation set
+constexpr std::string_view card_prefix = "card:";   // the answer given at a card
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string trimmed(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return std::string{s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1)};
+}
+
+// local@domain.tld: one @, no spaces, a dot in the domain, neither end a dot.
+bool valid_email(std::string_view s) {
+  if (s.size() > 254 || s.find_first_of(" \t\r\n<>()[],;:\"\\") != std::string_view::npos) return false;
+  const auto at = s.find('@');
+  if (at == 0 || at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos) return false;
+  const auto domain = s.substr(at + 1);
+  const auto dot = domain.rfind('.');
+  return at <= 64 && dot != std::string_view::npos && dot > 0 && dot + 2 <= domain.size() && domain.front() != '.' &&
+         domain.find("..") == std::string_view::npos;
+}
+
+// 7 to 15 digits, with the usual separators and a leading +.
+bool valid_phone(std::string_view s) {
+  std::size_t digits = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
+    else if (c == '+' && i == 0) continue;
+    else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') return false;
+  }
+  return digits >= 7 && digits <= 15;
+}
+
+struct dialogue_run {
+  const dialogue::definition& d;
+  const context& ctx;
+  cursor next;
+  std::vector<output> outputs;
+  std::map<std::string, std::string> fields; // the lead's, overlaid with what this conversation set
+
+  dialogue_run(const dialogue::definition& definition, const context& c, const cursor& at)
+    : d(definition), ctx(c), next(at) {
+    if (ctx.visitor_lead) fields = ctx.visitor_lead->attributes;
+    for (const auto& [key, value] : next.answers)
+      if (key.rfind(field_prefix, 0) == 0) fields[key.substr(field_prefix.size())] = value;
+  }
+
+  const card* find(const std::string& id) const {
+    auto it = std::find_if(d.cards.begin(), d.cards.end(), [&](const card& c) { return c.id == id; });
+    return it == d.cards.end() ? nullptr : &*it;
+  }
+  const card* here() const { return next.card.empty() ? nullptr : find(next.card); }
+  bool known() const {
+    auto it = fields.find("email");
+    return (ctx.visitor_lead && ctx.visitor_lead->known) || (it != fields.end() && !it->second.empty());
+  }
+
+  void say(out::bot_message m) {
+    m.text = dialogue::render_tokens(m.text, fields);
+    if (ctx.response_delay_ms > 0) outputs.push_back(out::typing{ctx.response_delay_ms});
+    outputs.push_back(std::move(m));
+  }
+  void say(const std::string& text) { say(out::bot_message{text, {}, {}, {}, {}, {}}); }
+
+  void set_field(const std::string& name, const std::string& value) {
+    fields[name] = value;
+    next.answers[std::string{field_prefix} + name] = value;
+    outputs.push_back(out::set_attribute{name, value});
+  }
+
+  // What a waiting card shows: the question with its buttons, the capture with its input.
+  void prompt(const card& c) {
+    out::bot_message m{c.text, {}, {}, {}, {}, {}};
+    if (c.kind == card_kind::question) {
+      for (const auto& a : c.answers) m.options.push_back({a.label, a.value});
+    } else if (c.kind == card_kind::capture) {
+      static constexpr const char* kinds[] = {"email", "phone", "text", "text"};
+      m.input_kind = c.capture.picklist.empty() ? kinds[static_cast<int>(c.capture.kind)] : "picklist";
+      m.placeholder = c.capture.placeholder;
+      for (const auto& choice : c.capture.picklist) m.options.push_back({choice, choice});
+    }
+    say(std::move(m));
+  }
+
+  void finish() {
+    next.card.clear();
+    next.finished = true;
+    next.completed = true;
+  }
+
+  // Runs the cards from `id` until one waits for the visitor or the dialogue ends. The
+  // guard only matters for a version saved before its loops were checked.
+  void run_from(std::string id) {
+    for (std::size_t steps = 0; steps <= d.cards.size(); ++steps) {
+      if (id.empty()) return finish();
+      const card* c = find(id);
+      if (!c) return finish();
+      std::string following = c->next;
+      switch (c->kind) {
+        case card_kind::message: say(c->text); break;
+        case card_kind::question: next.card = id; return prompt(*c);
+        case card_kind::capture: {
+          auto it = fields.find(c->capture.attribute);
+          const bool has_value = it != fields.end() && !it->second.empty();
+          if (c->capture.when_known == dialogue::when_known::skip && has_value) break;
+          next.card = id;
+          return prompt(*c);
+        }
+        case card_kind::branch: following = choose(*c); break;
+        case card_kind::action:
+          for (const auto& [name, value] : c->set) set_field(name, dialogue::render_tokens(value, fields));
+          break;
+        case card_kind::goal:
+          next.completed = true;
+          outputs.push_back(out::goal{c->goal, c->score});
+          outputs.push_back(out::activity{"goal_reached", c->goal});
+          break;
+        case card_kind::document: say(out::bot_message{c->text, {}, {}, {}, {}, c->url}); break;
+        case card_kind::meeting:
+          // Booking comes with the meetings issue; until then the card takes its fallback.
+          following = c->fallback;
+          break;
+        case card_kind::live_chat:
+          if (ctx.agents == agent_availability::none_available) { // nobody could take it now
+            out::bot_message m{c->nobody.text, {}, {}, {}, {}, {}};
+            if (c->nobody.offer_meeting) m.options.push_back({"Book a meeting instead", "book_meeting"});
+            say(std::move(m));
+            following = c->nobody.next;
+            break;
+          }
+          if (!c->text.empty()) say(c->text);
+          next.card = id;
+          next.handed_over = true;
+          outputs.push_back(out::hand_over{});
+          outputs.push_back(out::activity{"livechat_requested", d.name});
+          return;
+        case card_kind::flow: break; // embedded flows come with conversational flows: passed over
+        case card_kind::end:
+          if (!c->text.empty()) say(c->text);
+          return finish();
+      }
+      id = following;
+    }
+    finish();
+  }
+
+  std::string choose(const card& branch) const {
+    const targeting::lead_attributes attrs{fields.begin(), fields.end()};
+    for (const auto& rule : branch.rules) {
+      if (rule.known && *rule.known != known()) continue;
+      if (rule.agents_available) {
+        if (ctx.agents == agent_availability::unknown) continue; // not known: no promise either way
+        if (*rule.agents_available != (ctx.agents == agent_availability::some_available)) continue;
+      }
+      if (rule.attributes && !targeting::holds(*rule.attributes, attrs)) continue;
+      return rule.next;
+    }
+    return branch.next; // the default
+  }
+
+  void answered(const card& c, const std::string& value) {
+    next.engaged = true;
+    next.answers[std::string{card_prefix} + c.id] = value;
+  }
+
+  void choose_answer(const card& c, const dialogue::answer& a) {
+    answered(c, a.value);
+    if (!a.attribute.empty()) set_field(a.attribute, a.value);
+    run_from(a.next);
+  }
+
+  // Free text at a capture card: stored if it fits, else asked again with the reason.
+  void take_capture(const card& c, const std::string& raw) {
+    const auto value = trimmed(raw);
+    std::string problem;
+    if (value.empty()) problem = "Please type an answer.";
+    else if (!c.capture.picklist.empty() &&
+             std::find(c.capture.picklist.begin(), c.capture.picklist.end(), value) == c.capture.picklist.end())
+      problem = "Please pick one of the choices.";
+    else if (c.capture.kind == dialogue::capture_kind::email) {
+      if (!valid_email(value)) problem = "That does not look like an email address.";
+      else if (ctx.blocked_email_domains) {
+        const auto domain = lower(value.substr(value.find('@') + 1));
+        for (const auto& blocked : *ctx.blocked_email_domains)
+          if (domain == lower(blocked)) problem = "Please use your work email address.";
+      }
+    } else if (c.capture.kind == dialogue::capture_kind::phone && !valid_phone(value)) {
+      problem = "That does not look like a phone number.";
+    }
+    if (!problem.empty()) {
+      say(problem);
+      return prompt(c); // asked again: never a dead end
+    }
+    answered(c, value);
+    set_field(c.capture.attribute, value);
+    if (c.capture.kind == dialogue::capture_kind::email) outputs.push_back(out::activity{"email_captured", value});
+    run_from(c.next);
+  }
+
+  void operator()(const in::started&) {
+    if (next.card.empty() && !next.finished) run_from(d.start);
+  }
+  void operator()(const in::choice& ch) {
+    const card* c = here();
+    if (c && c->kind == card_kind::question) {
+      for (const auto& a : c->answers)
+        if (a.value == ch.value) return choose_answer(*c, a);
+      outputs.push_back(out::reject{error_code::bad_value, "that is not one of the options"});
+      return prompt(*c);
+    }
+    if (c && c->kind == card_kind::capture && !c->capture.picklist.empty()) return take_capture(*c, ch.value);
+    outputs.push_back(out::reject{error_code::unsupported, "there is nothing to choose now"});
+  }
+  void operator()(const in::visitor_text& t) {
+    const card* c = here();
+    if (!c || next.handed_over) return; // before the start, after the end, or for the agent
+    if (c->kind == card_kind::capture) return take_capture(*c, t.text);
+    if (c->kind == card_kind::question) { // typing a button's label is choosing it
+      const auto typed = lower(trimmed(t.text));
+      for (const auto& a : c->answers)
+        if (lower(a.label) == typed) return choose_answer(*c, a);
+      say("Please choose one of the options.");
+      return prompt(*c);
+    }
+  }
+  void operator()(const in::capture& cap) {
+    const card* c = here();
+    if (c && c->kind == card_kind::capture) return take_capture(*c, cap.value);
+    outputs.push_back(out::reject{error_code::unsupported, "this card asks for nothing"});
+  }
+  void operator()(const in::booking_result&) {} // nothing is booked until the meetings issue
+  void operator()(const in::timer_due& t) {
+    std::erase_if(next.timers, [&](const pending_timer& p) { return p.name == t.name; });
+  }
+  void operator()(const in::agent_joined& j) {
+    next.completed = true;
+    outputs.push_back(out::notice{joined_text(j.agent_name), j.agent_name});
+  }
+  void operator()(const in::chat_ended& e) {
+    const bool was_live_chat = next.handed_over;
+    next.handed_over = false;
+    outputs.push_back(out::notice{ended_text(e.reason, e.agent_name), {}});
+    if (was_live_chat) finish(); // a live_chat card is last in its branch
+  }
+  void operator()(const in::agent_missed&) {}
+  void operator()(const in::none_available& n) { outputs.push_back(out::notice{in_line_text(n.place_in_line), {}}); }
+  void operator()(const in::lead_resolved&) {} // the lead's fields arrive in the context of the next step
+  void operator()(const in::trigger&) {}
+  void operator()(const in::page_event&) {}
+};
+
+} // namespace
+
+step_result dialogue_step(const cursor& at, const input& what, const context& ctx) {
+  dialogue_run run{*ctx.dialogue, ctx, at};
+  std::visit(run, what);
+  return {std::move(run.outputs), std::move(run.next)};
+}
+
+} // namespace dynchat::engine

@@ -1,0 +1,257 @@
+// A dialogue run through the engine, input by input: every card kind, the answers that do
+// not fit (asked again, never a dead end), tokens, the response delay, the live-chat card
+// with and without agents, and the promises (no going back, nothing after the end).
+#include <catch2/catch.hpp>
+
+#include "dynchat/dialogue/validate.hpp"
+#include "dynchat/engine/step.hpp"
+
+using namespace dynchat;
+using namespace dynchat::engine;
+
+namespace {
+
+// The dialogue of docs/dialogues.md.
+dialogue::definition demo() {
+  auto checked = dialogue::decode(nlohmann::json::parse(R"({
+    "name": "Welcome", "priority": 1, "start": "greet",
+    "cards": [
+      {"id": "greet", "kind": "message", "text": "Hi {{lead.firstName:\"there\"}}!", "next": "ask"},
+      {"id": "ask", "kind": "question", "text": "What brings you here?", "answers": [
+        {"label": "Search Engine Optimization", "value": "SEO", "next": "email", "attribute": "interest"},
+        {"label": "Ads", "next": "email"},
+        {"label": "Just looking", "next": "bye"}]},
+      {"id": "email", "kind": "capture", "text": "Your email?", "capture": "email", "placeholder": "you@company.com",
+       "when_known": "skip", "next": "who"},
+      {"id": "who", "kind": "branch", "rules": [
+        {"known": true, "next": "tag"},
+        {"agents_available": true, "next": "live"}],
+       "default": "doc"},
+      {"id": "tag", "kind": "action", "set": {"leadSource": "chat", "lastChatEmail": "{{lead.email}}"}, "next": "goal"},
+      {"id": "goal", "kind": "goal", "name": "qualified", "score": 2, "next": "meet"},
+      {"id": "doc", "kind": "document", "text": "Our pricing guide", "url": "https://example.com/guide.pdf", "next": "more"},
+      {"id": "meet", "kind": "meeting", "text": "Pick a time", "next": "bye", "fallback": "live"},
+      {"id": "live", "kind": "live_chat", "text": "Connecting you",
+       "fallback": {"text": "Nobody is free right now.", "offer_meeting": true, "next": "bye"}},
+      {"id": "more", "kind": "flow", "flow_id": "pricing-faq", "next": "bye"},
+      {"id": "bye", "kind": "end", "text": "Thanks!"}
+    ]})"));
+  REQUIRE(checked.value);
+  return *checked.value;
+}
+
+cursor fresh() {
+  cursor c;
+  c.flow = flow_kind::dialogue;
+  c.flow_id = "welcome";
+  c.flow_version = 3;
+  return c;
+}
+
+// What the bot said, in order.
+std::vector<std::string> said(const step_result& r) {
+  std::vector<std::string> out;
+  for (const auto& o : r.outputs)
+    if (auto* m = std::get_if<out::bot_message>(&o)) out.push_back(m->text);
+  return out;
+}
+
+template <class Output>
+std::vector<Output> all_of(const step_result& r) {
+  std::vector<Output> out;
+  for (const auto& o : r.outputs)
+    if (auto* x = std::get_if<Output>(&o)) out.push_back(*x);
+  return out;
+}
+
+struct walk {
+  dialogue::definition d = demo();
+  lead visitor;
+  std::vector<std::string> blocked{"gmail.com"};
+  context ctx{nullptr, agent_availability::unknown, 1'000, &d, 0, &blocked};
+  cursor at = fresh();
+
+  step_result feed(const input& what) {
+    auto r = step(at, what, ctx);
+    at = r.cursor;
+    return r;
+  }
+};
+
+using lines = std::vector<std::string>;
+
+} // namespace
+
+TEST_CASE("a dialogue from its start to a live agent, card by card", "[engine][dialogue]") {
+  walk w;
+  auto r = w.feed(in::started{});
+  CHECK(said(r) == lines{"Hi there!", "What brings you here?"});
+  auto question = all_of<out::bot_message>(r).back();
+  REQUIRE(question.options.size() == 3);
+  CHECK(question.options[0].label == "Search Engine Optimization");
+  CHECK(question.options[0].value == "SEO");
+  CHECK(w.at.card == "ask");
+  CHECK_FALSE(w.at.engaged);
+
+  r = w.feed(in::choice{"SEO"});
+  CHECK(w.at.engaged);
+  auto set = all_of<out::set_attribute>(r);
+  REQUIRE(set.size() == 1);
+  CHECK(set[0].name == "interest");
+  CHECK(set[0].value == "SEO");
+  auto capture = all_of<out::bot_message>(r).at(0);
+  CHECK(capture.text == "Your email?");
+  CHECK(capture.input_kind == "email");
+  CHECK(capture.placeholder == "you@company.com");
+  CHECK(w.at.card == "email");
+
+  // Answers that do not fit are asked again, with why.
+  r = w.feed(in::visitor_text{"not an email"});
+  CHECK(said(r) == lines{"That does not look like an email address.", "Your email?"});
+  CHECK(w.at.card == "email");
+  r = w.feed(in::visitor_text{"ann@GMAIL.com"});
+  CHECK(said(r) == lines{"Please use your work email address.", "Your email?"});
+
+  // A valid one: stored, known from now on, so the branch takes the known rule; the
+  // action's token reads what was just captured; the goal completes; the meeting card
+  // falls back to live chat (no booking yet), which hands over.
+  r = w.feed(in::visitor_text{" ann@acme.example "});
+  set = all_of<out::set_attribute>(r);
+  REQUIRE(set.size() == 3);
+  CHECK(set[0].name == "email");
+  CHECK(set[0].value == "ann@acme.example");
+  CHECK(set[1].name == "lastChatEmail");
+  CHECK(set[1].value == "ann@acme.example");
+  CHECK(set[2].name == "leadSource");
+  auto goals = all_of<out::goal>(r);
+  REQUIRE(goals.size() == 1);
+  CHECK(goals[0].name == "qualified");
+  CHECK(goals[0].score == 2);
+  CHECK(w.at.completed);
+  CHECK(all_of<out::hand_over>(r).size() == 1);
+  CHECK(said(r) == lines{"Connecting you"});
+  CHECK(w.at.card == "live");
+  CHECK(w.at.handed_over);
+  std::vector<std::string> activities;
+  for (auto& a : all_of<out::activity>(r)) activities.push_back(a.kind);
+  CHECK(activities == lines{"email_captured", "goal_reached", "livechat_requested"});
+
+  // Text for the agent is not the dialogue's; the chat's end ends the dialogue.
+  CHECK(w.feed(in::visitor_text{"hello?"}).outputs.empty());
+  r = w.feed(in::agent_joined{"a1", "Bob"});
+  REQUIRE(all_of<out::notice>(r).size() == 1);
+  r = w.feed(in::chat_ended{"agent_ended", "Bob"});
+  CHECK(w.at.finished);
+  CHECK(w.at.card.empty());
+  CHECK(w.feed(in::visitor_text{"one more thing"}).outputs.empty());
+}
+
+TEST_CASE("a choice that is not an option is refused and the question asked again", "[engine][dialogue]") {
+  walk w;
+  w.feed(in::started{});
+  auto r = w.feed(in::choice{"Search Engine Optimization"}); // the label, not the value
+  REQUIRE(all_of<out::reject>(r).size() == 1);
+  CHECK(all_of<out::reject>(r)[0].code == protocol::error_code::bad_value);
+  CHECK(said(r) == lines{"What brings you here?"});
+  CHECK(w.at.card == "ask");
+  CHECK_FALSE(w.at.engaged);
+}
+
+TEST_CASE("typing a button's label chooses it; other text asks again", "[engine][dialogue]") {
+  walk w;
+  w.feed(in::started{});
+  auto r = w.feed(in::visitor_text{"maybe"});
+  CHECK(said(r) == lines{"Please choose one of the options.", "What brings you here?"});
+  r = w.feed(in::visitor_text{"  just LOOKING "});
+  CHECK(said(r) == lines{"Thanks!"});
+  CHECK(w.at.finished);
+  CHECK(w.at.answers.at("card:ask") == "Just looking");
+}
+
+TEST_CASE("a known visitor is greeted by name and skips the email they gave", "[engine][dialogue]") {
+  walk w;
+  w.visitor = {true, {{"firstName", "Ann"}, {"email", "ann@acme.example"}}};
+  w.ctx.visitor_lead = &w.visitor;
+  auto r = w.feed(in::started{});
+  CHECK(said(r).at(0) == "Hi Ann!");
+  r = w.feed(in::choice{"Ads"});
+  // when_known: skip — straight on to the known branch, the action, the goal, and live chat.
+  CHECK(all_of<out::goal>(r).size() == 1);
+  CHECK(w.at.card == "live");
+}
+
+TEST_CASE("with nobody available the live-chat card gives its fallback, with a meeting offered", "[engine][dialogue]") {
+  walk w;
+  w.ctx.agents = agent_availability::none_available;
+  w.feed(in::started{});
+  w.feed(in::choice{"Ads"});
+  auto r = w.feed(in::visitor_text{"ann@acme.example"});
+  CHECK(all_of<out::hand_over>(r).empty());
+  auto messages = all_of<out::bot_message>(r);
+  REQUIRE(messages.size() == 2);
+  CHECK(messages[0].text == "Nobody is free right now.");
+  REQUIRE(messages[0].options.size() == 1);
+  CHECK(messages[0].options[0].value == "book_meeting");
+  CHECK(messages[1].text == "Thanks!");
+  CHECK(w.at.finished);
+}
+
+TEST_CASE("an anonymous visitor with agents free takes the agent rule; unknown availability takes the default",
+          "[engine][dialogue]") {
+  auto after_email = [](agent_availability agents) {
+    walk w;
+    w.ctx.agents = agents;
+    // A capture that is skipped for nobody: replace the email card's branch input by an anonymous path.
+    w.d.cards[2].capture.kind = dialogue::capture_kind::text;
+    w.d.cards[2].capture.attribute = "comment";
+    w.feed(in::started{});
+    w.feed(in::choice{"Ads"});
+    return w.feed(in::visitor_text{"just curious"});
+  };
+  auto with_agents = after_email(agent_availability::some_available);
+  CHECK(all_of<out::hand_over>(with_agents).size() == 1);
+  auto unknown = after_email(agent_availability::unknown);
+  CHECK(all_of<out::hand_over>(unknown).empty());
+  auto doc = all_of<out::bot_message>(unknown);
+  REQUIRE(doc.size() == 2); // the document, then the end (the embedded flow is passed over)
+  CHECK(doc[0].link == "https://example.com/guide.pdf");
+  CHECK(doc[1].text == "Thanks!");
+}
+
+TEST_CASE("the response delay types before every bot message", "[engine][dialogue]") {
+  walk w;
+  w.ctx.response_delay_ms = 1500;
+  auto r = w.feed(in::started{});
+  REQUIRE(r.outputs.size() == 4);
+  CHECK(std::get<out::typing>(r.outputs[0]).delay_ms == 1500);
+  CHECK(std::holds_alternative<out::bot_message>(r.outputs[1]));
+  CHECK(std::get<out::typing>(r.outputs[2]).delay_ms == 1500);
+  CHECK(std::holds_alternative<out::bot_message>(r.outputs[3]));
+}
+
+TEST_CASE("there is no going back: a second start does nothing, and neither does the end", "[engine][dialogue]") {
+  walk w;
+  w.feed(in::started{});
+  w.feed(in::choice{"Ads"});
+  CHECK(w.feed(in::started{}).outputs.empty());
+  CHECK(w.at.card == "email");
+  auto r = w.feed(in::choice{"Ads"}); // the question is behind: nothing to choose now
+  CHECK(all_of<out::reject>(r).at(0).code == protocol::error_code::unsupported);
+}
+
+TEST_CASE("a dialogue cursor survives its encoding, finished mark included", "[engine][dialogue]") {
+  walk w;
+  w.feed(in::started{});
+  w.feed(in::visitor_text{"Just looking"});
+  REQUIRE(w.at.finished);
+  auto back = decode_cursor(encode(w.at));
+  REQUIRE(back);
+  CHECK(*back == w.at);
+}
+
+TEST_CASE("a dialogue whose version is not at hand carries on as a live chat", "[engine][dialogue]") {
+  walk w;
+  w.ctx.dialogue = nullptr;
+  auto r = w.feed(in::started{});
+  CHECK(all_of<out::hand_over>(r).size() == 1);
+}
