@@ -26,9 +26,13 @@ const std::vector<handler_fn> handlers = {
   list_conversations, get_conversation, get_transcript_text,
   get_routing,
   list_tokens, create_token, delete_token,
+  list_dialogues, create_dialogue, get_dialogue, update_dialogue, delete_dialogue, publish_dialogue,
+  unpublish_dialogue, preview_dialogue,
 };
 enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list,
-                     conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete };
+                     conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete,
+                     dialogues_list, dialogues_create, dialogue_get, dialogue_update, dialogue_delete,
+                     dialogue_publish, dialogue_unpublish, dialogue_preview };
 
 } // namespace
 
@@ -47,6 +51,14 @@ const rest::route_table& rest_routes() {
     {"GET", "/v1/tokens", tokens_list, {}},
     {"POST", "/v1/tokens", tokens_create, rest::role_set::root_only()},
     {"DELETE", "/v1/tokens/{id}", token_delete, rest::role_set::root_only()},
+    {"GET", "/v1/dialogues", dialogues_list, {role::marketer}},
+    {"POST", "/v1/dialogues", dialogues_create, {role::marketer}},
+    {"GET", "/v1/dialogues/{id}", dialogue_get, {role::marketer}},
+    {"PUT", "/v1/dialogues/{id}", dialogue_update, {role::marketer}},
+    {"DELETE", "/v1/dialogues/{id}", dialogue_delete, {role::marketer}},
+    {"POST", "/v1/dialogues/{id}/publish", dialogue_publish, {role::marketer}},
+    {"POST", "/v1/dialogues/{id}/unpublish", dialogue_unpublish, {role::marketer}},
+    {"POST", "/v1/dialogues/{id}/preview", dialogue_preview, {role::marketer}},
   }};
   return table;
 }

@@ -105,53 +105,29 @@ void get_agent(call c) {
   if (auto a = agent_in_path(c)) c.reply(json_response(200, agent_json(*a)));
 }
 
-// The next update waiting for this agent, if any; the queue goes when none is left.
-void next_update(rest_actor self, const std::string& id) {
-  auto& updates = self->state.agent_updates;
-  auto it = updates.find(id);
-  if (it == updates.end()) return;
-  if (it->second.empty()) {
-    updates.erase(it);
-    return;
-  }
-  auto run = std::move(it->second.front());
-  it->second.pop_front();
-  run();
-}
-
-void apply_update(call c) {
-  const auto id = c.param("id");
+void apply_update(call c, const std::function<void()>& done) {
   auto a = agent_in_path(c);
   auto parsed = a ? parse_body(c) : std::nullopt;
-  if (a && parsed) {
-    if (auto err = apply_agent_body(*parsed, *a, false); !err.empty()) {
-      c.reply(error_response(400, error_code::bad_value, err));
-    } else {
-      store::write_batch batch;
-      store::writes::update_agent(batch, *a);
-      write_then(
-        c, std::move(batch),
-        [self = c.self, reply = c.reply, a = *a] {
-          self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
-          reply(json_response(200, agent_json(a)));
-        },
-        [self = c.self, id] { next_update(self, id); });
-      return; // the next one waits for this write
-    }
+  if (!a || !parsed) return done();
+  if (auto err = apply_agent_body(*parsed, *a, false); !err.empty()) {
+    c.reply(error_response(400, error_code::bad_value, err));
+    return done();
   }
-  next_update(c.self, id); // answered without a write
+  store::write_batch batch;
+  store::writes::update_agent(batch, *a);
+  write_then(
+    c, std::move(batch),
+    [self = c.self, reply = c.reply, a = *a] {
+      self->send(self->state.ctx.directory, msg::aadded_atom::value, a);
+      reply(json_response(200, agent_json(a)));
+    },
+    done);
 }
 
 void update_agent(call c) {
   if (!query_ok(c)) return;
-  auto& updates = c.self->state.agent_updates;
-  const auto id = c.param("id");
-  if (auto it = updates.find(id); it != updates.end()) { // one in flight: this one reads what it leaves
-    it->second.push_back([c]() mutable { apply_update(std::move(c)); });
-    return;
-  }
-  updates[id]; // in flight from here until next_update finds nothing waiting
-  apply_update(std::move(c));
+  const auto key = "agent:" + c.param("id");
+  serially(std::move(c), key, [](call c, std::function<void()> done) { apply_update(std::move(c), done); });
 }
 
 void delete_agent(call c) {

@@ -7,6 +7,7 @@
 #include "actors/messages.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/protocol/codec.hpp"
+#include <spdlog/spdlog.h>
 
 namespace dynchat::rest_api {
 
@@ -56,6 +57,48 @@ std::string id_param(rest::query& q, const std::string& name) {
   auto v = q.text(name);
   if (!v.empty() && !is_id(v)) q.fail("parameter '" + name + "' must be a 32-character id");
   return v;
+}
+
+namespace {
+
+void serial_next(rest_actor self, const std::string& key) {
+  auto& queues = self->state.serial;
+  auto it = queues.find(key);
+  if (it == queues.end()) return;
+  if (it->second.empty()) {
+    queues.erase(it);
+    return;
+  }
+  auto fn = std::move(it->second.front());
+  it->second.pop_front();
+  fn([self, key] { serial_next(self, key); });
+}
+
+} // namespace
+
+void serially(call c, const std::string& key, serial_fn fn) {
+  auto self = c.self;
+  auto guarded = [c = std::move(c), fn = std::move(fn), key](std::function<void()> done) mutable {
+    auto reply = c.reply;
+    const auto what = c.method + " (" + key + ")";
+    try {
+      fn(std::move(c), done);
+    } catch (const store::store_error& e) {
+      spdlog::error("REST {}: store: {}", what, e.what());
+      reply(error_response(503, error_code::store_failed, "the store could not be read"));
+      done();
+    } catch (const std::exception& e) {
+      spdlog::error("REST {}: {}", what, e.what());
+      reply(error_response(500, error_code::internal, "internal error; it is logged"));
+      done();
+    }
+  };
+  auto [it, fresh] = self->state.serial.try_emplace(key);
+  if (!fresh) {
+    it->second.push_back(std::move(guarded));
+    return;
+  }
+  guarded([self, key] { serial_next(self, key); });
 }
 
 } // namespace dynchat::rest_api

@@ -35,10 +35,11 @@ struct rest_state {
   std::map<std::string, store::api_token_record> tokens_in_flight;
   // Agents whose deletion is in flight (once per deletion): a new token may not name them.
   std::multiset<std::string> agents_being_deleted;
-  // Agents with an update in flight, and the updates waiting for it: one at a time per
-  // agent, each read from the store once the one before it settled, so two PUTs do not
-  // undo each other and a failed one leaves nothing behind.
-  std::map<std::string, std::deque<std::function<void()>>> agent_updates;
+  // Requests that read, then write, one thing, run one at a time per key (an agent's
+  // updates; every dialogue change, for their priorities and version numbers): each reads
+  // the store once the write before it settled, so two do not undo each other and a
+  // failed one leaves nothing behind. The ones waiting, by key.
+  std::map<std::string, std::deque<std::function<void(std::function<void()>)>>> serial;
   static inline const char* name = "rest_api";
 };
 using rest_actor = rest_actor_handle::stateful_pointer<rest_state>;
@@ -69,6 +70,12 @@ std::optional<json> parse_body(const call& c);
 /// `settled`, when given, runs first either way.
 void write_then(const call& c, store::write_batch batch, std::function<void()> done,
                 std::function<void()> settled = {});
+/// Runs `fn` now, or once every request queued before it under `key` is done. `fn` gets
+/// `done`, to call exactly once: when its write settled, or at once if it wrote nothing.
+/// A store failure or an exception inside `fn` answers the request (503, 500) and counts
+/// as done.
+using serial_fn = std::function<void(call c, std::function<void()> done)>;
+void serially(call c, const std::string& key, serial_fn fn);
 /// An id-valued parameter: empty when absent; recorded as a query error when not an id.
 std::string id_param(rest::query& q, const std::string& name);
 

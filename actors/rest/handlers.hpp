@@ -15,6 +15,15 @@ void delete_agent(call c);
 void list_conversations(call c);
 void get_conversation(call c);
 void get_transcript_text(call c);
+// dialogues.cpp
+void list_dialogues(call c);
+void create_dialogue(call c);
+void get_dialogue(call c);
+void update_dialogue(call c);
+void delete_dialogue(call c);
+void publish_dialogue(call c);
+void unpublish_dialogue(call c);
+void preview_dialogue(call c);
 // routing.cpp
 void get_routing(call c);
 // tokens.cpp

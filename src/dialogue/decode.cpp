@@ -5,6 +5,10 @@
 
 #include "dynchat/dialogue/validate.hpp"
 
+#include <charconv>
+
+#include "dynchat/targeting/url_pattern.hpp"
+
 namespace dynchat::dialogue {
 namespace {
 
@@ -19,6 +23,18 @@ bool is_card_id(const std::string& s) {
 bool is_attribute_name(const std::string& s) {
   if (s.empty() || s.size() > 64 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+}
+
+bool is_number(std::string_view s) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
+}
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t\n");
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\n") - first + 1);
 }
 
 bool has_control(const std::string& s) {
@@ -38,9 +54,11 @@ public:
       fail(path, "must be an object");
       return false;
     }
-    for (auto& [k, v] : j.items())
-      if (std::none_of(keys.begin(), keys.end(), [&](const char* known) { return k == known; }))
-        fail(join(path, k), "is not a field here");
+    for (const auto& item : j.items()) {
+      const std::string& key = item.key(); // (clang 14 cannot capture a structured binding)
+      if (std::none_of(keys.begin(), keys.end(), [&](const char* known) { return key == known; }))
+        fail(join(path, key), "is not a field here");
+    }
     return true;
   }
 
@@ -70,6 +88,7 @@ public:
       fail(where, "holds a control character");
       return std::nullopt;
     }
+    if (!required && s.find_first_not_of(" \t\n") == std::string::npos) return std::string{}; // blank is none
     return s;
   }
 
@@ -155,7 +174,7 @@ condition read_condition(reader& r, const json& j, const std::string& path) {
     if (j.contains("value")) r.fail(reader::join(path, "value"), "is not taken by " + std::string{to_string(c.op)});
   } else if (auto v = r.text(j, "value", path, true, r.lim().max_text_bytes)) {
     c.value = *v;
-    if ((c.op == op::greater_than || c.op == op::less_than) && v->find_first_not_of("0123456789.-") != std::string::npos)
+    if ((c.op == op::greater_than || c.op == op::less_than) && !is_number(*v))
       r.fail(reader::join(path, "value"), "must be a number for " + std::string{to_string(c.op)});
   }
   return c;
@@ -180,15 +199,17 @@ std::vector<std::string> read_patterns(reader& r, const json& obj, const char* k
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto where = reader::index(reader::join(path, key), i);
     const auto& p = (*list)[i];
-    if (!p.is_string() || p.get<std::string>().empty() || p.get<std::string>().size() > 2000) {
-      r.fail(where, "must be a URL pattern (1-2000 bytes)");
+    if (!p.is_string() || p.get<std::string>().empty()) {
+      r.fail(where, "must be a URL pattern");
       continue;
     }
     auto s = p.get<std::string>();
-    if (s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0 && s.rfind("*://", 0) != 0)
-      r.fail(where, "must start with http://, https:// or *://");
+    if (s.size() > 500) // the matcher is linear in practice but pattern x page at worst
+      r.fail(where, "is longer than 500 bytes");
     else if (has_control(s) || s.find(' ') != std::string::npos)
       r.fail(where, "holds a space or a control character");
+    else if (!targeting::url_pattern::compile(s))
+      r.fail(where, "must be scheme://host[/path] with the scheme http, https or * (and a host)");
     else
       out.push_back(std::move(s));
   }
@@ -219,7 +240,7 @@ void read_answers(reader& r, const json& j, const std::string& path, card& c) {
   auto list = r.array(j, "answers", path, true, r.lim().max_answers, "answers");
   if (!list) return;
   if (list->empty()) r.fail(reader::join(path, "answers"), "must hold an answer");
-  std::set<std::string> labels;
+  std::set<std::string> labels, values;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto where = reader::index(reader::join(path, "answers"), i);
     const auto& a = (*list)[i];
@@ -230,6 +251,9 @@ void read_answers(reader& r, const json& j, const std::string& path, card& c) {
     out.next = r.card_ref(a, "next", where, false);
     out.attribute = r.attribute(a, "attribute", where, false);
     if (!out.label.empty() && !labels.insert(out.label).second) r.fail(reader::join(where, "label"), "is the label of another answer");
+    else if (!out.value.empty() && !values.insert(out.value).second)
+      r.fail(reader::join(where, a.contains("value") ? "value" : "label"), "is the value of another answer");
+    if (out.attribute == "email") r.fail(reader::join(where, "attribute"), "the email field is written only by an email capture");
     c.answers.push_back(std::move(out));
   }
 }
@@ -243,19 +267,32 @@ void read_capture(reader& r, const json& j, const std::string& path, card& c) {
     else if (*kind == "attribute") c.capture.kind = capture_kind::attribute;
     else r.fail(reader::join(path, "capture"), "must be email, phone, text or attribute");
   }
+  // Text and attribute captures name the field they write; an email capture writes
+  // `email` (and only it does: that is where the checks are); a phone capture `phone`
+  // unless it names another field.
   const bool named = c.capture.kind == capture_kind::attribute || c.capture.kind == capture_kind::text;
-  c.capture.attribute = r.attribute(j, "attribute", path, named && kind && *kind == "attribute");
-  if (c.capture.attribute.empty()) {
-    if (c.capture.kind == capture_kind::email) c.capture.attribute = "email";
-    if (c.capture.kind == capture_kind::phone) c.capture.attribute = "phone";
+  c.capture.attribute = r.attribute(j, "attribute", path, named && kind.has_value());
+  if (c.capture.kind == capture_kind::email) {
+    if (!c.capture.attribute.empty() && c.capture.attribute != "email")
+      r.fail(reader::join(path, "attribute"), "an email capture writes the email field");
+    c.capture.attribute = "email";
+  } else if (c.capture.attribute == "email") {
+    r.fail(reader::join(path, "attribute"), "the email field is written only by an email capture");
   }
+  if (c.capture.kind == capture_kind::phone && c.capture.attribute.empty()) c.capture.attribute = "phone";
   c.capture.placeholder = r.text(j, "placeholder", path, false, 100).value_or("");
   if (auto list = r.array(j, "picklist", path, false, r.lim().max_picklist, "choices")) {
+    if (c.capture.kind == capture_kind::email || c.capture.kind == capture_kind::phone)
+      r.fail(reader::join(path, "picklist"), "goes with a text or attribute capture");
+    std::set<std::string> seen;
     for (std::size_t i = 0; i < list->size(); ++i) {
       const auto& v = (*list)[i];
-      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 255)
+      const auto choice = v.is_string() ? trim(v.get<std::string>()) : std::string{}; // answers are trimmed too
+      if (choice.empty() || choice.size() > 255 || has_control(choice))
         r.fail(reader::index(reader::join(path, "picklist"), i), "must be a choice (1-255 bytes)");
-      else c.capture.picklist.push_back(v.get<std::string>());
+      else if (!seen.insert(choice).second)
+        r.fail(reader::index(reader::join(path, "picklist"), i), "is another choice's too");
+      else c.capture.picklist.push_back(choice);
     }
   }
   if (auto w = r.text(j, "when_known", path, false, 16)) {
@@ -340,6 +377,7 @@ card read_card(reader& r, const json& j, const std::string& path) {
       else
         for (auto& [name, value] : it->items()) {
           if (!is_attribute_name(name)) r.fail(reader::join(where, name), "is not a field name");
+          else if (name == "email") r.fail(reader::join(where, name), "the email field is written only by an email capture");
           else if (!value.is_string() || value.get<std::string>().size() > 255)
             r.fail(reader::join(where, name), "must be a string of at most 255 bytes (a literal or a token)");
           else c.set.emplace(name, value.get<std::string>());

@@ -29,6 +29,28 @@ std::vector<std::pair<std::string, std::string>> references(const card& c, std::
 
 std::string in_quotes(const std::string& id) { return "'" + id + "'"; }
 
+// The ways on a card can take without the visitor answering: a question always waits; a
+// capture waits unless it may be skipped; a meeting's fallback (taken when nothing can be
+// booked) and a live chat's (nobody available) are taken at once.
+std::vector<std::string> taken_without_input(const card& c) {
+  std::vector<std::string> out;
+  switch (c.kind) {
+    case card_kind::question:
+    case card_kind::end: break;
+    case card_kind::capture:
+      if (c.capture.when_known == when_known::skip && !c.next.empty()) out.push_back(c.next);
+      break;
+    case card_kind::meeting:
+      if (!c.fallback.empty()) out.push_back(c.fallback);
+      break;
+    case card_kind::live_chat:
+      if (!c.nobody.next.empty()) out.push_back(c.nobody.next);
+      break;
+    default: out = successors(c);
+  }
+  return out;
+}
+
 } // namespace
 
 std::vector<std::string> successors(const card& c) {
@@ -72,8 +94,8 @@ std::vector<problem> check_graph(const definition& d) {
   for (std::size_t i = 0; i < d.cards.size(); ++i)
     if (!reached[i]) out.push_back({card_path(i), "card " + in_quotes(d.cards[i].id) + " is on no path from start"});
 
-  // Loops through cards that do not wait for the visitor: a depth-first search over those
-  // cards alone; an edge back to a card on the stack closes such a loop. Each card is
+  // Loops the bot could run without the visitor: a depth-first search over the ways taken
+  // without an answer; one back to a card on the stack closes such a loop. Each card is
   // reported in one loop at most.
   enum class mark { none, on_stack, done };
   std::vector<mark> marks(d.cards.size(), mark::none);
@@ -82,9 +104,8 @@ std::vector<problem> check_graph(const definition& d) {
   std::function<void(std::size_t)> visit = [&](std::size_t i) {
     marks[i] = mark::on_stack;
     stack.push_back(i);
-    for (auto& id : successors(d.cards[i])) {
+    for (auto& id : taken_without_input(d.cards[i])) {
       const auto j = index.at(id);
-      if (waits_for_visitor(d.cards[j].kind)) continue;
       if (marks[j] == mark::on_stack && !reported.count(j)) {
         std::string loop;
         for (auto k = std::find(stack.begin(), stack.end(), j); k != stack.end(); ++k) {
@@ -92,8 +113,8 @@ std::vector<problem> check_graph(const definition& d) {
           reported.insert(*k);
         }
         loop += in_quotes(d.cards[j].id);
-        out.push_back({card_path(j), "loops " + loop + " with no card that waits for the visitor (a question, a "
-                                                       "capture, a meeting or a live chat)"});
+        out.push_back({card_path(j), "loops " + loop + " with no card that waits for the visitor (a question, or a "
+                                                       "capture that is not skipped)"});
       } else if (marks[j] == mark::none) {
         visit(j);
       }
@@ -102,7 +123,7 @@ std::vector<problem> check_graph(const definition& d) {
     marks[i] = mark::done;
   };
   for (std::size_t i = 0; i < d.cards.size(); ++i)
-    if (marks[i] == mark::none && !waits_for_visitor(d.cards[i].kind)) visit(i);
+    if (marks[i] == mark::none) visit(i);
   return out;
 }
 
@@ -112,25 +133,33 @@ path_list enumerate_paths(const definition& d, std::size_t max_paths) {
   for (const auto& c : d.cards) by_id.emplace(c.id, &c);
   if (!by_id.count(d.start)) return out;
   std::vector<std::string> path;
+  // The answer's size is bounded too: long paths times many paths would be megabytes.
+  const std::size_t max_ids = max_paths * 20;
+  std::size_t ids = 0;
+  const auto full = [&] { return out.paths.size() == max_paths || ids + path.size() + 1 > max_ids; };
   std::function<void(const std::string&)> walk = [&](const std::string& id) {
     if (out.truncated) return;
-    if (out.paths.size() == max_paths) {
+    if (full()) {
       out.truncated = true;
       return;
     }
     path.push_back(id);
     auto next = successors(*by_id.at(id));
-    if (next.empty()) out.paths.push_back(path);
+    if (next.empty()) {
+      out.paths.push_back(path);
+      ids += path.size();
+    }
     for (const auto& n : next) {
       if (out.truncated) break;
       if (!by_id.count(n)) continue;
       if (std::find(path.begin(), path.end(), n) != path.end()) { // back to a card already seen: the path ends there
-        if (out.paths.size() == max_paths) {
+        if (full()) {
           out.truncated = true;
           break;
         }
         out.paths.push_back(path);
         out.paths.back().push_back(n);
+        ids += path.size() + 1;
       } else {
         walk(n);
       }

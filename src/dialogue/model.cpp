@@ -40,8 +40,5 @@ std::optional<card_kind> card_kind_from_string(std::string_view s) noexcept { re
 std::string_view to_string(op o) noexcept { return name_of(ops, o); }
 std::optional<op> op_from_string(std::string_view s) noexcept { return value_of<op>(ops, s); }
 
-bool waits_for_visitor(card_kind k) noexcept {
-  return k == card_kind::question || k == card_kind::capture || k == card_kind::meeting || k == card_kind::live_chat;
-}
 
 } // namespace dynchat::dialogue

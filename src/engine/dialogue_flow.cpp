@@ -32,15 +32,30 @@ std::string trimmed(std::string_view s) {
   return std::string{s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1)};
 }
 
-// local@domain.tld: one @, no spaces, a dot in the domain, neither end a dot.
+// local@domain.tld, the common form: the local part of letters, digits and
+// !#$%&'*+/=?^_`{|}~.- with no dot at either end nor two in a row; the domain of labels
+// of letters, digits and '-' (neither end a '-'), at least two, the last of letters.
 bool valid_email(std::string_view s) {
-  if (s.size() > 254 || s.find_first_of(" \t\r\n<>()[],;:\"\\") != std::string_view::npos) return false;
   const auto at = s.find('@');
-  if (at == 0 || at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos) return false;
-  const auto domain = s.substr(at + 1);
-  const auto dot = domain.rfind('.');
-  return at <= 64 && dot != std::string_view::npos && dot > 0 && dot + 2 <= domain.size() && domain.front() != '.' &&
-         domain.find("..") == std::string_view::npos;
+  if (s.size() > 254 || at == 0 || at == std::string_view::npos || at > 64) return false;
+  const auto local = s.substr(0, at), domain = s.substr(at + 1);
+  static constexpr std::string_view local_extra = "!#$%&'*+/=?^_`{|}~.-";
+  for (char c : local)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && local_extra.find(c) == std::string_view::npos) return false;
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) return false;
+  std::size_t labels = 0;
+  std::string_view last;
+  for (std::size_t start = 0; start <= domain.size(); ++labels) {
+    const auto end = std::min(domain.find('.', start), domain.size());
+    const auto label = domain.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    last = label;
+    start = end + 1;
+  }
+  return labels >= 2 && last.size() >= 2 &&
+         std::all_of(last.begin(), last.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
 }
 
 // 7 to 15 digits, with the usual separators and a leading +.
@@ -81,6 +96,8 @@ struct dialogue_run {
 
   void say(out::bot_message m) {
     m.text = dialogue::render_tokens(m.text, fields);
+    m.placeholder = dialogue::render_tokens(m.placeholder, fields);
+    for (auto& o : m.options) o.label = dialogue::render_tokens(o.label, fields); // the value is what is stored
     if (ctx.response_delay_ms > 0) outputs.push_back(out::typing{ctx.response_delay_ms});
     outputs.push_back(std::move(m));
   }
@@ -112,8 +129,9 @@ struct dialogue_run {
     next.completed = true;
   }
 
-  // Runs the cards from `id` until one waits for the visitor or the dialogue ends. The
-  // guard only matters for a version saved before its loops were checked.
+  // Runs the cards from `id` until one waits for the visitor or the dialogue ends. A save
+  // refuses loops that need no answer, so the guard only stops a version stored before a
+  // check existed: it ends the dialogue, without counting it completed.
   void run_from(std::string id) {
     for (std::size_t steps = 0; steps <= d.cards.size(); ++steps) {
       if (id.empty()) return finish();
@@ -136,8 +154,11 @@ struct dialogue_run {
           break;
         case card_kind::goal:
           next.completed = true;
-          outputs.push_back(out::goal{c->goal, c->score});
-          outputs.push_back(out::activity{"goal_reached", c->goal});
+          // Reached once per conversation, however often a loop through a question passes it.
+          if (next.answers.emplace("goal:" + c->goal, std::to_string(c->score)).second) {
+            outputs.push_back(out::goal{c->goal, c->score});
+            outputs.push_back(out::activity{"goal_reached", c->goal});
+          }
           break;
         case card_kind::document: say(out::bot_message{c->text, {}, {}, {}, {}, c->url}); break;
         case card_kind::meeting:
@@ -146,9 +167,8 @@ struct dialogue_run {
           break;
         case card_kind::live_chat:
           if (ctx.agents == agent_availability::none_available) { // nobody could take it now
-            out::bot_message m{c->nobody.text, {}, {}, {}, {}, {}};
-            if (c->nobody.offer_meeting) m.options.push_back({"Book a meeting instead", "book_meeting"});
-            say(std::move(m));
+            // "Book a meeting instead" (offer_meeting) needs booking: the meetings issue adds it.
+            say(c->nobody.text);
             following = c->nobody.next;
             break;
           }
@@ -165,7 +185,8 @@ struct dialogue_run {
       }
       id = following;
     }
-    finish();
+    next.card.clear();
+    next.finished = true;
   }
 
   std::string choose(const card& branch) const {
@@ -198,6 +219,7 @@ struct dialogue_run {
     const auto value = trimmed(raw);
     std::string problem;
     if (value.empty()) problem = "Please type an answer.";
+    else if (value.size() > 255) problem = "Please keep it under 255 characters.";
     else if (!c.capture.picklist.empty() &&
              std::find(c.capture.picklist.begin(), c.capture.picklist.end(), value) == c.capture.picklist.end())
       problem = "Please pick one of the choices.";
@@ -217,7 +239,9 @@ struct dialogue_run {
     }
     answered(c, value);
     set_field(c.capture.attribute, value);
-    if (c.capture.kind == dialogue::capture_kind::email) outputs.push_back(out::activity{"email_captured", value});
+    // Acquired once per conversation: a loop back to the capture does not count it again.
+    if (c.capture.kind == dialogue::capture_kind::email && next.answers.emplace("acquired:email", value).second)
+      outputs.push_back(out::activity{"email_captured", value});
     run_from(c.next);
   }
 

@@ -115,6 +115,30 @@ std::optional<api_token_record> decode_api_token(std::string_view bytes) {
   return r;
 }
 
+std::string_view to_string(dialogue_status s) noexcept {
+  switch (s) {
+    case dialogue_status::draft: return "draft";
+    case dialogue_status::published: return "published";
+    case dialogue_status::unpublished: return "unpublished";
+  }
+  return "draft";
+}
+
+std::string encode(const dialogue_record& r) {
+  return pack(r.id, r.name, r.priority, static_cast<std::uint8_t>(r.status), r.draft, r.published_version, r.created_ms,
+              r.updated_ms);
+}
+
+std::optional<dialogue_record> decode_dialogue(std::string_view bytes) {
+  dialogue_record r;
+  std::uint8_t status = 0;
+  if (!unpack(bytes, 8, r.id, r.name, r.priority, status, r.draft, r.published_version, r.created_ms, r.updated_ms))
+    return std::nullopt;
+  if (status > static_cast<std::uint8_t>(dialogue_status::unpublished)) return std::nullopt;
+  r.status = static_cast<dialogue_status>(status);
+  return r;
+}
+
 std::optional<visitor_record> decode_visitor(std::string_view bytes) {
   visitor_record r;
   if (!unpack(bytes, 4, r.id, r.created_ms, r.email, r.last_conversation_id)) return std::nullopt;

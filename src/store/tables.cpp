@@ -61,6 +61,29 @@ std::optional<std::string> find_agent_by_token_hash(const read_txn& txn, std::st
   return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;
 }
 
+std::string dialogue_version_key(std::string_view dialogue_id, std::uint32_t version) {
+  return std::string{dialogue_id} + be64(version);
+}
+
+std::optional<dialogue_record> load_dialogue(const read_txn& txn, std::string_view id) {
+  auto v = txn.get(table::dialogues, id);
+  return v ? decode_dialogue(*v) : std::nullopt;
+}
+
+std::vector<dialogue_record> load_dialogues(const read_txn& txn) {
+  std::vector<dialogue_record> out;
+  txn.scan_prefix(table::dialogues, "", "", [&](std::string_view, std::string_view value) {
+    if (auto d = decode_dialogue(value)) out.push_back(std::move(*d));
+    return true;
+  });
+  return out;
+}
+
+std::optional<std::string> load_dialogue_version(const read_txn& txn, std::string_view id, std::uint32_t version) {
+  auto v = txn.get(table::dialogue_versions, dialogue_version_key(id, version));
+  return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;
+}
+
 std::optional<api_token_record> find_api_token_by_hash(const read_txn& txn, std::string_view token_hash) {
   auto v = txn.get(table::api_tokens, token_hash);
   return v ? decode_api_token(*v) : std::nullopt;

@@ -47,6 +47,14 @@ void put_agent(write_batch& b, const agent_record& a) {
 
 void update_agent(write_batch& b, const agent_record& a) { put(b, table::agents, a.id, encode(a)); }
 
+void put_dialogue(write_batch& b, const dialogue_record& d) { put(b, table::dialogues, d.id, encode(d)); }
+
+void put_dialogue_version(write_batch& b, std::string_view dialogue_id, std::uint32_t version, std::string definition_json) {
+  put(b, table::dialogue_versions, dialogue_version_key(dialogue_id, version), std::move(definition_json));
+}
+
+void erase_dialogue(write_batch& b, std::string_view dialogue_id) { erase(b, table::dialogues, std::string{dialogue_id}); }
+
 void erase_agent(write_batch& b, const agent_record& a) {
   erase(b, table::agents, a.id);
   erase(b, table::agent_tokens, a.token_hash);

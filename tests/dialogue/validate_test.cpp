@@ -146,11 +146,48 @@ TEST_CASE("each kind of mistake is named with its path and why", "[dialogue]") {
     {"a live chat without a fallback", [](json& j) { j["cards"][8].erase("fallback"); }, "cards[8].fallback",
      "is missing"},
     {"a URL pattern without a scheme", [](json& j) { j["audience"]["urls"][0] = "example.com/*"; }, "audience.urls[0]",
-     "must start with http://"},
+     "must be scheme://host[/path]"},
     {"priority zero", [](json& j) { j["priority"] = 0; }, "priority", "from 1"},
     {"no name", [](json& j) { j.erase("name"); }, "name", "is missing"},
     {"a control character", [](json& j) { j["cards"][0]["text"] = std::string{"a\x01" "b"}; }, "cards[0].text",
      "holds a control character"},
+    {"two answers with one value", [](json& j) { j["cards"][1]["answers"][1]["value"] = "SEO"; },
+     "cards[1].answers[1].value", "is the value of another answer"},
+    {"an answer's value that is another's label",
+     [](json& j) { j["cards"][1]["answers"][0]["value"] = "Ads"; }, "cards[1].answers[1].label", "is the value of another answer"},
+    {"an answer writing the email", [](json& j) { j["cards"][1]["answers"][0]["attribute"] = "email"; },
+     "cards[1].answers[0].attribute", "written only by an email capture"},
+    {"an action setting the email", [](json& j) { j["cards"][4]["set"]["email"] = "x@y.io"; }, "cards[4].set.email",
+     "written only by an email capture"},
+    {"an email capture writing another field", [](json& j) { j["cards"][2]["attribute"] = "firstName"; },
+     "cards[2].attribute", "an email capture writes the email field"},
+    {"a text capture without its field", [](json& j) { j["cards"][2]["capture"] = "text"; }, "cards[2].attribute",
+     "is missing"},
+    {"a picklist on an email capture", [](json& j) { j["cards"][2]["picklist"] = {"a@b.io"}; }, "cards[2].picklist",
+     "goes with a text or attribute capture"},
+    {"a blank picklist choice",
+     [](json& j) {
+       j["cards"][2]["capture"] = "text";
+       j["cards"][2]["attribute"] = "comment";
+       j["cards"][2]["picklist"] = {"Yes ", "  "};
+     },
+     "cards[2].picklist[1]", "must be a choice"},
+    {"a pattern with no host", [](json& j) { j["audience"]["urls"][0] = "https://"; }, "audience.urls[0]",
+     "must be scheme://host[/path]"},
+    {"a loop through a skipped capture",
+     [](json& j) {
+       j["cards"][2]["next"] = "greet";
+       j["cards"][0]["next"] = "email"; // greet -> email (skipped when known) -> greet
+       j["cards"][1]["answers"] = {{{"label", "x"}, {"next", "email"}}};
+     },
+     "cards[0]", "loops 'greet' -> 'email' -> 'greet'"},
+    {"a loop through a meeting's fallback", [](json& j) { j["cards"][7]["fallback"] = "goal"; }, "cards[5]",
+     "loops 'goal' -> 'meet' -> 'goal'"},
+    {"a loop through a live chat's fallback", [](json& j) { j["cards"][8]["fallback"]["next"] = "live"; }, "cards[8]",
+     "loops 'live' -> 'live'"},
+    {"a comparison with a malformed number",
+     [](json& j) { j["cards"][3]["rules"][1]["conditions"][0]["value"] = "1.2.3"; }, "cards[3].rules[1].conditions[0].value",
+     "must be a number"},
   };
   for (const auto& m : mistakes) {
     CAPTURE(m.what);
@@ -277,4 +314,27 @@ TEST_CASE("every operator has its name", "[dialogue]") {
                  dialogue::op::greater_than, dialogue::op::less_than, dialogue::op::is_empty, dialogue::op::is_not_empty})
     CHECK(dialogue::op_from_string(dialogue::to_string(o)) == o);
   CHECK_FALSE(dialogue::op_from_string("like"));
+}
+
+TEST_CASE("the paths answered stay small, however long they are", "[dialogue]") {
+  // Ten two-way questions (1,024 paths), then a long chain: the list is cut by its size.
+  json j{{"name", "long"}, {"priority", 1}, {"start", "q0"}, {"cards", json::array()}};
+  for (int i = 0; i < 10; ++i) {
+    const auto next = "q" + std::to_string(i + 1);
+    j["cards"].push_back({{"id", "q" + std::to_string(i)}, {"kind", "question"}, {"text", "?"},
+                          {"answers", {{{"label", "a"}, {"next", next}}, {{"label", "b"}, {"next", "t" + std::to_string(i)}}}}});
+    j["cards"].push_back({{"id", "t" + std::to_string(i)}, {"kind", "message"}, {"text", "t"}, {"next", next}});
+  }
+  for (int i = 10; i < 400; ++i)
+    j["cards"].push_back({{"id", "q" + std::to_string(i)}, {"kind", "message"}, {"text", "m"}, {"next", "q" + std::to_string(i + 1)}});
+  j["cards"].push_back({{"id", "q400"}, {"kind", "end"}});
+  auto checked = dialogue::decode(j);
+  INFO(listed(checked));
+  REQUIRE(checked.value);
+  auto paths = dialogue::enumerate_paths(*checked.value, 1000);
+  CHECK(paths.truncated);
+  std::size_t ids = 0;
+  for (const auto& p : paths.paths) ids += p.size();
+  CHECK(ids <= 20000);
+  CHECK_FALSE(paths.paths.empty());
 }

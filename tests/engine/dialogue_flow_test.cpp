@@ -157,7 +157,7 @@ TEST_CASE("a choice that is not an option is refused and the question asked agai
   CHECK_FALSE(w.at.engaged);
 }
 
-TEST_CASE("typing a button's label chooses it; other text asks again", "[engine][dialogue]") {
+TEST_CASE("typing a button's label chooses it, and other text asks again", "[engine][dialogue]") {
   walk w;
   w.feed(in::started{});
   auto r = w.feed(in::visitor_text{"maybe"});
@@ -180,7 +180,7 @@ TEST_CASE("a known visitor is greeted by name and skips the email they gave", "[
   CHECK(w.at.card == "live");
 }
 
-TEST_CASE("with nobody available the live-chat card gives its fallback, with a meeting offered", "[engine][dialogue]") {
+TEST_CASE("with nobody available the live-chat card gives its fallback", "[engine][dialogue]") {
   walk w;
   w.ctx.agents = agent_availability::none_available;
   w.feed(in::started{});
@@ -190,13 +190,12 @@ TEST_CASE("with nobody available the live-chat card gives its fallback, with a m
   auto messages = all_of<out::bot_message>(r);
   REQUIRE(messages.size() == 2);
   CHECK(messages[0].text == "Nobody is free right now.");
-  REQUIRE(messages[0].options.size() == 1);
-  CHECK(messages[0].options[0].value == "book_meeting");
+  CHECK(messages[0].options.empty()); // "book a meeting instead" comes with booking
   CHECK(messages[1].text == "Thanks!");
   CHECK(w.at.finished);
 }
 
-TEST_CASE("an anonymous visitor with agents free takes the agent rule; unknown availability takes the default",
+TEST_CASE("an anonymous visitor with agents free takes the agent rule, and with availability unknown the default",
           "[engine][dialogue]") {
   auto after_email = [](agent_availability agents) {
     walk w;
@@ -254,4 +253,65 @@ TEST_CASE("a dialogue whose version is not at hand carries on as a live chat", "
   w.ctx.dialogue = nullptr;
   auto r = w.feed(in::started{});
   CHECK(all_of<out::hand_over>(r).size() == 1);
+}
+
+TEST_CASE("email addresses: the common form passes, the rest is asked again", "[engine][dialogue]") {
+  const char* good[] = {"ann@acme.example", "a.b+tag@sub.acme.co", "o'neil@acme-corp.io", "x_y@a.bc"};
+  const char* bad[] = {"ann@gmail.com?", "ann@acme.example/x", "ann@acme.example!", ".a@x.io", "a..b@x.io", "a.@x.io",
+                       "ann@-acme.io", "ann@acme", "ann@acme.c0m", "ann@@acme.io", "ann acme@x.io", "ann\u0001@x.io",
+                       "@acme.io", "ann@acme..io"};
+  for (const char* email : good) {
+    CAPTURE(email);
+    walk w;
+    w.feed(in::started{});
+    w.feed(in::choice{"Ads"});
+    w.feed(in::visitor_text{email});
+    CHECK(w.at.card != "email");
+  }
+  for (const char* email : bad) {
+    CAPTURE(email);
+    walk w;
+    w.feed(in::started{});
+    w.feed(in::choice{"Ads"});
+    auto r = w.feed(in::visitor_text{email});
+    CHECK(w.at.card == "email");
+    CHECK(said(r).back() == "Your email?");
+  }
+}
+
+TEST_CASE("a goal and an email are counted once, however often a loop passes them", "[engine][dialogue]") {
+  auto checked = dialogue::decode(nlohmann::json::parse(R"({
+    "name": "loop", "priority": 1, "start": "g",
+    "cards": [
+      {"id": "g", "kind": "goal", "name": "seen", "next": "e"},
+      {"id": "e", "kind": "capture", "text": "Email?", "capture": "email", "next": "q"},
+      {"id": "q", "kind": "question", "text": "Again?", "answers": [{"label": "yes", "next": "g"}, {"label": "no", "next": "end"}]},
+      {"id": "end", "kind": "end"}]})"));
+  INFO((checked.problems.empty() ? "" : checked.problems[0].reason));
+  REQUIRE(checked.value);
+  walk w;
+  w.d = *checked.value;
+  std::size_t goals = 0, acquired = 0;
+  auto count = [&](const step_result& r) {
+    goals += all_of<out::goal>(r).size();
+    for (auto& a : all_of<out::activity>(r)) acquired += a.kind == "email_captured";
+  };
+  count(w.feed(in::started{}));
+  count(w.feed(in::visitor_text{"ann@acme.example"}));
+  count(w.feed(in::choice{"yes"}));
+  count(w.feed(in::visitor_text{"ann@acme.example"}));
+  CHECK(goals == 1);
+  CHECK(acquired == 1);
+}
+
+TEST_CASE("tokens render in option labels and placeholders too", "[engine][dialogue]") {
+  walk w;
+  w.visitor = {false, {{"firstName", "Ann"}}};
+  w.ctx.visitor_lead = &w.visitor;
+  w.d.cards[1].answers[0].label = "Yes, {{lead.firstName:\"friend\"}}";
+  w.d.cards[2].capture.placeholder = "{{lead.firstName}}@company.com";
+  auto r = w.feed(in::started{});
+  CHECK(all_of<out::bot_message>(r).back().options[0].label == "Yes, Ann");
+  r = w.feed(in::choice{"SEO"});
+  CHECK(all_of<out::bot_message>(r).back().placeholder == "Ann@company.com");
 }

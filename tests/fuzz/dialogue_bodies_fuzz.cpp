@@ -1,12 +1,15 @@
 // libFuzzer: any bytes as the body of a dialogue save, parsed under the frames' guard and
 // decoded. Nothing crashes; a dialogue is accepted exactly when no problem is listed,
-// every problem says where and why, and an accepted graph has no holes and bounded paths.
+// every problem says where and why, and an accepted graph has no holes and bounded paths,
+// its audience compiles, and the engine runs it (start, then answers) without a runaway step.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "dynchat/dialogue/validate.hpp"
+#include "dynchat/engine/step.hpp"
 #include "dynchat/protocol/codec.hpp"
+#include "dynchat/targeting/audience.hpp"
 
 using namespace dynchat;
 
@@ -27,5 +30,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (paths.paths.empty() || paths.paths.size() > lim.max_paths) std::abort();
   for (const auto& p : paths.paths)
     if (p.empty() || p.front() != d.start) std::abort();
+  if (!targeting::compiled_audience::compile(d.audience)) std::abort();
+  // Every step stops at a card that waits, or the end: a step's outputs stay within what
+  // the cards can say (two per card at most, with typing).
+  engine::cursor at;
+  at.flow = engine::flow_kind::dialogue;
+  const std::vector<std::string> blocked{"gmail.com"};
+  const engine::context ctx{nullptr, engine::agent_availability::none_available, 0, &d, 100, &blocked};
+  const std::vector<engine::input> script = {engine::in::started{}, engine::in::visitor_text{"ann@acme.example"},
+                                             engine::in::choice{"x"}, engine::in::visitor_text{"yes"}};
+  for (const auto& in : script) {
+    auto r = engine::step(at, in, ctx);
+    if (r.outputs.size() > 4 * d.cards.size() + 8) std::abort();
+    at = std::move(r.cursor);
+  }
   return 0;
 }

@@ -115,3 +115,21 @@ TEST_CASE("a conversation remembers every agent that held it, and old records th
   CHECK(old->held_by == std::vector<std::string>{"ann", "bob"});
   CHECK(was_held_by(*old, "ann"));
 }
+
+TEST_CASE("a dialogue record round trips, and a status this build does not know is refused", "[store]") {
+  dialogue_record d{"d1", "Welcome", 3, dialogue_status::published, R"({"name":"Welcome"})", 4, 10, 20};
+  auto back = decode_dialogue(encode(d));
+  REQUIRE(back);
+  CHECK(back->name == "Welcome");
+  CHECK(back->priority == 3);
+  CHECK(back->status == dialogue_status::published);
+  CHECK(back->draft == d.draft);
+  CHECK(back->published_version == 4);
+  CHECK(back->updated_ms == 20);
+  CHECK(to_string(dialogue_status::unpublished) == "unpublished");
+  msgpack::sbuffer buffer;
+  buffer.write("\x01", 1);
+  msgpack::pack(buffer, std::make_tuple(std::string{"d"}, std::string{"n"}, 1u, std::uint8_t{9}, std::string{}, 0u,
+                                        std::int64_t{0}, std::int64_t{0}));
+  CHECK_FALSE(decode_dialogue(std::string_view{buffer.data(), buffer.size()}));
+}

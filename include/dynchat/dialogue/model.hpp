@@ -107,7 +107,4 @@ std::optional<card_kind> card_kind_from_string(std::string_view s) noexcept;
 std::string_view to_string(op o) noexcept;
 std::optional<op> op_from_string(std::string_view s) noexcept;
 
-/// Cards that wait for the visitor: a loop through none of them would never stop.
-bool waits_for_visitor(card_kind k) noexcept;
-
 } // namespace dynchat::dialogue

@@ -32,6 +32,8 @@ enum class table : std::uint8_t {
   open_conversations, // conversation id -> "" (waiting or live: restored at start-up)
   api_tokens,    // sha256(API token) -> api_token_record
   api_token_ids, // API token id -> sha256(API token)
+  dialogues,     // dialogue id -> dialogue_record (its draft and where it stands)
+  dialogue_versions, // dialogue id | be64(version) -> the published definition's JSON, immutable
   count_
 };
 

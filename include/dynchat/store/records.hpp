@@ -66,6 +66,21 @@ struct agent_record {
 };
 
 /// A REST API token: what it may do (a role) and, for the agent role, whose it is.
+/// A dialogue: its draft (the JSON as last saved), and its published versions by number.
+enum class dialogue_status : std::uint8_t { draft = 0, published = 1, unpublished = 2 };
+std::string_view to_string(dialogue_status s) noexcept;
+
+struct dialogue_record {
+  std::string id;
+  std::string name;
+  std::uint32_t priority = 1;
+  dialogue_status status = dialogue_status::draft;
+  std::string draft;                  // the definition's JSON, validated when saved
+  std::uint32_t published_version = 0; // the newest version; 0: never published
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+};
+
 struct api_token_record {
   std::string id;
   std::string name;       // what the admin called it ("reports export")
@@ -87,11 +102,13 @@ std::string encode(const message_record& r);
 std::string encode(const agent_record& r);
 std::string encode(const visitor_record& r);
 std::string encode(const api_token_record& r);
+std::string encode(const dialogue_record& r);
 
 std::optional<conversation_record> decode_conversation(std::string_view bytes);
 std::optional<message_record> decode_message(std::string_view bytes);
 std::optional<agent_record> decode_agent(std::string_view bytes);
 std::optional<visitor_record> decode_visitor(std::string_view bytes);
 std::optional<api_token_record> decode_api_token(std::string_view bytes);
+std::optional<dialogue_record> decode_dialogue(std::string_view bytes);
 
 } // namespace dynchat::store

@@ -32,6 +32,12 @@ std::string agent_chat_key(std::string_view agent_id, std::string_view conversat
 /// The line sorts by request time, then by id (ids sort by creation).
 std::string waiting_key(std::int64_t requested_ms, std::string_view conversation_id);
 
+std::string dialogue_version_key(std::string_view dialogue_id, std::uint32_t version);
+std::optional<dialogue_record> load_dialogue(const read_txn& txn, std::string_view id);
+std::vector<dialogue_record> load_dialogues(const read_txn& txn);
+/// A published version's definition JSON; nullopt when there is no such version.
+std::optional<std::string> load_dialogue_version(const read_txn& txn, std::string_view id, std::uint32_t version);
+
 std::optional<conversation_record> load_conversation(const read_txn& txn, std::string_view id);
 std::optional<agent_record> load_agent(const read_txn& txn, std::string_view id);
 std::optional<std::string> find_agent_by_token_hash(const read_txn& txn, std::string_view token_hash);

@@ -31,6 +31,12 @@ void put_agent(write_batch& b, const agent_record& a);
 /// An agent whose token is unchanged: the record only.
 void update_agent(write_batch& b, const agent_record& a);
 void erase_agent(write_batch& b, const agent_record& a);
+/// A dialogue's record (its draft and status).
+void put_dialogue(write_batch& b, const dialogue_record& d);
+/// A published version: written once, never changed (conversations stay pinned to it).
+void put_dialogue_version(write_batch& b, std::string_view dialogue_id, std::uint32_t version, std::string definition_json);
+/// The record only: its published versions stay for the conversations pinned to them.
+void erase_dialogue(write_batch& b, std::string_view dialogue_id);
 /// An API token with its id index; erase takes both away.
 void put_api_token(write_batch& b, const api_token_record& t);
 void erase_api_token(write_batch& b, const api_token_record& t);

@@ -1,0 +1,181 @@
+// /v1/dialogues: marketers' dialogues. A save is validated (every problem listed, nothing
+// stored when there is one) and answered with every path through the cards; publishing
+// makes an immutable version; preview runs the draft through the engine, storing nothing.
+// Every change runs one at a time (serially, key "dialogues"): priorities among published
+// dialogues stay unique and version numbers gapless whatever clients send at once.
+#include "actors/rest/handlers.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/dialogue/validate.hpp"
+#include "dynchat/rest/dialogue_preview.hpp"
+#include "dynchat/rest/transcript_text.hpp"
+#include "dynchat/store/writes.hpp"
+
+namespace dynchat::rest_api {
+namespace {
+
+using protocol::error_code;
+const std::string all_dialogues = "dialogues";
+
+json summary(const store::dialogue_record& d) {
+  json j{{"id", d.id},           {"name", d.name},         {"priority", d.priority},
+         {"status", store::to_string(d.status)}, {"created", d.created_ms}, {"updated", d.updated_ms}};
+  j["published_version"] = d.published_version == 0 ? json(nullptr) : json(d.published_version);
+  return j;
+}
+
+// 400 with every problem, or the definition; the paths go in `paths` when it is one.
+std::optional<dialogue::definition> validated(const call& c, const json& body, json& paths) {
+  auto checked = dialogue::decode(body);
+  if (!checked.value) {
+    json problems = json::array();
+    for (const auto& p : checked.problems) problems.push_back({{"path", p.path}, {"reason", p.reason}});
+    json envelope{{"error",
+                   {{"code", protocol::to_string(error_code::bad_value)},
+                    {"message", "the dialogue has " + std::to_string(checked.problems.size()) + " problem(s); nothing was stored"},
+                    {"problems", std::move(problems)}}}};
+    c.reply(json_response(400, envelope));
+    return std::nullopt;
+  }
+  auto list = dialogue::enumerate_paths(*checked.value, dialogue::limits{}.max_paths);
+  paths = {{"paths", list.paths}, {"paths_truncated", list.truncated}};
+  return std::move(checked.value);
+}
+
+std::optional<store::dialogue_record> dialogue_in_path(const call& c) {
+  auto found = store::load_dialogue(c.ctx().db->read(), c.param("id"));
+  if (!found) c.reply(error_response(404, error_code::not_found, "no such dialogue"));
+  return found;
+}
+
+json with_paths(json j, const json& paths) {
+  j.update(paths);
+  return j;
+}
+
+} // namespace
+
+void list_dialogues(call c) {
+  if (!query_ok(c)) return;
+  json out = json::array();
+  for (const auto& d : store::load_dialogues(c.ctx().db->read())) out.push_back(summary(d));
+  c.reply(json_response(200, json{{"dialogues", std::move(out)}}));
+}
+
+void get_dialogue(call c) {
+  if (!query_ok(c)) return;
+  auto d = dialogue_in_path(c);
+  if (!d) return;
+  auto j = summary(*d);
+  j["dialogue"] = json::parse(d->draft, nullptr, false);
+  c.reply(json_response(200, j));
+}
+
+void create_dialogue(call c) {
+  if (!query_ok(c)) return;
+  auto body = parse_body(c);
+  if (!body) return;
+  json paths;
+  auto def = validated(c, *body, paths);
+  if (!def) return;
+  store::dialogue_record d;
+  d.id = new_id();
+  d.name = def->name;
+  d.priority = def->priority;
+  d.draft = body->dump();
+  d.created_ms = d.updated_ms = now_ms();
+  store::write_batch batch;
+  store::writes::put_dialogue(batch, d);
+  write_then(c, std::move(batch), [reply = c.reply, d, paths] { reply(json_response(201, with_paths(summary(d), paths))); });
+}
+
+void update_dialogue(call c) {
+  if (!query_ok(c)) return;
+  serially(std::move(c), all_dialogues, [](call c, std::function<void()> done) {
+    auto d = dialogue_in_path(c);
+    auto body = d ? parse_body(c) : std::nullopt;
+    json paths;
+    auto def = body ? validated(c, *body, paths) : std::nullopt;
+    if (!def) return done();
+    // The draft changes; a published version stays what visitors meet until the next publish.
+    d->name = def->name;
+    d->priority = def->priority;
+    d->draft = body->dump();
+    d->updated_ms = now_ms();
+    store::write_batch batch;
+    store::writes::put_dialogue(batch, *d);
+    write_then(c, std::move(batch), [reply = c.reply, d = *d, paths] { reply(json_response(200, with_paths(summary(d), paths))); },
+               done);
+  });
+}
+
+void delete_dialogue(call c) {
+  if (!query_ok(c)) return;
+  serially(std::move(c), all_dialogues, [](call c, std::function<void()> done) {
+    auto d = dialogue_in_path(c);
+    if (!d) return done();
+    if (d->status == store::dialogue_status::published) {
+      c.reply(error_response(409, error_code::conflict, "the dialogue is published; unpublish it first"));
+      return done();
+    }
+    store::write_batch batch;
+    store::writes::erase_dialogue(batch, d->id);
+    write_then(c, std::move(batch), [reply = c.reply] { reply(no_content()); }, done);
+  });
+}
+
+void publish_dialogue(call c) {
+  if (!query_ok(c)) return;
+  serially(std::move(c), all_dialogues, [](call c, std::function<void()> done) {
+    auto d = dialogue_in_path(c);
+    if (!d) return done();
+    json paths;
+    auto def = validated(c, json::parse(d->draft, nullptr, false), paths);
+    if (!def) return done();
+    for (const auto& other : store::load_dialogues(c.ctx().db->read()))
+      if (other.id != d->id && other.status == store::dialogue_status::published && other.priority == d->priority) {
+        c.reply(error_response(409, error_code::conflict,
+                               "priority " + std::to_string(d->priority) + " is taken by the published dialogue " +
+                                 other.id + " (" + rest::one_line(other.name) + "); priorities of published dialogues are unique"));
+        return done();
+      }
+    d->published_version += 1;
+    d->status = store::dialogue_status::published;
+    d->updated_ms = now_ms();
+    store::write_batch batch;
+    store::writes::put_dialogue_version(batch, d->id, d->published_version, d->draft);
+    store::writes::put_dialogue(batch, *d);
+    write_then(c, std::move(batch), [reply = c.reply, d = *d] { reply(json_response(200, summary(d))); }, done);
+  });
+}
+
+void unpublish_dialogue(call c) {
+  if (!query_ok(c)) return;
+  serially(std::move(c), all_dialogues, [](call c, std::function<void()> done) {
+    auto d = dialogue_in_path(c);
+    if (!d) return done();
+    if (d->status != store::dialogue_status::published) {
+      c.reply(error_response(409, error_code::conflict, "the dialogue is not published"));
+      return done();
+    }
+    d->status = store::dialogue_status::unpublished;
+    d->updated_ms = now_ms();
+    store::write_batch batch;
+    store::writes::put_dialogue(batch, *d);
+    write_then(c, std::move(batch), [reply = c.reply, d = *d] { reply(json_response(200, summary(d))); }, done);
+  });
+}
+
+void preview_dialogue(call c) {
+  if (!query_ok(c)) return;
+  auto d = dialogue_in_path(c);
+  if (!d) return;
+  auto body = parse_body(c);
+  if (!body) return;
+  auto request = rest::decode_preview_body(*body);
+  if (!request) return c.reply(error_response(400, error_code::bad_value, request.error().message));
+  auto checked = dialogue::decode(json::parse(d->draft, nullptr, false));
+  if (!checked.value) return c.reply(error_response(409, error_code::conflict, "the stored draft no longer validates"));
+  c.reply(json_response(200, rest::run_preview(*checked.value, *request, {})));
+}
+
+} // namespace dynchat::rest_api
