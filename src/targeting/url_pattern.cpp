@@ -23,10 +23,12 @@ std::optional<parts> split(std::string_view url) {
   p.scheme = lower(url.substr(0, sep));
   auto rest = url.substr(sep + 3);
   rest = rest.substr(0, rest.find_first_of("?#"));
+  if (rest.find('\\') != std::string_view::npos) return std::nullopt; // browsers read it as '/': refuse both readings
   const auto slash = rest.find('/');
   auto host = rest.substr(0, slash);
-  if (host.empty()) return std::nullopt;
   if (const auto at = host.rfind('@'); at != std::string_view::npos) host = host.substr(at + 1); // user info
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1); // "site.com." is site.com
+  if (host.empty() || host.front() == ':') return std::nullopt;
   p.host = lower(host);
   p.path = slash == std::string_view::npos ? "/" : std::string{rest.substr(slash)};
   // The default port is no port.
@@ -34,8 +36,8 @@ std::optional<parts> split(std::string_view url) {
     if (p.host.size() > port.size() && p.host.compare(p.host.size() - port.size(), port.size(), port) == 0)
       p.host.resize(p.host.size() - port.size());
   };
-  if (p.scheme == "https" || p.scheme == "*") strip(":443");
-  if (p.scheme == "http" || p.scheme == "*") strip(":80");
+  if (p.scheme == "https") strip(":443");
+  if (p.scheme == "http") strip(":80");
   return p;
 }
 

@@ -46,6 +46,8 @@ TEST_CASE("URL patterns: scheme, host and path, with query strings ignored", "[t
     {"https://*.site.com/*", "https://evil.com/?.site.com/", false},
     {"https://*.site.com/*", "https://evil.com#.site.com/", false},
     {"https://*.site.com/*", "https://x.site.com@evil.com/", false},
+    {"https://site.com/*", "https://site.com./x", true},                     // a trailing dot is the same host
+    {"*://site.com/*", "https://site.com:80/x", false},                       // :80 is not https's default
   };
   for (const auto& r : rows) {
     CAPTURE(r.pattern, r.page);
@@ -58,7 +60,8 @@ TEST_CASE("URL patterns: scheme, host and path, with query strings ignored", "[t
 }
 
 TEST_CASE("what is not an http(s) address is not a page, nor a pattern", "[targeting]") {
-  for (const char* bad : {"", "site.com/x", "ftp://site.com/", "https://", "https:///path", "javascript:alert(1)"})
+  for (const char* bad : {"", "site.com/x", "ftp://site.com/", "https://", "https:///path", "javascript:alert(1)",
+                          "https://@/x", "https://evil.com\\@site.com/", "https://:443/"})
     CHECK_FALSE(parse_page_url(bad));
   CHECK_FALSE(url_pattern::compile("ftp://*.site.com/*"));
   CHECK_FALSE(url_pattern::compile("*.site.com/*"));
