@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "demo_dialogue.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/dialogue/validate.hpp"
 #include "dynchat/store/tables.hpp"
 #include "dynchat/store/writes.hpp"
 
@@ -48,6 +50,15 @@ void seed_demo_data(store::database& db, const settings& cfg) {
     a.token_hash = sha256_hex(token);
     store::writes::put_agent(batch, a);
     fmt::print("    {:<11} {}\n", name, token);
+  }
+  // The demo dialogue, published as version 1 (the dialogues page: docs/dialogues.md).
+  const auto json = nlohmann::json::parse(demo_dialogue_json());
+  if (auto checked = dialogue::decode(json); checked.value) {
+    store::dialogue_record d{new_id(), checked.value->name, checked.value->priority, store::dialogue_status::published,
+                             json.dump(), 1, now_ms(), now_ms()};
+    store::writes::put_dialogue(batch, d);
+    store::writes::put_dialogue_version(batch, d.id, 1, d.draft);
+    fmt::print("  demo dialogue: {} ({}), published\n", d.name, d.id);
   }
   store::writes::put_meta(batch, seeded_key, "1");
   auto txn = db.write();

@@ -37,7 +37,7 @@ TEST_CASE("flags beat environment variables, which beat the config file", "[app]
   CHECK_THROWS(parse({"--set", "chat.default_max_chats=20"}));
 }
 
-TEST_CASE("first start seeds two demo agents and an admin token, once", "[app]") {
+TEST_CASE("first start seeds two demo agents, a demo dialogue and an admin token, once", "[app]") {
   std::random_device rd;
   auto dir = std::filesystem::temp_directory_path() / ("dynchat-seed-" + std::to_string(rd()));
   auto db = store::database::open(dir, {64 << 20, false});
@@ -51,6 +51,10 @@ TEST_CASE("first start seeds two demo agents and an admin token, once", "[app]")
   REQUIRE(agents.size() == 2);
   CHECK(agents[0].name == "Alice Demo");
   CHECK(agents[0].token_hash.size() == 64);
+  auto dialogues = store::load_dialogues(db->read());
+  REQUIRE(dialogues.size() == 1); // valid (it is stored only then), published as version 1
+  CHECK(dialogues[0].status == store::dialogue_status::published);
+  CHECK(store::load_dialogue_version(db->read(), dialogues[0].id, 1) == dialogues[0].draft);
   cfg.server.admin_token = "configured";
   CHECK(app::ensure_admin_token(*db, cfg) != admin1); // a configured token wins
   std::filesystem::remove_all(dir);
