@@ -20,6 +20,7 @@ json summary(const store::dialogue_record& d) {
   json j{{"id", d.id},           {"name", d.name},         {"priority", d.priority},
          {"status", store::to_string(d.status)}, {"created", d.created_ms}, {"updated", d.updated_ms}};
   j["published_version"] = d.published_version == 0 ? json(nullptr) : json(d.published_version);
+  j["published_priority"] = d.published_version == 0 ? json(nullptr) : json(d.published_priority);
   return j;
 }
 
@@ -131,14 +132,16 @@ void publish_dialogue(call c) {
     json paths;
     auto def = validated(c, json::parse(d->draft, nullptr, false), paths);
     if (!def) return done();
+    // Against what the others have published: a draft's priority may differ from its version's.
     for (const auto& other : store::load_dialogues(c.ctx().db->read()))
-      if (other.id != d->id && other.status == store::dialogue_status::published && other.priority == d->priority) {
+      if (other.id != d->id && other.status == store::dialogue_status::published && other.published_priority == d->priority) {
         c.reply(error_response(409, error_code::conflict,
                                "priority " + std::to_string(d->priority) + " is taken by the published dialogue " +
                                  other.id + " (" + rest::one_line(other.name) + "); priorities of published dialogues are unique"));
         return done();
       }
     d->published_version += 1;
+    d->published_priority = d->priority;
     d->status = store::dialogue_status::published;
     d->updated_ms = now_ms();
     store::write_batch batch;

@@ -55,7 +55,7 @@ void seed_demo_data(store::database& db, const settings& cfg) {
   const auto json = nlohmann::json::parse(demo_dialogue_json());
   if (auto checked = dialogue::decode(json); checked.value) {
     store::dialogue_record d{new_id(), checked.value->name, checked.value->priority, store::dialogue_status::published,
-                             json.dump(), 1, now_ms(), now_ms()};
+                             json.dump(), 1, now_ms(), now_ms(), checked.value->priority};
     store::writes::put_dialogue(batch, d);
     store::writes::put_dialogue_version(batch, d.id, 1, d.draft);
     fmt::print("  demo dialogue: {} ({}), published\n", d.name, d.id);

@@ -72,6 +72,11 @@ TEST_CASE("publishing makes numbered versions, priorities stay unique, a publish
   // The second takes another priority, then publishes.
   REQUIRE(http_call(port, "PUT", "/v1/dialogues/" + second, demo(2, "Second"), admin_token).status == 200);
   CHECK(http_call(port, "POST", "/v1/dialogues/" + second + "/publish", {}, admin_token).status == 200);
+  // A draft taking a published dialogue's priority does not free that priority: the
+  // published version still holds it.
+  REQUIRE(http_call(port, "PUT", "/v1/dialogues/" + first, demo(7, "First, moved"), admin_token).status == 200);
+  const std::string third = http_call(port, "POST", "/v1/dialogues", demo(1, "Third"), admin_token).json_body()["id"];
+  CHECK(http_call(port, "POST", "/v1/dialogues/" + third + "/publish", {}, admin_token).status == 409);
   // Editing a published dialogue changes its draft; publishing again makes version 2.
   REQUIRE(http_call(port, "PUT", "/v1/dialogues/" + first, demo(1, "First, edited"), admin_token).status == 200);
   auto again = http_call(port, "POST", "/v1/dialogues/" + first + "/publish", {}, admin_token).json_body();
@@ -84,7 +89,7 @@ TEST_CASE("publishing makes numbered versions, priorities stay unique, a publish
   CHECK(http_call(port, "POST", "/v1/dialogues/" + first + "/unpublish", {}, admin_token).status == 409);
   CHECK(http_call(port, "DELETE", "/v1/dialogues/" + first, {}, admin_token).status == 204);
   CHECK(http_call(port, "GET", "/v1/dialogues/" + first, {}, admin_token).status == 404);
-  CHECK(http_call(port, "GET", "/v1/dialogues", {}, admin_token).json_body()["dialogues"].size() == 1);
+  CHECK(http_call(port, "GET", "/v1/dialogues", {}, admin_token).json_body()["dialogues"].size() == 2);
 }
 
 TEST_CASE("preview runs the draft over scripted inputs and a lead, and stores nothing", "[e2e][dialogues]") {
