@@ -67,7 +67,8 @@ void get_dialogue(call c) {
   auto d = dialogue_in_path(c);
   if (!d) return;
   auto j = summary(*d);
-  j["dialogue"] = json::parse(d->draft, nullptr, false);
+  auto draft = json::parse(d->draft, nullptr, false);
+  j["dialogue"] = draft.is_discarded() ? json(nullptr) : std::move(draft);
   c.reply(json_response(200, j));
 }
 
@@ -78,6 +79,12 @@ void create_dialogue(call c) {
   json paths;
   auto def = validated(c, *body, paths);
   if (!def) return;
+  // Created ones may still be in flight: counted by the store only, the bound is loose by
+  // those few, which is no risk to it (a draft is at most one body).
+  const auto limit = c.ctx().cfg->server.max_dialogues;
+  if (c.ctx().db->read().entries(store::table::dialogues) >= limit)
+    return c.reply(error_response(409, error_code::conflict,
+                                  "there are " + std::to_string(limit) + " dialogues already (server.max_dialogues); delete one first"));
   store::dialogue_record d;
   d.id = new_id();
   d.name = def->name;
@@ -132,6 +139,12 @@ void publish_dialogue(call c) {
     json paths;
     auto def = validated(c, json::parse(d->draft, nullptr, false), paths);
     if (!def) return done();
+    if (d->status == store::dialogue_status::published &&
+        store::load_dialogue_version(c.ctx().db->read(), d->id, d->published_version) == d->draft) {
+      c.reply(error_response(409, error_code::conflict,
+                             "version " + std::to_string(d->published_version) + " is this draft already; nothing to publish"));
+      return done();
+    }
     // Against what the others have published: a draft's priority may differ from its version's.
     for (const auto& other : store::load_dialogues(c.ctx().db->read()))
       if (other.id != d->id && other.status == store::dialogue_status::published && other.published_priority == d->priority) {
@@ -176,9 +189,10 @@ void preview_dialogue(call c) {
   if (!body) return;
   auto request = rest::decode_preview_body(*body);
   if (!request) return c.reply(error_response(400, error_code::bad_value, request.error().message));
-  auto checked = dialogue::decode(json::parse(d->draft, nullptr, false));
-  if (!checked.value) return c.reply(error_response(409, error_code::conflict, "the stored draft no longer validates"));
-  c.reply(json_response(200, rest::run_preview(*checked.value, *request, {})));
+  json paths;
+  auto def = validated(c, json::parse(d->draft, nullptr, false), paths); // 400 with its problems, as publish
+  if (!def) return;
+  c.reply(json_response(200, rest::run_preview(*def, *request, {})));
 }
 
 } // namespace dynchat::rest_api

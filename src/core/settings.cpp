@@ -101,6 +101,7 @@ const std::map<std::string, key_rule>& rules() {
     {"server.health_reserve", field(&settings::server, &server_settings::health_reserve, {0, 10'000})},
     {"server.max_connections_per_address", field(&settings::server, &server_settings::max_connections_per_address, {1, 1'000'000})},
     {"server.max_api_tokens", field(&settings::server, &server_settings::max_api_tokens, {1, 100'000})},
+    {"server.max_dialogues", field(&settings::server, &server_settings::max_dialogues, {1, 100'000})},
     {"server.header_timeout", field(&settings::server, &server_settings::header_timeout, {1, hour})},
     {"server.request_timeout", field(&settings::server, &server_settings::request_timeout, {1, hour})},
     {"server.max_header_bytes", field(&settings::server, &server_settings::max_header_bytes, {1024, mib})},

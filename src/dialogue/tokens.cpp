@@ -49,6 +49,13 @@ std::optional<token> read_token(std::string_view s) {
 
 } // namespace
 
+void cut_utf8(std::string& s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return;
+  std::size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n; // s[n] continues a sequence
+  s.resize(n);
+}
+
 std::string render_tokens(std::string_view text, const std::map<std::string, std::string>& attributes) {
   std::string out;
   out.reserve(text.size());

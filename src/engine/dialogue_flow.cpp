@@ -18,6 +18,8 @@ using dialogue::card_kind;
 using protocol::error_code;
 
 constexpr std::string_view field_prefix = "field:"; // a field this conversation set
+constexpr std::size_t max_text_bytes = 4000;  // a rendered bot text
+constexpr std::size_t max_field_bytes = 255;  // a field's value (what Marketo's string fields hold), a label
 constexpr std::string_view card_prefix = "card:";   // the answer given at a card
 
 std::string lower(std::string_view s) {
@@ -96,14 +98,20 @@ struct dialogue_run {
 
   void say(out::bot_message m) {
     m.text = dialogue::render_tokens(m.text, fields);
+    dialogue::cut_utf8(m.text, max_text_bytes);
     m.placeholder = dialogue::render_tokens(m.placeholder, fields);
-    for (auto& o : m.options) o.label = dialogue::render_tokens(o.label, fields); // the value is what is stored
+    dialogue::cut_utf8(m.placeholder, max_field_bytes);
+    for (auto& o : m.options) { // the value is what is stored: only the label renders
+      o.label = dialogue::render_tokens(o.label, fields);
+      dialogue::cut_utf8(o.label, max_field_bytes);
+    }
     if (ctx.response_delay_ms > 0) outputs.push_back(out::typing{ctx.response_delay_ms});
     outputs.push_back(std::move(m));
   }
   void say(const std::string& text) { say(out::bot_message{text, {}, {}, {}, {}, {}}); }
 
-  void set_field(const std::string& name, const std::string& value) {
+  void set_field(const std::string& name, std::string value) {
+    dialogue::cut_utf8(value, max_field_bytes);
     fields[name] = value;
     next.answers[std::string{field_prefix} + name] = value;
     outputs.push_back(out::set_attribute{name, value});

@@ -92,16 +92,27 @@ json run_preview(const dialogue::definition& d, const preview_request& r, const 
   at.flow = engine::flow_kind::dialogue;
   const engine::context ctx{&r.lead, r.agents, 0, &d, s.response_delay_ms, &s.blocked_email_domains};
   json steps = json::array();
+  // The answer is bounded: texts are, but 100 steps of a long dialogue add up.
+  constexpr std::size_t max_answer_bytes = 4 << 20;
+  std::size_t bytes = 0;
+  bool truncated = false;
   auto take = [&](const engine::input& in) {
+    if (truncated) return;
     auto result = engine::step(at, in, ctx);
     at = std::move(result.cursor);
     json outputs = json::array();
-    for (const auto& o : result.outputs) outputs.push_back(output_json(o));
+    for (const auto& o : result.outputs) {
+      auto j = output_json(o);
+      bytes += j.dump().size();
+      outputs.push_back(std::move(j));
+    }
     steps.push_back({{"input", input_json(in)}, {"outputs", std::move(outputs)}});
+    truncated = bytes > max_answer_bytes;
   };
   take(engine::in::started{});
   for (const auto& in : r.inputs) take(in);
   return {{"steps", std::move(steps)},
+          {"truncated", truncated},
           {"cursor", {{"card", at.card}, {"engaged", at.engaged}, {"completed", at.completed}, {"finished", at.finished},
                       {"handed_over", at.handed_over}}}};
 }

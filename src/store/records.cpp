@@ -137,6 +137,8 @@ std::optional<dialogue_record> decode_dialogue(std::string_view bytes) {
     return std::nullopt;
   if (status > static_cast<std::uint8_t>(dialogue_status::unpublished)) return std::nullopt;
   r.status = static_cast<dialogue_status>(status);
+  // Stored before the field: its published version had the record's priority then.
+  if (r.published_version > 0 && r.published_priority == 0) r.published_priority = r.priority;
   return r;
 }
 

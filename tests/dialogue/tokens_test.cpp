@@ -34,3 +34,16 @@ TEST_CASE("tokens take the lead's field, or their default", "[dialogue][tokens]"
     CHECK(render_tokens(r.text, anonymous) == r.for_anonymous);
   }
 }
+
+TEST_CASE("a rendered text is cut at a character, never inside one", "[dialogue][tokens]") {
+  std::string s = "a\xc3\xa9\xe2\x82\xac"; // a, é (2 bytes), € (3 bytes)
+  auto cut = [](std::string t, std::size_t n) {
+    dynchat::dialogue::cut_utf8(t, n);
+    return t;
+  };
+  CHECK(cut(s, 10) == s);
+  CHECK(cut(s, 6) == s);
+  CHECK(cut(s, 5) == "a\xc3\xa9"); // not half a euro sign
+  CHECK(cut(s, 2) == "a");
+  CHECK(cut(s, 0).empty());
+}

@@ -82,6 +82,8 @@ TEST_CASE("publishing makes numbered versions, priorities stay unique, a publish
   auto again = http_call(port, "POST", "/v1/dialogues/" + first + "/publish", {}, admin_token).json_body();
   CHECK(again["published_version"] == 2);
   CHECK(again["name"] == "First, edited");
+  // Publishing an unchanged draft makes no version.
+  CHECK(http_call(port, "POST", "/v1/dialogues/" + first + "/publish", {}, admin_token).status == 409);
   CHECK(http_call(port, "DELETE", "/v1/dialogues/" + first, {}, admin_token).status == 409);
   auto off = http_call(port, "POST", "/v1/dialogues/" + first + "/unpublish", {}, admin_token);
   REQUIRE(off.status == 200);
@@ -113,5 +115,17 @@ TEST_CASE("preview runs the draft over scripted inputs and a lead, and stores no
   CHECK(preview.json_body()["cursor"]["finished"] == true);
   CHECK(http_call(port, "POST", "/v1/dialogues/" + id + "/preview", R"({"inputs": [{"shout": "x"}]})", admin_token).status ==
         400);
-  CHECK(http_call(port, "GET", "/v1/conversations", {}, admin_token).json_body()["conversations"].empty());
+  auto after = http_call(port, "GET", "/v1/dialogues/" + id, {}, admin_token).json_body();
+  CHECK(after["status"] == "draft"); // nothing of it stored
+  CHECK(after["published_version"].is_null());
+  CHECK(preview.json_body()["truncated"] == false);
+}
+
+TEST_CASE("dialogues past server.max_dialogues are refused", "[e2e][dialogues]") {
+  daemon_process server({"--set", "server.max_dialogues=2"});
+  CHECK(http_call(server.port(), "POST", "/v1/dialogues", demo(1, "a"), admin_token).status == 201);
+  CHECK(http_call(server.port(), "POST", "/v1/dialogues", demo(2, "b"), admin_token).status == 201);
+  auto third = http_call(server.port(), "POST", "/v1/dialogues", demo(3, "c"), admin_token);
+  CHECK(third.status == 409);
+  CHECK(third.json_body()["error"]["message"].get<std::string>().find("server.max_dialogues") != std::string::npos);
 }

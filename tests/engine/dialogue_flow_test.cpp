@@ -315,3 +315,21 @@ TEST_CASE("tokens render in option labels and placeholders too", "[engine][dialo
   r = w.feed(in::choice{"SEO"});
   CHECK(all_of<out::bot_message>(r).back().placeholder == "Ann@company.com");
 }
+
+TEST_CASE("a field an action builds from itself in a loop stays bounded", "[engine][dialogue]") {
+  auto checked = dialogue::decode(nlohmann::json::parse(R"({
+    "name": "grow", "priority": 1, "start": "act",
+    "cards": [
+      {"id": "act", "kind": "action", "set": {"x": "{{lead.x:\"aaaaaaaaaa\"}}{{lead.x}}{{lead.x}}{{lead.x}}"}, "next": "q"},
+      {"id": "q", "kind": "question", "text": "{{lead.x}}{{lead.x}}", "answers": [{"label": "again", "next": "act"}]}]})"));
+  REQUIRE(checked.value);
+  walk w;
+  w.d = *checked.value;
+  w.feed(in::started{});
+  for (int i = 0; i < 8; ++i) {
+    auto r = w.feed(in::choice{"again"});
+    for (auto& s : all_of<out::set_attribute>(r)) CHECK(s.value.size() <= 255);
+    for (auto& m : all_of<out::bot_message>(r)) CHECK(m.text.size() <= 4000);
+  }
+  CHECK(w.at.answers.at("field:x").size() <= 255);
+}

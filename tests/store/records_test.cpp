@@ -133,3 +133,13 @@ TEST_CASE("a dialogue record round trips, and a status this build does not know 
                                         std::int64_t{0}, std::int64_t{0}));
   CHECK_FALSE(decode_dialogue(std::string_view{buffer.data(), buffer.size()}));
 }
+
+TEST_CASE("a dialogue record stored before published_priority takes its priority as that", "[store]") {
+  msgpack::sbuffer buffer;
+  buffer.write("\x01", 1);
+  msgpack::pack(buffer, std::make_tuple(std::string{"d"}, std::string{"n"}, 4u, std::uint8_t{1}, std::string{"{}"}, 2u,
+                                        std::int64_t{1}, std::int64_t{2}));
+  auto d = decode_dialogue(std::string_view{buffer.data(), buffer.size()});
+  REQUIRE(d);
+  CHECK(d->published_priority == 4);
+}

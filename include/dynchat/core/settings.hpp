@@ -29,6 +29,7 @@ struct server_settings {
   std::size_t health_reserve = 16;        // the last connections below the cap serve only /healthz and /metrics
   std::size_t max_connections_per_address = 512; // from one client address (IPv6: its /64); trusted proxies exempt
   std::size_t max_api_tokens = 1000;              // REST API tokens that may exist at once
+  std::size_t max_dialogues = 1000;               // dialogues that may exist at once (drafts included)
   seconds header_timeout{5};              // a request's headers must be complete within this
   seconds request_timeout{30};            // the body, and writing the answer
   std::size_t max_header_bytes = 16384;   // request line and headers; more: 431

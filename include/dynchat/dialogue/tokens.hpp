@@ -14,4 +14,9 @@ namespace dynchat::dialogue {
 /// company.name reads the lead's `company` field; company.X reads X.
 std::string render_tokens(std::string_view text, const std::map<std::string, std::string>& attributes);
 
+/// Cuts `s` to at most `max_bytes`, never inside a UTF-8 sequence: a rendered text is
+/// bounded whatever the fields it reads hold (a token reading a field an action set from
+/// tokens could otherwise grow without end in a loop).
+void cut_utf8(std::string& s, std::size_t max_bytes);
+
 } // namespace dynchat::dialogue

@@ -79,7 +79,7 @@ struct dialogue_record {
   std::uint32_t published_version = 0; // the newest version; 0: never published
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
-  std::uint32_t published_priority = 0; // the published version's (the draft's may differ)
+  std::uint32_t published_priority = 0; // the published version's (the draft's may differ); appended
 };
 
 struct api_token_record {
