@@ -342,6 +342,38 @@ TEST_CASE("a failed update leaves nothing behind, not even in the update after i
   CHECK(stored->max_chats == 3);
 }
 
+TEST_CASE("publishes sent together cannot both take one priority, and a failed one frees the queue",
+          "[actors][rest][roles]") {
+  rest_fixture f;
+  const auto& admin = f.tokens[role::admin];
+  const std::string body = R"({"name":"d","priority":4,"start":"a","cards":[{"id":"a","kind":"end","text":"hi"}]})";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto made = f.call("POST", "/v1/dialogues", admin, body);
+    REQUIRE(made.status == 201);
+    ids.push_back(nlohmann::json::parse(made.body)["id"]);
+  }
+  // All three handed to the REST actor before any write commits: without the queue each
+  // would read a store where none is published yet.
+  auto answers = f.calls({{"POST", "/v1/dialogues/" + ids[0] + "/publish", admin},
+                          {"POST", "/v1/dialogues/" + ids[1] + "/publish", admin},
+                          {"POST", "/v1/dialogues/" + ids[2] + "/publish", admin}});
+  CHECK(answers[0].status == 200);
+  CHECK(answers[1].status == 409);
+  CHECK(answers[2].status == 409);
+  // A publish whose write fails answers 503; the next one still runs, and gets version 1.
+  *f.failures = 1;
+  answers = f.calls({{"POST", "/v1/dialogues/" + ids[0] + "/unpublish", admin},
+                     {"POST", "/v1/dialogues/" + ids[1] + "/publish", admin}});
+  CHECK(answers[0].status == 503);
+  CHECK(answers[1].status == 409); // the unpublish failed: the first still holds priority 4
+  answers = f.calls({{"POST", "/v1/dialogues/" + ids[0] + "/unpublish", admin},
+                     {"POST", "/v1/dialogues/" + ids[1] + "/publish", admin}});
+  CHECK(answers[0].status == 200);
+  REQUIRE(answers[1].status == 200);
+  CHECK(nlohmann::json::parse(answers[1].body)["published_version"] == 1);
+}
+
 TEST_CASE("an agent still sees a conversation it held after another agent took it over", "[actors][rest][roles]") {
   rest_fixture f;
   // Ann held it, the visitor asked again and Bob took it; Cid never held it.
