@@ -74,7 +74,9 @@ result<preview_request, int> decode_preview_body(const json& body, std::size_t m
       const auto& step = (*it)[i];
       const auto where = "inputs[" + std::to_string(i) + "]";
       if (!step.is_object() || step.size() != 1) return refuse(where + " must be one of {\"text\"}, {\"choice\"}, {\"capture\"}");
-      const auto& [kind, value] = *step.items().begin();
+      const auto first = step.begin(); // (a binding to *items().begin() dangles: items() is a temporary)
+      const std::string& kind = first.key();
+      const json& value = first.value();
       if (!value.is_string() || value.get<std::string>().size() > 4000)
         return refuse(where + "." + kind + " must be a string of at most 4000 bytes");
       auto v = value.get<std::string>();

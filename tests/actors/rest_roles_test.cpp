@@ -214,7 +214,8 @@ TEST_CASE("only the operator's admin token makes and revokes tokens, not an API 
   // It may list them, but not revoke one (its own neither).
   auto listed = f.call("GET", "/v1/tokens", f.admin_api_token);
   REQUIRE(listed.status == 200);
-  for (const auto& t : nlohmann::json::parse(listed.body)["tokens"]) {
+  const auto tokens = nlohmann::json::parse(listed.body); // a range over a temporary's member would dangle
+  for (const auto& t : tokens["tokens"]) {
     const std::string id = t["id"];
     CHECK(f.call("DELETE", "/v1/tokens/" + id, f.admin_api_token).status == 403);
   }
