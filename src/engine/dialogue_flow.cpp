@@ -285,13 +285,8 @@ struct dialogue_run {
     outputs.push_back(out::reject{error_code::unsupported, "this card asks for nothing"});
   }
   void operator()(const in::booking_result&) {} // nothing is booked until the meetings issue
-  void operator()(const in::timer_due& t) {
-    std::erase_if(next.timers, [&](const pending_timer& p) { return p.name == t.name; });
-  }
-  void operator()(const in::agent_joined& j) {
-    next.completed = true;
-    outputs.push_back(out::notice{joined_text(j.agent_name), j.agent_name});
-  }
+  void operator()(const in::timer_due& t) { drop_timer(next, t.name); }
+  void operator()(const in::agent_joined& j) { engine::agent_joined(next, outputs, j); }
   void operator()(const in::chat_ended& e) {
     const bool was_live_chat = next.handed_over;
     next.handed_over = false;

@@ -12,4 +12,8 @@ std::string joined_text(const std::string& agent_name);
 std::string ended_text(const std::string& reason, const std::string& agent_name);
 std::string in_line_text(std::uint32_t place);
 
+// Inputs every flow that hands over takes alike.
+void drop_timer(cursor& c, const std::string& name);
+void agent_joined(cursor& c, std::vector<output>& outputs, const in::agent_joined& j);
+
 } // namespace dynchat::engine

@@ -30,13 +30,8 @@ struct live_chat {
     outputs.push_back(out::reject{error_code::unsupported, "this conversation asks for nothing"});
   }
   void operator()(const in::booking_result&) {} // it never asked to book
-  void operator()(const in::timer_due& t) {
-    std::erase_if(next.timers, [&](const pending_timer& p) { return p.name == t.name; });
-  }
-  void operator()(const in::agent_joined& j) {
-    next.completed = true;
-    outputs.push_back(out::notice{joined_text(j.agent_name), j.agent_name});
-  }
+  void operator()(const in::timer_due& t) { drop_timer(next, t.name); }
+  void operator()(const in::agent_joined& j) { engine::agent_joined(next, outputs, j); }
   void operator()(const in::chat_ended& e) {
     next.handed_over = false;
     outputs.push_back(out::notice{ended_text(e.reason, e.agent_name), {}});

@@ -20,4 +20,13 @@ std::string in_line_text(std::uint32_t place) {
                      place);
 }
 
+void drop_timer(cursor& c, const std::string& name) {
+  std::erase_if(c.timers, [&](const pending_timer& p) { return p.name == name; });
+}
+
+void agent_joined(cursor& c, std::vector<output>& outputs, const in::agent_joined& j) {
+  c.completed = true;
+  outputs.push_back(out::notice{joined_text(j.agent_name), j.agent_name});
+}
+
 } // namespace dynchat::engine
