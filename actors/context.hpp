@@ -12,6 +12,10 @@
 #include "dynchat/protocol/error_code.hpp"
 #include "dynchat/store/lmdb.hpp"
 
+namespace dynchat::dialogue {
+class library;
+}
+
 namespace dynchat {
 
 struct actor_context {
@@ -21,6 +25,7 @@ struct actor_context {
   store_writer_actor writer;
   router_actor router;
   directory_actor directory;
+  std::shared_ptr<dialogue::library> dialogues; // the published dialogues; null: none are run
 };
 
 /// Runs `body`; a store failure inside it (LMDB could not be read: a full reader table,

@@ -12,6 +12,8 @@
 #include "dynchat/core/address_limiter.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/core/throttled_log.hpp"
+#include "dynchat/dialogue/library.hpp"
+#include "dynchat/engine/cursor.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -77,23 +79,90 @@ agent_actor agent_for(directory_ptr self, const std::string& agent_id) {
   return a;
 }
 
-session_actor new_conversation(directory_ptr self, const protocol::visitor_hello& hello) {
+// The dialogue a visitor meets on this page: the published one of highest priority whose
+// audience they are in, among those this visitor has not met yet (a dialogue triggers
+// once per visitor, and a completed one never shows again). Null: none.
+std::pair<const dialogue::published_dialogue*, std::shared_ptr<const dialogue::published_set>>
+resolve_dialogue(directory_ptr self, const std::string& visitor_id, const std::string& page_url,
+                 const std::string& email) {
+  auto& st = self->state;
+  if (!st.ctx.dialogues) return {nullptr, nullptr};
+  auto published = st.ctx.dialogues->published();
+  if (published->candidates.empty()) return {nullptr, nullptr};
+  std::set<std::string, std::less<>> met;
+  {
+    auto txn = st.ctx.db->read();
+    for (auto& v : store::load_visitor_dialogues(txn, visitor_id)) met.insert(std::move(v.dialogue_id));
+  }
+  targeting::lead_attributes lead;
+  if (!email.empty()) lead["email"] = email;
+  return {published->resolve(page_url, lead, met), published};
+}
+
+session_actor new_conversation(directory_ptr self, const protocol::visitor_hello& hello,
+                               const std::string& visitor_id = {}) {
   auto& st = self->state;
   const auto now = now_ms();
   store::conversation_record conv;
   conv.id = new_id();
-  conv.visitor_id = is_id(hello.visitor_id) ? hello.visitor_id : new_id();
+  conv.visitor_id = !visitor_id.empty() ? visitor_id : is_id(hello.visitor_id) ? hello.visitor_id : new_id();
   conv.created_ms = conv.updated_ms = now;
   conv.page_url = hello.page_url;
   conv.referrer = hello.referrer;
   conv.email = hello.email;
-  session_seed seed{std::move(conv), 0, true, new_secret(16), {}};
+  session_seed seed{std::move(conv), 0, true, new_secret(16), {}, {}, {}};
+  auto [met, published] = resolve_dialogue(self, seed.conv.visitor_id, hello.page_url, hello.email);
+  if (met) {
+    // Pinned to the version published now: a republish later changes nothing for it.
+    engine::cursor cursor;
+    cursor.flow = engine::flow_kind::dialogue;
+    cursor.flow_id = met->id;
+    cursor.flow_version = met->version;
+    seed.conv.flow_cursor = engine::encode(cursor);
+    seed.dialogue = met->def;
+    store::dialogue_visit visit;
+    visit.dialogue_id = met->id;
+    visit.version = met->version;
+    visit.conversation_id = seed.conv.id;
+    visit.visitor_id = seed.conv.visitor_id;
+    visit.triggered_ms = now;
+    visit.known = !hello.email.empty();
+    store::writes::put_dialogue_visit(seed.initial_ops, visit);
+    seed.visit = std::move(visit);
+  }
   // The token itself is never stored: only its hash, to find the conversation again.
   // Both go into the session's first batch, whose commit precedes the welcome.
   store::writes::put_conversation_keys(seed.initial_ops, seed.conv.id, sha256_hex(seed.fresh_token),
                                        store::visitor_record{seed.conv.visitor_id, now, hello.email, seed.conv.id});
   auto id = seed.conv.id;
   return track_session(self, id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
+}
+
+// A page load that resumes a conversation whose dialogue the visitor never answered, or
+// that ran to its end: the page resolves the next dialogue (one not met yet), and a match
+// starts a new conversation for the same visitor. An engaged, unfinished dialogue resumes
+// wherever the visitor goes. Null: resume the old one.
+session_actor next_dialogue(directory_ptr self, protocol::visitor_hello& hello, const net::sink_ptr& sink,
+                            const std::string& conversation_id) {
+  auto& st = self->state;
+  std::optional<store::conversation_record> conv;
+  {
+    auto txn = st.ctx.db->read();
+    conv = store::load_conversation(txn, conversation_id);
+  }
+  if (!conv) return {};
+  auto cursor = engine::decode_cursor(conv->flow_cursor);
+  if (!cursor || cursor->flow != engine::flow_kind::dialogue) return {};
+  const bool open_ended = conv->phase == store::conversation_phase::bot && !cursor->engaged;
+  const bool done = cursor->finished && (conv->phase == store::conversation_phase::bot ||
+                                         conv->phase == store::conversation_phase::ended);
+  if (!open_ended && !done) return {};
+  if (!resolve_dialogue(self, conv->visitor_id, hello.page_url, conv->email).first) return {};
+  if (!st.new_conversations->allow(sink->remote_address())) return {}; // over the rate: the old one resumes
+  hello.resume_token.clear(); // the welcome carries the new conversation's token
+  hello.last_seq = 0;
+  if (hello.email.empty()) hello.email = conv->email;
+  return new_conversation(self, hello, conv->visitor_id);
 }
 
 // A visitor's hello: a new conversation (within the per-address rate) or the one its
@@ -112,9 +181,13 @@ void visitor_hello(directory_ptr self, protocol::visitor_hello hello, const net:
     }
     session = new_conversation(self, hello);
   } else {
-    auto txn = self->state.ctx.db->read();
-    auto conv_id = store::find_conversation_by_resume_hash(txn, sha256_hex(hello.resume_token));
-    if (conv_id) session = session_for(self, *conv_id);
+    std::optional<std::string> conv_id;
+    {
+      auto txn = self->state.ctx.db->read();
+      conv_id = store::find_conversation_by_resume_hash(txn, sha256_hex(hello.resume_token));
+    }
+    if (conv_id && hello.page_load) session = next_dialogue(self, hello, sink, *conv_id);
+    if (!session && conv_id) session = session_for(self, *conv_id);
     if (!session) return refuse(self, sink, error_code::invalid_resume_token, "unknown resume token");
   }
   msg::bind_now bind_session{[bind = std::move(bind), session] { bind.fn(session); }};

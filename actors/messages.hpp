@@ -138,7 +138,7 @@ typename Inspector::result_type inspect(Inspector& f, agent_hello& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, visitor_hello& x) {
   return f(caf::meta::type_name("visitor_hello"), x.page_url, x.visitor_id, x.resume_token, x.last_seq, x.email,
-           x.mkto_trk, x.referrer);
+           x.mkto_trk, x.referrer, x.page_load);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, visitor_say& x) {

@@ -21,7 +21,7 @@ namespace {
 // A page is measured in the bytes its frames take on the wire, not in stored bytes.
 store::message_cost wire_cost(const std::string& conversation_id) {
   return [&conversation_id](const store::message_record& m) {
-    return protocol::message_frame_size_bound({conversation_id, 0, m.from, m.text, m.ts_ms, m.agent_name});
+    return protocol::message_frame_size_bound({conversation_id, 0, m.from, m.text, m.ts_ms, m.agent_name, &m.prompt});
   };
 }
 
@@ -43,7 +43,7 @@ bool send_next_page(const store::database& db, const net::sink_ptr& sink, const 
     return true;
   }
   for (auto& [seq, m] : page.messages)
-    sink->send(protocol::outbound_frame::message({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name}));
+    sink->send(protocol::outbound_frame::message({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name, &m.prompt}));
   cursor.on_page(page.messages.empty() ? 0 : page.messages.back().first, page.more);
   return cursor.live();
 }
@@ -62,7 +62,7 @@ page_frame build_page(const store::database& db, std::string_view type, const st
   }
   nlohmann::json transcript = nlohmann::json::array();
   for (auto& [seq, m] : page.messages)
-    transcript.push_back(protocol::transcript_entry({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name}));
+    transcript.push_back(protocol::transcript_entry({conversation_id, seq, m.from, m.text, m.ts_ms, m.agent_name, &m.prompt}));
   page_frame out{protocol::make_page(type, conversation_id, std::move(transcript), page.more),
                  page.messages.empty() ? 0 : page.messages.back().first};
   return out;

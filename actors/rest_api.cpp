@@ -28,11 +28,13 @@ const std::vector<handler_fn> handlers = {
   list_tokens, create_token, delete_token,
   list_dialogues, create_dialogue, get_dialogue, update_dialogue, delete_dialogue, publish_dialogue,
   unpublish_dialogue, preview_dialogue,
+  get_dialogue_report, get_dialogue_report_csv, get_reports, get_reports_csv,
 };
 enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list,
                      conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete,
                      dialogues_list, dialogues_create, dialogue_get, dialogue_update, dialogue_delete,
-                     dialogue_publish, dialogue_unpublish, dialogue_preview };
+                     dialogue_publish, dialogue_unpublish, dialogue_preview,
+                     dialogue_report, dialogue_report_csv, reports_all, reports_all_csv };
 
 } // namespace
 
@@ -59,6 +61,10 @@ const rest::route_table& rest_routes() {
     {"POST", "/v1/dialogues/{id}/publish", dialogue_publish, {role::marketer}},
     {"POST", "/v1/dialogues/{id}/unpublish", dialogue_unpublish, {role::marketer}},
     {"POST", "/v1/dialogues/{id}/preview", dialogue_preview, {role::marketer}},
+    {"GET", "/v1/dialogues/{id}/report", dialogue_report, {role::marketer}},
+    {"GET", "/v1/dialogues/{id}/report.csv", dialogue_report_csv, {role::marketer}},
+    {"GET", "/v1/reports", reports_all, {role::marketer}},
+    {"GET", "/v1/reports.csv", reports_all_csv, {role::marketer}},
   }};
   return table;
 }

@@ -53,6 +53,9 @@ struct visitor_session_state {
   store::conversation_record conv;
   std::unique_ptr<conversation::durable_log> log;
   engine::cursor cursor;
+  dialogue::definition_ptr dialogue;          // the pinned version, for a dialogue cursor
+  std::optional<store::dialogue_visit> visit; // the dialogue's row, rewritten when a fact changes
+  engine::lead lead;                          // what the flow knows of the visitor
   std::string fresh_token;
   std::vector<visitor_socket> sockets;
   agent_actor agent;
@@ -131,7 +134,8 @@ void on_batch_done(session_ptr self, bool ok) {
       ack(m.seq);
     }
     const protocol::outbound_frame frame =
-      protocol::outbound_frame::message({st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name});
+      protocol::outbound_frame::message(
+        {st.conv.id, m.seq, m.rec.from, m.rec.text, m.rec.ts_ms, m.rec.agent_name, &m.rec.prompt});
     for (auto& s : st.sockets) {
       switch (s.cursor.on_live(m.seq)) {
         case delivery_cursor::verdict::send:
@@ -221,11 +225,13 @@ conversation::ack_fn promise_ack(caf::typed_response_promise<std::uint64_t> prom
 }
 
 // agent_name: set on notices about an agent, so clients can tell who joined.
-void enqueue_line(session_ptr self, std::string from, std::string text, std::string agent_name = {}) {
+void enqueue_line(session_ptr self, std::string from, std::string text, std::string agent_name = {},
+                  protocol::bot_prompt prompt = {}) {
   store::message_record rec;
   rec.from = std::move(from);
   rec.text = std::move(text);
   rec.agent_name = std::move(agent_name);
+  rec.prompt = std::move(prompt);
   rec.ts_ms = now_ms();
   self->state.log->append({std::move(rec), {}, {}, 0, 0});
 }
@@ -296,6 +302,18 @@ void request_agent(session_ptr self) {
   send_request(self);
 }
 
+// The flow takes its request back while it waits (a live chat card's fallback): the
+// conversation is the bot's again. Once an agent holds it, it stays theirs.
+void withdraw_request(session_ptr self) {
+  auto& st = self->state;
+  if (st.conv.phase != conversation_phase::waiting) return;
+  self->send(st.ctx.router, msg::cancel_atom::value, st.conv.id);
+  set_waiting(self, false);
+  set_open(self, false);
+  st.conv.phase = conversation_phase::bot;
+  mark_dirty(self);
+}
+
 void end_chat(session_ptr self, const std::string& reason);
 
 // ---- the engine ----
@@ -312,19 +330,46 @@ void arm_timers(session_ptr self, const std::vector<engine::pending_timer>& befo
 void carry_out(session_ptr self, std::vector<engine::output> outputs, const net::sink_ptr& sender,
                const protocol::client_msg_id& id);
 
+engine::context engine_context(session_ptr self) {
+  auto& st = self->state;
+  engine::context c;
+  c.visitor_lead = &st.lead;
+  c.now_ms = now_ms();
+  c.dialogue = st.dialogue.get();
+  c.response_delay_ms = st.ctx.cfg->chat.bot_response_delay_ms;
+  return c;
+}
+
+// The dialogue's row follows the cursor: engaged at the first answer, completed at a
+// goal, an end or a hand-over, acquired at a valid email, goals as they are reached.
+void record_visit(session_ptr self) {
+  auto& st = self->state;
+  if (!st.visit) return;
+  auto v = *st.visit;
+  const auto& c = st.cursor;
+  if (c.engaged && v.engaged_ms == 0) v.engaged_ms = now_ms();
+  if (c.completed && v.completed_ms == 0) v.completed_ms = now_ms();
+  v.acquired = c.answers.count("acquired:email") > 0;
+  v.goals = static_cast<std::uint32_t>(std::count_if(c.answers.begin(), c.answers.end(),
+                                                     [](const auto& a) { return a.first.rfind("goal:", 0) == 0; }));
+  if (v == *st.visit) return;
+  st.visit = std::move(v);
+  store::writes::put_dialogue_visit(st.log->rows(), *st.visit);
+}
+
 // Feeds one input to the engine and carries out what it answers. `sender` and `id`
 // are who gets an error when the engine refuses the input.
 void feed(session_ptr self, const engine::input& input, const net::sink_ptr& sender = nullptr,
           const protocol::client_msg_id& id = {}) {
   auto& st = self->state;
-  const engine::context context{nullptr, engine::agent_availability::unknown, now_ms()};
-  auto result = engine::step(st.cursor, input, context);
+  auto result = engine::step(st.cursor, input, engine_context(self));
   if (!(result.cursor == st.cursor)) {
     auto before = std::move(st.cursor.timers);
     st.cursor = std::move(result.cursor);
     st.conv.flow_cursor = engine::encode(st.cursor);
     mark_dirty(self);
     arm_timers(self, before);
+    record_visit(self);
   }
   carry_out(self, std::move(result.outputs), sender, id);
 }
@@ -334,19 +379,39 @@ struct output_interpreter {
   const net::sink_ptr& sender;
   const protocol::client_msg_id& id;
 
-  void operator()(const engine::out::bot_message& m) { enqueue_line(self, "bot", m.text); }
+  void operator()(const engine::out::bot_message& m) {
+    protocol::bot_prompt prompt;
+    for (const auto& o : m.options) prompt.options.push_back({o.label, o.value});
+    prompt.input = m.input_kind;
+    prompt.placeholder = m.placeholder;
+    prompt.link = m.link;
+    enqueue_line(self, "bot", m.text, {}, std::move(prompt));
+  }
   void operator()(const engine::out::notice& n) { enqueue_line(self, "system", n.text, n.agent_name); }
   void operator()(const engine::out::hand_over&) { request_agent(self); }
+  void operator()(const engine::out::withdraw&) { withdraw_request(self); }
   void operator()(const engine::out::end&) { end_chat(self, "flow"); }
   void operator()(const engine::out::reject& r) { send_error(self, sender, r.code, r.text, id); }
   void operator()(const engine::out::typing&) {} // carry_out paces these
-  // Slots, booking, lead attributes, goals and activities have no consumer until the
-  // meetings and Marketo issues add them; no flow of today emits them.
+  // What the visitor told the flow is theirs from the next card on; an email also shows
+  // to agents, and makes the visitor known.
+  void operator()(const engine::out::set_attribute& a) {
+    auto& st = self->state;
+    st.lead.attributes[a.name] = a.value;
+    if (a.name == "email" && st.conv.email != a.value) {
+      st.conv.email = a.value;
+      st.lead.known = true;
+      mark_dirty(self);
+    }
+  }
+  void operator()(const engine::out::goal&) {} // counted in the dialogue's row (record_visit)
+  // Activities go to the Marketo outbox, which the Marketo issue adds.
+  void operator()(const engine::out::activity& a) {
+    spdlog::debug("conversation {}: activity {} {}", self->state.conv.id, a.kind, a.detail);
+  }
+  // Slots and booking have no consumer until the meetings issue; no flow emits them yet.
   void operator()(const engine::out::ask_slots&) { unconsumed("ask_slots"); }
   void operator()(const engine::out::book&) { unconsumed("book"); }
-  void operator()(const engine::out::set_attribute&) { unconsumed("set_attribute"); }
-  void operator()(const engine::out::goal&) { unconsumed("goal"); }
-  void operator()(const engine::out::activity&) { unconsumed("activity"); }
   void unconsumed(const char* what) {
     spdlog::warn("conversation {}: the flow's {} output has no consumer yet", self->state.conv.id, what);
   }
@@ -414,7 +479,7 @@ void start_grace(session_ptr self) {
 protocol::outbound_frame welcome_frame(session_ptr self, const protocol::visitor_hello& h) {
   auto& st = self->state;
   const auto& cfg = *st.ctx.cfg;
-  return protocol::make_visitor_welcome({
+  protocol::visitor_welcome w{
     st.conv.visitor_id,
     st.conv.id,
     h.resume_token.empty() ? st.fresh_token : h.resume_token,
@@ -422,7 +487,14 @@ protocol::outbound_frame welcome_frame(session_ptr self, const protocol::visitor
     store::to_string(st.conv.phase),
     st.log->committed_seq(),
     {cfg.limits.max_text_bytes, cfg.websocket.max_frame_bytes, cfg.websocket.rate_per_second},
-  });
+  };
+  if (st.dialogue) {
+    w.dialogue_id = st.cursor.flow_id;
+    w.dialogue_name = st.dialogue->name;
+    w.dialogue_version = st.cursor.flow_version;
+    w.dialogue_finished = st.cursor.finished;
+  }
+  return protocol::make_visitor_welcome(w);
 }
 
 template <class Rep, class Period>
@@ -449,9 +521,50 @@ void load_committed_ids(session_ptr self) {
     });
 }
 
+// A dialogue conversation from the store: its pinned version and its row. A version that
+// cannot be read leaves the cursor without a dialogue, and the engine leads it as a live
+// chat: the visitor still reaches a person.
+void load_dialogue(session_ptr self) {
+  auto& st = self->state;
+  if (st.cursor.flow != engine::flow_kind::dialogue || !st.ctx.dialogues) return;
+  guard_store(
+    [&] {
+      st.dialogue = st.ctx.dialogues->version(st.cursor.flow_id, st.cursor.flow_version);
+      auto txn = st.ctx.db->read();
+      for (auto& v : store::load_visitor_dialogues(txn, st.conv.visitor_id))
+        if (v.dialogue_id == st.cursor.flow_id && v.conversation_id == st.conv.id) st.visit = std::move(v);
+    },
+    [&](const store::store_error& e) {
+      spdlog::error("conversation {}: its dialogue could not be read: {}", st.conv.id, e.what());
+    });
+  if (!st.dialogue)
+    spdlog::warn("conversation {}: dialogue {} version {} is not runnable; it continues as a live chat", st.conv.id,
+                 st.cursor.flow_id, st.cursor.flow_version);
+}
+
+// A crash between a step and the bot's reply to it leaves the cursor at a card whose
+// question was never stored: asked again, so the visitor is never left without one.
+void prompt_again_if_lost(session_ptr self) {
+  auto& st = self->state;
+  if (st.conv.phase != conversation_phase::bot || !engine::waits_for_answer(st.cursor, engine_context(self))) return;
+  auto last_is_prompt = guard_store(
+    [&] {
+      auto txn = st.ctx.db->read();
+      auto last = store::load_page_before(txn, st.conv.id, 0, 1, ~std::size_t{0});
+      return !last.messages.empty() && last.messages.back().second.from == "bot" &&
+             !last.messages.back().second.prompt.empty();
+    },
+    [&](const store::store_error& e) {
+      spdlog::error("conversation {}: its last message could not be read: {}", st.conv.id, e.what());
+      return true; // unknown: not asked twice
+    });
+  if (!last_is_prompt) feed(self, engine::in::resumed{});
+}
+
 void resume_from_store(session_ptr self) {
   auto& st = self->state;
   arm_timers(self, {});
+  prompt_again_if_lost(self);
   const auto now = now_ms();
   const auto grace = ms(st.ctx.cfg->chat.visitor_grace);
   // Away since it was stored, or since the restart when the visitor was still connected then.
@@ -547,6 +660,11 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
     st.cursor = engine::cursor{};
     st.cursor.handed_over = st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live;
   }
+  st.dialogue = std::move(seed.dialogue);
+  st.visit = std::move(seed.visit);
+  if (!seed.is_new) load_dialogue(self);
+  st.lead.known = !st.conv.email.empty();
+  if (st.lead.known) st.lead.attributes["email"] = st.conv.email;
   touch(self);
   ctx.stats->live_visitor_sessions++;
   self->attach_functor([stats = ctx.stats] { stats->live_visitor_sessions--; });
@@ -613,7 +731,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
         return;
       }
       touch(self);
-      store::message_record rec{"visitor", std::move(say.text), now_ms(), say.id.text, {}, {}};
+      store::message_record rec{"visitor", std::move(say.text), now_ms(), say.id.text, {}, {}, {}};
       st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, say.id)}, conn, 0});
       if (st.conv.phase == conversation_phase::bot || st.conv.phase == conversation_phase::ended)
         feed(self, engine::in::visitor_text{st.log->last_queued().rec.text}, sink, say.id);
@@ -628,8 +746,23 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
         else sink->send(page.frame);
       }
     },
+    // A button pressed: stored as the visitor's line (its label, as they saw it), acked,
+    // and deduplicated like a message, so a choice sent again after a reconnect is taken once.
     [=](msg::choose_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& value) {
-      feed(self, engine::in::choice{value, false}, sink_of(self, conn), id);
+      auto& st = self->state;
+      auto sink = sink_of(self, conn);
+      if (absorb_duplicate(self, "visitor", id.text, socket_ack(self, sink, id))) return;
+      auto label = engine::choice_label(st.cursor, value, engine_context(self));
+      if (label) {
+        if (st.log->full(st.ctx.cfg->chat.max_in_flight)) {
+          send_error(self, sink, error_code::busy, "too many messages waiting to be stored", id);
+          return;
+        }
+        touch(self);
+        store::message_record rec{"visitor", std::move(*label), now_ms(), id.text, {}, {}, {}};
+        st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, id)}, conn, 0});
+      }
+      feed(self, engine::in::choice{value, false}, sink, id); // an unknown option: the engine says so, and asks again
       flush(self);
     },
     [=](msg::book_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& slot) {
@@ -704,7 +837,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
         return promise;
       }
       touch(self);
-      store::message_record rec{"agent", std::move(say.text), now_ms(), say.id.text, agent_id, st.agent_name};
+      store::message_record rec{"agent", std::move(say.text), now_ms(), say.id.text, agent_id, st.agent_name, {}};
       st.log->append({std::move(rec), sender, {promise_ack(promise)}, conn, 0});
       flush(self);
       return promise;

@@ -8,6 +8,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/context.hpp"
+#include "dynchat/dialogue/library.hpp"
 #include "dynchat/store/records.hpp"
 #include "dynchat/store/tables.hpp"
 
@@ -19,6 +20,8 @@ struct session_seed {
   bool is_new = false;
   std::string fresh_token; // the plaintext resume token, only for a new conversation
   std::vector<store::write_op> initial_ops; // written with the conversation's first batch
+  dialogue::definition_ptr dialogue;        // the version a new dialogue conversation is pinned to
+  std::optional<store::dialogue_visit> visit; // its row for the visitor's history and the reports
 };
 
 session_actor spawn_visitor_session(caf::actor_system& sys, const actor_context& ctx, session_seed seed);

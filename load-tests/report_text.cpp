@@ -23,6 +23,7 @@ constexpr std::pair<const char*, const char*> latencies[] = {
   {"session_setup", "session set-up"}, {"agent_wait", "wait for an agent"},
   {"visitor_ack", "visitor ack"},      {"agent_ack", "agent ack"},
   {"visitor_to_agent", "visitor -> agent"}, {"agent_to_visitor", "agent -> visitor"},
+  {"bot_first", "bot first, past delay"}, {"bot_reply", "bot reply, past delay"},
 };
 
 std::string reasons(const json& report) {

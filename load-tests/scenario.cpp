@@ -52,6 +52,8 @@ void apply(scenario& s, const std::string& table, const std::string& key, const 
     else if (key == "idle_hold") s.idle_hold_seconds = number(n, full);
     else if (key == "text_bytes") s.text_bytes = count(n, full);
     else if (key == "msgpack") s.msgpack = boolean(n, full);
+    else if (key == "walk_dialogues") s.walk_dialogues = boolean(n, full);
+    else if (key == "bot_delay") s.bot_delay_seconds = number(n, full);
     else if (key == "known_share") s.known_share = number(n, full);
     else if (key == "leads_file") {
       auto file = n.value<std::string>();
@@ -123,10 +125,18 @@ scenario preset(std::string_view name) {
     s.agents = 0;
     return s;
   }
-  if (name == "dialogue") { // bot flows: until dialogues exist, the live-chat flow
-    s.arrival_rate = 40;
-    s.messages_per_visitor = 3;
-    s.visitor_think = {think_time::shape::uniform, 2.0};
+  if (name == "dialogue") { // new visitors walking the published dialogue; bot latency beyond the delay
+    s.arrival_rate = 1000;
+    s.ramp_up_seconds = 1;
+    s.duration_seconds = 10;
+    s.max_concurrent = 15000;
+    s.messages_per_visitor = 0;
+    s.visitor_think = {think_time::shape::uniform, 1.0};
+    s.wait_for_agent = false;
+    s.resume_share = 0;
+    s.walk_dialogues = true;
+    s.bot_delay_seconds = 1.0; // the server's default
+    s.agents = 0;
     return s;
   }
   if (name == "soak") { // long and moderate: ~500 chats open for ten minutes
@@ -166,6 +176,7 @@ void validate(const scenario& s) {
   if (s.resume_share < 0 || s.resume_share > 1) bad("visitors.resume_share must be 0..1");
   if (s.idle_hold_seconds < 0 || s.idle_hold_seconds > 86400) bad("visitors.idle_hold must be 0..86400 seconds");
   if (s.text_bytes < 1 || s.text_bytes > 60000) bad("visitors.text_bytes must be 1..60000");
+  if (s.bot_delay_seconds < 0 || s.bot_delay_seconds > 60) bad("visitors.bot_delay must be 0..60 seconds");
   if (s.agent_max_chats < 1 || s.agent_max_chats > 10) bad("agents.max_chats must be 1..10");
   if (s.known_share < 0 || s.known_share > 1) bad("visitors.known_share must be 0..1");
   if (s.known_share > 0 && s.leads.empty()) bad("visitors.known_share needs visitors.leads_file");

@@ -32,6 +32,10 @@ struct scenario {
   double known_share = 0;           // share of visitors who say hello as a known lead (with an email)
   std::vector<std::string> leads;   // their emails, from visitors.leads_file (one per line or CSV with an email column)
   bool msgpack = false;
+  // dialogues: visitors walk the dialogue the server leads them into, picking offered
+  // options and filling captures, and measure each bot reply beyond the server's delay
+  bool walk_dialogues = false;
+  double bot_delay_seconds = 0;     // the server's chat.bot_response_delay_ms, in seconds
   // agents
   std::uint32_t agents = 40;        // 400 seats: above the ~275 chats the defaults keep open
   std::uint32_t agent_max_chats = 10;

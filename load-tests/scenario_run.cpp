@@ -3,6 +3,8 @@
 //   visitor: connect -> hello -> (wait for an agent) -> say x N with think times,
 //            maybe drop the socket once and resume (resending what was not acked)
 //            -> wait for the agent's replies -> hold -> close
+//   dialogue visitor (walk_dialogues): connect -> hello -> each bot prompt answered after a
+//            think time (an offered option, or a capture filled) -> quiet -> close
 //   agent:   connect -> hello -> available -> accept offers -> reply to each visitor
 //            message after a think time -> end the chat after the last reply
 //
@@ -114,6 +116,7 @@ private:
       hello["resume_token"] = resume_token_;
       hello["last_seq"] = last_seq_;
     }
+    bot_due_ = clock_type::now(); // the session starts: its first bot message is due one delay later
     send(hello);
   }
 
@@ -127,6 +130,13 @@ private:
         if (f.value("known", false)) w_.t.known++;
         else if (!email_.empty()) w_.t.errors["known_lead_not_recognised"]++;
         resume_token_ = f.value("resume_token", "");
+        if (w_.sc.walk_dialogues) {
+          if (f.contains("dialogue")) w_.t.dialogues_met++;
+          else w_.t.errors["no_dialogue_met"]++;
+          walking_ = f.contains("dialogue");
+          if (!walking_) finish_now();
+          return;
+        }
         if (!w_.sc.wait_for_agent) schedule_next();
       } else {
         w_.t.resumed++;
@@ -136,6 +146,7 @@ private:
       const auto seq = f.value("seq", std::uint64_t{0});
       last_seq_ = std::max(last_seq_, seq);
       const std::string from = f.value("from", "");
+      if (walking_ && from == "bot") return on_bot(f);
       if (from == "system" && f.contains("agent") && !agent_joined_) {
         agent_joined_ = true;
         w_.t.agent_wait.record(micros_since(started_));
@@ -189,6 +200,58 @@ private:
     });
   }
 
+  // A bot message: its latency beyond the configured delay (counted from when the session
+  // started or the visitor's last answer was sent), then the answer its prompt asks for.
+  void on_bot(const json& f) {
+    if (bot_due_ != clock_type::time_point{}) {
+      const auto delay = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(w_.sc.bot_delay_seconds));
+      const auto beyond = clock_type::now() - bot_due_ - delay;
+      (first_bot_ ? w_.t.bot_first : w_.t.bot_reply)
+        .record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(beyond).count())));
+      first_bot_ = false;
+      bot_due_ = {};
+    }
+    const auto quiet_gen = ++quiet_gen_;
+    if (!f.contains("prompt")) {
+      // Nothing asked: the dialogue goes on by itself or has ended. Quiet for a while: done.
+      const auto wait = std::chrono::duration<double>(w_.sc.bot_delay_seconds + 2.0);
+      after(std::chrono::duration_cast<clock_type::duration>(wait), [this, quiet_gen] {
+        if (quiet_gen == quiet_gen_) finish_now();
+      });
+      return;
+    }
+    const auto& prompt = f["prompt"];
+    json answer;
+    const std::string id = "d" + std::to_string(answers_++);
+    const std::string input = prompt.value("input", "");
+    if (prompt.contains("options") && !prompt["options"].empty()) {
+      const auto& options = prompt["options"];
+      const auto pick = std::uniform_int_distribution<std::size_t>{0, options.size() - 1}(w_.rng);
+      answer = {{"type", "choose"}, {"client_msg_id", id}, {"option", options[pick].value("value", "")}};
+    } else {
+      std::string text = "load answer";
+      if (input == "email") text = "load" + std::to_string(w_.t.dialogues_met) + "-" + id + "@acme.example";
+      else if (input == "phone") text = "+1 555 0100";
+      answer = {{"type", "say"}, {"client_msg_id", id}, {"text", text}};
+    }
+    at(clock_type::now() + w_.think(w_.sc.visitor_think), [this, answer, id] {
+      due_[id] = clock_type::now();
+      unacked_[id] = answer;
+      w_.t.sent++;
+      w_.t.dialogue_answers++;
+      bot_due_ = clock_type::now();
+      send(answer);
+    });
+  }
+
+  void finish_now() {
+    if (done_) return;
+    done_ = true;
+    w_.t.finished++;
+    w_.active--;
+    drop();
+  }
+
   void drop_and_resume() {
     dropped_ = true;
     dropped_now_ = true;
@@ -197,6 +260,7 @@ private:
   }
 
   void maybe_finish() {
+    if (walking_) return; // a dialogue walker finishes when the bot falls quiet
     if (done_ || sent_ < w_.sc.messages_per_visitor || !unacked_.empty()) return;
     const bool replies_due = w_.sc.agents > 0 && w_.sc.agent_replies && !ended_;
     if (replies_due && replies_ < w_.sc.messages_per_visitor) return;
@@ -217,6 +281,11 @@ private:
   std::map<std::string, json> unacked_;
   std::map<std::string, clock_type::time_point> due_;
   bool agent_joined_ = false, will_drop_ = false, dropped_ = false, dropped_now_ = false, ended_ = false, done_ = false;
+  // walking a dialogue
+  bool walking_ = false, first_bot_ = true;
+  clock_type::time_point bot_due_{};
+  std::uint64_t quiet_gen_ = 0;
+  std::uint32_t answers_ = 0;
 };
 
 class sim_agent final : public sim_peer {

@@ -49,6 +49,8 @@ template <class Tally, class Fn> void for_each_counter(Tally& t, Fn&& fn) {
   fn("acked", t.acked);
   fn("timed_out", t.timed_out);
   fn("known", t.known);
+  fn("dialogues_met", t.dialogues_met);
+  fn("dialogue_answers", t.dialogue_answers);
 }
 
 template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
@@ -58,6 +60,8 @@ template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
   fn("visitor_to_agent", t.to_agent);
   fn("agent_to_visitor", t.to_visitor);
   fn("agent_wait", t.agent_wait);
+  fn("bot_first", t.bot_first);
+  fn("bot_reply", t.bot_reply);
 }
 
 } // namespace
@@ -69,6 +73,8 @@ void tally::merge(const tally& other) {
   to_agent.merge(other.to_agent);
   to_visitor.merge(other.to_visitor);
   agent_wait.merge(other.agent_wait);
+  bot_first.merge(other.bot_first);
+  bot_reply.merge(other.bot_reply);
   checker.merge(other.checker);
   for (const auto& [code, n] : other.errors) errors[code] += n;
   arrived += other.arrived;
@@ -82,6 +88,8 @@ void tally::merge(const tally& other) {
   acked += other.acked;
   timed_out += other.timed_out;
   known += other.known;
+  dialogues_met += other.dialogues_met;
+  dialogue_answers += other.dialogue_answers;
   add_series(acked_per_second, other.acked_per_second);
   add_series(visitors_per_second, other.visitors_per_second);
   add_series(connected_per_second, other.connected_per_second);
@@ -132,6 +140,8 @@ json make_report(const tally& t, const scenario& sc, double elapsed, const servi
               {"visitors_arrived", t.arrived},
               {"visitors_connected", t.connected},
               {"visitors_known", t.known},
+              {"dialogues_met", t.dialogues_met},
+              {"dialogue_answers", t.dialogue_answers},
               {"visitors_finished", t.finished},
               {"visitors_capped", t.capped},
               {"resumed", t.resumed},

@@ -29,6 +29,7 @@ json message_json(std::uint64_t seq, const store::message_record& m) {
   json j{{"seq", seq}, {"from", m.from}, {"text", m.text}, {"ts", m.ts_ms}};
   if (!m.agent_name.empty()) j["agent"] = m.agent_name;
   if (!m.client_msg_id.empty()) j["client_msg_id"] = m.client_msg_id;
+  if (!m.prompt.empty()) j["prompt"] = protocol::prompt_json(m.prompt);
   return j;
 }
 

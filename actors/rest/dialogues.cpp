@@ -3,8 +3,11 @@
 // makes an immutable version; preview runs the draft through the engine, storing nothing.
 // Every change runs one at a time (serially, key "dialogues"): priorities among published
 // dialogues stay unique and version numbers gapless whatever clients send at once.
+#include <spdlog/spdlog.h>
+
 #include "actors/rest/handlers.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/dialogue/library.hpp"
 #include "dynchat/dialogue/validate.hpp"
 #include "dynchat/rest/dialogue_preview.hpp"
 #include "dynchat/rest/transcript_text.hpp"
@@ -131,6 +134,19 @@ void delete_dialogue(call c) {
   });
 }
 
+// Committed: new visitors meet the published set as it is now. Answered either way: the
+// change is stored, and the next reload (any publish, or a restart) serves it.
+void visitors_meet_it_now(const call& c, const store::dialogue_record& d) {
+  if (c.ctx().dialogues) {
+    try {
+      c.ctx().dialogues->reload();
+    } catch (const store::store_error& e) {
+      spdlog::error("dialogue {}: stored, but the published set could not be reloaded: {}", d.id, e.what());
+    }
+  }
+  c.reply(json_response(200, summary(d)));
+}
+
 void publish_dialogue(call c) {
   if (!query_ok(c)) return;
   serially(std::move(c), all_dialogues, [](call c, std::function<void()> done) {
@@ -160,7 +176,7 @@ void publish_dialogue(call c) {
     store::write_batch batch;
     store::writes::put_dialogue_version(batch, d->id, d->published_version, d->draft);
     store::writes::put_dialogue(batch, *d);
-    write_then(c, std::move(batch), [reply = c.reply, d = *d] { reply(json_response(200, summary(d))); }, done);
+    write_then(c, std::move(batch), [c, d = *d] { visitors_meet_it_now(c, d); }, done);
   });
 }
 
@@ -177,7 +193,7 @@ void unpublish_dialogue(call c) {
     d->updated_ms = now_ms();
     store::write_batch batch;
     store::writes::put_dialogue(batch, *d);
-    write_then(c, std::move(batch), [reply = c.reply, d = *d] { reply(json_response(200, summary(d))); }, done);
+    write_then(c, std::move(batch), [c, d = *d] { visitors_meet_it_now(c, d); }, done);
   });
 }
 

@@ -24,6 +24,11 @@ void delete_dialogue(call c);
 void publish_dialogue(call c);
 void unpublish_dialogue(call c);
 void preview_dialogue(call c);
+// reports.cpp
+void get_dialogue_report(call c);
+void get_dialogue_report_csv(call c);
+void get_reports(call c);
+void get_reports_csv(call c);
 // routing.cpp
 void get_routing(call c);
 // tokens.cpp

@@ -26,6 +26,7 @@
 #include "actors/store_writer.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/system_config.hpp"
+#include "dynchat/dialogue/library.hpp"
 #include "dynchat/net/server.hpp"
 #include "seed.hpp"
 
@@ -120,7 +121,8 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   server.bind();
   const std::string admin_hash = ensure_admin_token(*db, cfg);
   seed_demo_data(*db, cfg);
-  actor_context ctx{db, &cfg, &stats, {}, {}, {}};
+  actor_context ctx{db, &cfg, &stats, {}, {}, {}, std::make_shared<dialogue::library>(db)};
+  ctx.dialogues->reload(); // what visitors meet from the first hello on
   // On every way out, a start-up failure (the port is taken) included, the long-lived
   // actors are told to finish: the actor system's destructor waits for them.
   struct finish_on_exit {

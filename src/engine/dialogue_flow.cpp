@@ -294,13 +294,61 @@ struct dialogue_run {
     if (was_live_chat) finish(); // a live_chat card is last in its branch
   }
   void operator()(const in::agent_missed&) {}
-  void operator()(const in::none_available& n) { outputs.push_back(out::notice{in_line_text(n.place_in_line), {}}); }
+  // Every agent is busy (or the offers went unanswered): a live_chat card takes its
+  // fallback rather than leave the visitor in line; elsewhere the visitor hears their place.
+  void operator()(const in::none_available& n) {
+    const card* c = here();
+    if (c && c->kind == card_kind::live_chat && next.handed_over) {
+      next.handed_over = false;
+      outputs.push_back(out::withdraw{});
+      outputs.push_back(out::activity{"livechat_missed", d.name});
+      say(c->nobody.text);
+      next.card.clear();
+      return run_from(c->nobody.next);
+    }
+    outputs.push_back(out::notice{in_line_text(n.place_in_line), {}});
+  }
   void operator()(const in::lead_resolved&) {} // the lead's fields arrive in the context of the next step
   void operator()(const in::trigger&) {}
   void operator()(const in::page_event&) {}
+  void operator()(const in::resumed&) {
+    const card* c = here();
+    if (c && !next.handed_over && !next.finished && (c->kind == card_kind::question || c->kind == card_kind::capture))
+      prompt(*c);
+  }
 };
 
+const card* current_card(const cursor& at, const context& ctx) {
+  if (at.flow != flow_kind::dialogue || !ctx.dialogue || at.card.empty()) return nullptr;
+  const auto& cards = ctx.dialogue->cards;
+  auto it = std::find_if(cards.begin(), cards.end(), [&](const card& c) { return c.id == at.card; });
+  return it == cards.end() ? nullptr : &*it;
+}
+
 } // namespace
+
+std::optional<std::string> choice_label(const cursor& at, const std::string& value, const context& ctx) {
+  const card* c = current_card(at, ctx);
+  if (!c || at.handed_over) return std::nullopt;
+  if (c->kind == card_kind::question) {
+    for (const auto& a : c->answers)
+      if (a.value == value) {
+        dialogue_run run{*ctx.dialogue, ctx, at}; // the label as the visitor saw it: tokens rendered
+        auto label = dialogue::render_tokens(a.label, run.fields);
+        dialogue::cut_utf8(label, max_field_bytes);
+        return label;
+      }
+  } else if (c->kind == card_kind::capture) {
+    for (const auto& item : c->capture.picklist)
+      if (item == value) return item;
+  }
+  return std::nullopt;
+}
+
+bool waits_for_answer(const cursor& at, const context& ctx) {
+  const card* c = current_card(at, ctx);
+  return c && !at.handed_over && !at.finished && (c->kind == card_kind::question || c->kind == card_kind::capture);
+}
 
 step_result dialogue_step(const cursor& at, const input& what, const context& ctx) {
   dialogue_run run{*ctx.dialogue, ctx, at};

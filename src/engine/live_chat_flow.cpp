@@ -41,6 +41,7 @@ struct live_chat {
   void operator()(const in::lead_resolved&) {}
   void operator()(const in::trigger&) {}
   void operator()(const in::page_event&) {}
+  void operator()(const in::resumed&) {} // its messages need no prompt
 };
 
 } // namespace

@@ -99,6 +99,16 @@ public:
     return out;
   }
 
+  bool boolean(const char* name) {
+    auto it = obj_.find(name);
+    if (it == obj_.end() || it->is_null()) return false;
+    if (!it->is_boolean()) {
+      set(error_code::wrong_type, std::string{"field '"} + name + "' must be true or false");
+      return false;
+    }
+    return it->get<bool>();
+  }
+
   std::uint64_t unsigned_number(const char* name) {
     auto it = obj_.find(name);
     if (it == obj_.end() || it->is_null()) return 0;
@@ -150,6 +160,7 @@ visitor_decode decode_visitor(const json& frame, const decode_limits& limits) {
     h.email = r.line("email", 254, false);
     h.mkto_trk = r.line("mkto_trk", limits.max_url_bytes, false);
     h.referrer = r.line("referrer", limits.max_url_bytes, false);
+    h.page_load = r.boolean("page_load");
     return finish<visitor_frame>(r, std::move(h));
   }
   if (t == "say") {
@@ -161,7 +172,7 @@ visitor_decode decode_visitor(const json& frame, const decode_limits& limits) {
   if (t == "choose") {
     visitor_choose c;
     c.id = r.client_msg_id();
-    c.option = r.line("option", limits.max_id_bytes, true);
+    c.option = r.line("option", max_option_bytes, true);
     return finish<visitor_frame>(r, std::move(c));
   }
   if (t == "book") {
@@ -231,9 +242,23 @@ json make_error(error_code code, std::string_view message, const client_msg_id& 
   return j;
 }
 
+json prompt_json(const bot_prompt& p) {
+  json j = json::object();
+  if (!p.options.empty()) {
+    json options = json::array();
+    for (const auto& o : p.options) options.push_back({{"label", o.label}, {"value", o.value}});
+    j["options"] = std::move(options);
+  }
+  if (!p.input.empty()) j["input"] = p.input;
+  if (!p.placeholder.empty()) j["placeholder"] = p.placeholder;
+  if (!p.link.empty()) j["link"] = p.link;
+  return j;
+}
+
 json transcript_entry(const message_view& m) {
   json j{{"seq", m.seq}, {"from", m.from}, {"text", m.text}, {"ts", m.ts_ms}};
   if (!m.agent_name.empty()) j["agent"] = m.agent_name;
+  if (m.prompt && !m.prompt->empty()) j["prompt"] = prompt_json(*m.prompt);
   return j;
 }
 

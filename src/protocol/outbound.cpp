@@ -100,8 +100,14 @@ std::size_t json_string_size(std::string_view s) {
 std::size_t message_frame_size_bound(const message_view& m) {
   // Keys, punctuation, a 20-digit seq and ts: well under 128 bytes. MessagePack never
   // takes more than JSON for the same fields.
+  std::size_t prompt = 0;
+  if (m.prompt) {
+    prompt = 64 + json_string_size(m.prompt->input) + json_string_size(m.prompt->placeholder) +
+             json_string_size(m.prompt->link);
+    for (const auto& o : m.prompt->options) prompt += 24 + json_string_size(o.label) + json_string_size(o.value);
+  }
   return 128 + json_string_size(m.conversation_id) + json_string_size(m.from) + json_string_size(m.text) +
-         json_string_size(m.agent_name);
+         json_string_size(m.agent_name) + prompt;
 }
 
 outbound_frame outbound_frame::ack(std::string_view conversation_id, const client_msg_id& id, std::uint64_t seq) {
@@ -114,6 +120,12 @@ outbound_frame outbound_frame::ack(std::string_view conversation_id, const clien
 }
 
 outbound_frame outbound_frame::message(const message_view& m) {
+  if (m.prompt && !m.prompt->empty()) { // a bot's card: rare next to chat lines, so the document route
+    json frame = transcript_entry(m);
+    frame["type"] = "message";
+    frame["conversation_id"] = m.conversation_id;
+    return outbound_frame{std::move(frame)};
+  }
   fields f;
   f.reserve(7);
   if (!m.agent_name.empty()) f.push_back({"agent", std::string{m.agent_name}});

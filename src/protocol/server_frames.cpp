@@ -3,7 +3,7 @@
 namespace dynchat::protocol {
 
 json make_visitor_welcome(const visitor_welcome& w) {
-  return json{
+  json j{
     {"type", "welcome"},
     {"visitor_id", w.visitor_id},
     {"conversation_id", w.conversation_id},
@@ -16,6 +16,12 @@ json make_visitor_welcome(const visitor_welcome& w) {
       {"max_frame_bytes", w.limits.max_frame_bytes},
       {"rate_per_second", w.limits.rate_per_second}}},
   };
+  if (!w.dialogue_id.empty())
+    j["dialogue"] = {{"id", w.dialogue_id},
+                     {"name", w.dialogue_name},
+                     {"version", w.dialogue_version},
+                     {"finished", w.dialogue_finished}};
+  return j;
 }
 
 json visitor_card_json(const visitor_card& v) {

@@ -24,6 +24,7 @@ struct output_to_json {
   json operator()(const engine::out::notice& n) const { return {{"type", "notice"}, {"text", n.text}}; }
   json operator()(const engine::out::typing& t) const { return {{"type", "typing"}, {"delay_ms", t.delay_ms}}; }
   json operator()(const engine::out::hand_over&) const { return {{"type", "hand_over"}}; }
+  json operator()(const engine::out::withdraw&) const { return {{"type", "withdraw"}}; }
   json operator()(const engine::out::ask_slots&) const { return {{"type", "ask_slots"}}; }
   json operator()(const engine::out::book& b) const { return {{"type", "book"}, {"slot", b.slot_id}}; }
   json operator()(const engine::out::set_attribute& s) const { return {{"type", "set"}, {"field", s.name}, {"value", s.value}}; }

@@ -75,7 +75,12 @@ std::string encode(const conversation_record& r) {
               r.queue_notice, r.flow_cursor, r.held_by);
 }
 std::string encode(const message_record& r) {
-  return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name);
+  // Chat lines, nearly every message, carry no prompt and store none of its fields.
+  if (r.prompt.empty()) return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name);
+  std::vector<std::pair<std::string, std::string>> options;
+  for (const auto& o : r.prompt.options) options.emplace_back(o.label, o.value);
+  return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name, options, r.prompt.input,
+              r.prompt.placeholder, r.prompt.link);
 }
 std::string encode(const agent_record& r) {
   return pack(r.id, r.name, r.email, r.token_hash, r.max_chats, r.created_ms);
@@ -97,7 +102,11 @@ std::optional<conversation_record> decode_conversation(std::string_view bytes) {
 }
 std::optional<message_record> decode_message(std::string_view bytes) {
   message_record r;
-  if (!unpack(bytes, 6, r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name)) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> options;
+  if (!unpack(bytes, 6, r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name, options, r.prompt.input,
+              r.prompt.placeholder, r.prompt.link))
+    return std::nullopt;
+  for (auto& [label, value] : options) r.prompt.options.push_back({std::move(label), std::move(value)});
   return r;
 }
 std::optional<agent_record> decode_agent(std::string_view bytes) {
@@ -122,6 +131,19 @@ std::string_view to_string(dialogue_status s) noexcept {
     case dialogue_status::unpublished: return "unpublished";
   }
   return "draft";
+}
+
+std::string encode(const dialogue_visit& r) {
+  return pack(r.dialogue_id, r.version, r.conversation_id, r.visitor_id, r.triggered_ms, r.engaged_ms, r.completed_ms,
+              r.known, r.acquired, r.goals, r.meetings, r.flow);
+}
+
+std::optional<dialogue_visit> decode_dialogue_visit(std::string_view bytes) {
+  dialogue_visit r;
+  if (!unpack(bytes, 12, r.dialogue_id, r.version, r.conversation_id, r.visitor_id, r.triggered_ms, r.engaged_ms,
+              r.completed_ms, r.known, r.acquired, r.goals, r.meetings, r.flow))
+    return std::nullopt;
+  return r;
 }
 
 std::string encode(const dialogue_record& r) {

@@ -79,6 +79,36 @@ std::vector<dialogue_record> load_dialogues(const read_txn& txn) {
   return out;
 }
 
+std::string visitor_dialogue_key(std::string_view visitor_id, std::string_view dialogue_id) {
+  return std::string{visitor_id} + std::string{dialogue_id};
+}
+
+std::string dialogue_visit_key(std::string_view dialogue_id, std::int64_t triggered_ms, std::string_view conversation_id) {
+  return std::string{dialogue_id} + be64(static_cast<std::uint64_t>(std::max<std::int64_t>(0, triggered_ms))) +
+         std::string{conversation_id};
+}
+
+std::vector<dialogue_visit> load_visitor_dialogues(const read_txn& txn, std::string_view visitor_id) {
+  std::vector<dialogue_visit> out;
+  if (visitor_id.empty()) return out;
+  txn.scan_prefix(table::visitor_dialogues, visitor_id, visitor_id, [&](std::string_view, std::string_view value) {
+    if (auto v = decode_dialogue_visit(value)) out.push_back(std::move(*v));
+    return true;
+  });
+  return out;
+}
+
+void scan_dialogue_visits(const read_txn& txn, std::string_view dialogue_id, std::int64_t from_ms, std::int64_t to_ms,
+                          const std::function<bool(const dialogue_visit&)>& fn) {
+  const auto from = std::string{dialogue_id} + be64(static_cast<std::uint64_t>(std::max<std::int64_t>(0, from_ms)));
+  txn.scan_prefix(table::dialogue_visits, dialogue_id, from, [&](std::string_view, std::string_view value) {
+    auto v = decode_dialogue_visit(value);
+    if (!v) return true;
+    if (v->triggered_ms >= to_ms) return false;
+    return fn(*v);
+  });
+}
+
 std::optional<std::string> load_dialogue_version(const read_txn& txn, std::string_view id, std::uint32_t version) {
   auto v = txn.get(table::dialogue_versions, dialogue_version_key(id, version));
   return v ? std::optional<std::string>{std::string{*v}} : std::nullopt;

@@ -47,6 +47,12 @@ void put_agent(write_batch& b, const agent_record& a) {
 
 void update_agent(write_batch& b, const agent_record& a) { put(b, table::agents, a.id, encode(a)); }
 
+void put_dialogue_visit(write_batch& b, const dialogue_visit& v) {
+  auto bytes = encode(v);
+  put(b, table::visitor_dialogues, visitor_dialogue_key(v.visitor_id, v.dialogue_id), bytes);
+  put(b, table::dialogue_visits, dialogue_visit_key(v.dialogue_id, v.triggered_ms, v.conversation_id), std::move(bytes));
+}
+
 void put_dialogue(write_batch& b, const dialogue_record& d) { put(b, table::dialogues, d.id, encode(d)); }
 
 void put_dialogue_version(write_batch& b, std::string_view dialogue_id, std::uint32_t version, std::string definition_json) {

@@ -13,6 +13,7 @@
 #include "actors/router.hpp"
 #include "actors/store_writer.hpp"
 #include "actors/system_config.hpp"
+#include "dynchat/dialogue/library.hpp"
 
 namespace dynchat::testing {
 
@@ -39,6 +40,7 @@ struct actor_fixture {
     ctx.cfg = &config;
     ctx.stats = &stats;
     ctx.writer = spawn_store_writer(sys, ctx, false);
+    ctx.dialogues = std::make_shared<dialogue::library>(ctx.db);
   }
   ~actor_fixture() {
     // The directory stops every session and agent it started, the recovered ones too.

@@ -333,3 +333,61 @@ TEST_CASE("a field an action builds from itself in a loop stays bounded", "[engi
   }
   CHECK(w.at.answers.at("field:x").size() <= 255);
 }
+
+TEST_CASE("while a live-chat card waits in line, the fallback takes over and the request is withdrawn",
+          "[engine][dialogue]") {
+  walk w;
+  w.feed(in::started{});
+  w.feed(in::choice{"SEO"});
+  w.feed(in::visitor_text{"ann@acme.example"});
+  REQUIRE(w.at.handed_over);
+  auto r = w.feed(in::none_available{3});
+  CHECK(all_of<out::withdraw>(r).size() == 1);
+  CHECK(std::holds_alternative<out::withdraw>(r.outputs.front())); // before anything is said
+  CHECK(said(r) == lines{"Nobody is free right now.", "Thanks!"});
+  CHECK(all_of<out::notice>(r).empty()); // no "number 3 in line"
+  CHECK_FALSE(w.at.handed_over);
+  CHECK(w.at.finished);
+  // Outside a live-chat card the place in line is told, as in a live chat.
+  walk other;
+  other.feed(in::started{});
+  CHECK(all_of<out::notice>(other.feed(in::none_available{2})).size() == 1);
+}
+
+TEST_CASE("a resumed conversation is asked its card again, and nothing else is", "[engine][dialogue]") {
+  walk w;
+  w.feed(in::started{});
+  auto r = w.feed(in::resumed{});
+  CHECK(said(r) == lines{"What brings you here?"});
+  CHECK(all_of<out::bot_message>(r).at(0).options.size() == 3);
+  CHECK(r.cursor == w.at); // asking again changes nothing
+  w.feed(in::choice{"SEO"});
+  CHECK(all_of<out::bot_message>(w.feed(in::resumed{})).at(0).input_kind == "email");
+  // Handed over, or finished: nothing to ask.
+  w.feed(in::visitor_text{"ann@acme.example"});
+  REQUIRE(w.at.handed_over);
+  CHECK(w.feed(in::resumed{}).outputs.empty());
+  walk done;
+  done.feed(in::started{});
+  done.feed(in::choice{"Just looking"});
+  REQUIRE(done.at.finished);
+  CHECK(done.feed(in::resumed{}).outputs.empty());
+}
+
+TEST_CASE("the label of a choice is what the visitor saw, and only offered values have one", "[engine][dialogue]") {
+  walk w;
+  CHECK_FALSE(choice_label(w.at, "SEO", w.ctx)); // before the start
+  w.feed(in::started{});
+  CHECK(waits_for_answer(w.at, w.ctx));
+  CHECK(choice_label(w.at, "SEO", w.ctx) == "Search Engine Optimization");
+  CHECK(choice_label(w.at, "Ads", w.ctx) == "Ads"); // the value defaults to the label
+  CHECK_FALSE(choice_label(w.at, "Search Engine Optimization", w.ctx)); // a label is not a value
+  CHECK_FALSE(choice_label(w.at, "", w.ctx));
+  w.feed(in::choice{"SEO"});
+  CHECK(waits_for_answer(w.at, w.ctx)); // the capture
+  CHECK_FALSE(choice_label(w.at, "SEO", w.ctx)); // a capture without a picklist offers nothing
+  // Without its definition nothing is known of the card.
+  auto bare = w.ctx;
+  bare.dialogue = nullptr;
+  CHECK_FALSE(waits_for_answer(w.at, bare));
+}

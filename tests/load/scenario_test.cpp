@@ -19,7 +19,7 @@ TEST_CASE("presets exist and are valid", "[load]") {
 TEST_CASE("presets with agents seat the chats they keep open, with room to spare", "[load]") {
   // A preset whose visitors mostly queue for an agent measures the queue, not the server
   // (the chat preset once had 40 seats for ~500 chats and timed out).
-  for (auto name : {"chat", "dialogue", "soak"}) {
+  for (auto name : {"chat", "soak"}) {
     CAPTURE(name);
     const auto s = preset(name);
     REQUIRE(s.agents > 0);
@@ -27,6 +27,22 @@ TEST_CASE("presets with agents seat the chats they keep open, with room to spare
     CHECK(expected_concurrent_chats(s) <= s.max_concurrent);
     CHECK(seat_shortfall(s).empty());
   }
+}
+
+TEST_CASE("the dialogue preset walks dialogues at 1,000 new visitors a second, without agents", "[load]") {
+  const auto s = preset("dialogue");
+  CHECK(s.walk_dialogues);
+  CHECK(s.arrival_rate == 1000);
+  CHECK(s.bot_delay_seconds == 1.0);
+  CHECK(s.agents == 0);
+  CHECK_FALSE(s.wait_for_agent);
+  CHECK_NOTHROW(validate(s));
+  auto bad = s;
+  bad.bot_delay_seconds = -1;
+  CHECK_THROWS_WITH(validate(bad), Catch::Contains("bot_delay"));
+  auto from_file = load_scenario_text("[scenario]\npreset = \"chat\"\n[visitors]\nwalk_dialogues = true\nbot_delay = 0.25\n");
+  CHECK(from_file.walk_dialogues);
+  CHECK(from_file.bot_delay_seconds == 0.25);
 }
 
 TEST_CASE("too few agent seats for the chats a scenario opens is named before it runs", "[load]") {

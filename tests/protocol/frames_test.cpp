@@ -123,3 +123,13 @@ TEST_CASE("an agent's hello may say where its console left each chat", "[protoco
   for (int i = 0; i <= 100; ++i) many["c" + std::to_string(i)] = 1;
   CHECK(agent_error({{"type", "hello"}, {"token", "t"}, {"last_seq", many}}) == error_code::too_long);
 }
+
+TEST_CASE("a hello may say the page just loaded, and a choice may name any answer value", "[protocol]") {
+  CHECK(visitor_as<visitor_hello>({{"type", "hello"}, {"page_load", true}}).page_load);
+  CHECK_FALSE(visitor_as<visitor_hello>({{"type", "hello"}}).page_load);
+  CHECK(visitor_error({{"type", "hello"}, {"page_load", "yes"}}) == error_code::wrong_type);
+  // A dialogue stores answer values of up to 255 bytes; the choice naming one fits.
+  const std::string value(max_option_bytes, 'v');
+  CHECK(visitor_as<visitor_choose>({{"type", "choose"}, {"client_msg_id", "c"}, {"option", value}}).option == value);
+  CHECK(visitor_error({{"type", "choose"}, {"client_msg_id", "c"}, {"option", value + "v"}}) == error_code::too_long);
+}

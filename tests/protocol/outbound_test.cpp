@@ -74,3 +74,23 @@ TEST_CASE("the size bound of a message frame holds in both encodings, escapes in
     CHECK(outbound_frame::message(m).bytes(encoding::msgpack)->size() <= bound);
   }
 }
+
+TEST_CASE("a bot message with a prompt carries it, in both encodings, within its size bound", "[protocol]") {
+  bot_prompt prompt;
+  prompt.options = {{"Search \"Engine\" Optimization", "SEO"}, {"Ads", "ads"}};
+  prompt.input = "email";
+  prompt.placeholder = "you@company.com";
+  const message_view m{"c1", 7, "bot", "What brings you here?", 99, "", &prompt};
+  json expected{{"type", "message"}, {"conversation_id", "c1"}, {"seq", 7}, {"from", "bot"},
+                {"text", "What brings you here?"}, {"ts", 99},
+                {"prompt", {{"options", {{{"label", "Search \"Engine\" Optimization"}, {"value", "SEO"}},
+                                         {{"label", "Ads"}, {"value", "ads"}}}},
+                            {"input", "email"}, {"placeholder", "you@company.com"}}}};
+  check_encodes_as(outbound_frame::message(m), expected);
+  for (auto enc : {encoding::json, encoding::msgpack})
+    CHECK(outbound_frame::message(m).bytes(enc)->size() <= message_frame_size_bound(m));
+  // An empty prompt is no prompt: the flat frame.
+  const bot_prompt none;
+  const message_view plain{"c1", 8, "bot", "Hi", 99, "", &none};
+  CHECK(json::parse(*outbound_frame::message(plain).bytes(encoding::json)).count("prompt") == 0);
+}

@@ -143,3 +143,27 @@ TEST_CASE("a dialogue record stored before published_priority takes its priority
   REQUIRE(d);
   CHECK(d->published_priority == 4);
 }
+
+TEST_CASE("a bot message keeps its prompt, and a chat line stores none of its fields", "[store]") {
+  message_record bot{"bot", "Pick one", 5, {}, {}, {}, {}};
+  bot.prompt.options = {{"Search Engine Optimization", "SEO"}, {"Ads", "Ads"}};
+  bot.prompt.input = "picklist";
+  bot.prompt.placeholder = "choose";
+  bot.prompt.link = "https://example.com/guide.pdf";
+  auto back = decode_message(encode(bot));
+  REQUIRE(back);
+  CHECK(back->prompt == bot.prompt);
+  message_record line{"visitor", "hi", 6, "c1", {}, {}, {}};
+  CHECK(encode(line).size() < encode(bot).size());
+  auto line_back = decode_message(encode(line));
+  REQUIRE(line_back);
+  CHECK(line_back->prompt.empty());
+}
+
+TEST_CASE("a dialogue visit round trips", "[store]") {
+  dialogue_visit v{"d", 3, "c", "v", 10, 20, 30, true, true, 2, 1, false};
+  auto back = decode_dialogue_visit(encode(v));
+  REQUIRE(back);
+  CHECK(*back == v);
+  CHECK_FALSE(decode_dialogue_visit("\x01\x90"));
+}

@@ -94,7 +94,8 @@ void daemon_process::start() {
   std::filesystem::remove(port_file);
   std::vector<std::string> args{limits_.program.empty() ? std::string{DYNCHATD_PATH} : limits_.program,
                                 "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string(),
-                                "--admin-token", admin_token, "--no-seed", "--port-file", port_file.string()};
+                                "--admin-token", admin_token, "--port-file", port_file.string()};
+  if (!limits_.seed_demo) args.push_back("--no-seed");
   if (std::find(extra_.begin(), extra_.end(), "--log-level") == extra_.end()) args.insert(args.end(), {"--log-level", "warn"});
   args.insert(args.end(), extra_.begin(), extra_.end());
   pid_ = spawn_child(std::move(args), log_file_, O_APPEND, limits_.open_files);

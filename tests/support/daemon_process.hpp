@@ -18,6 +18,7 @@ struct launch_limits {
   std::size_t open_files = 0; // RLIMIT_NOFILE for the child; 0: inherited
   bool capture_log = false;   // stdout and stderr to a file, read with log()
   std::string program{};      // the binary; empty: dynchatd (DYNCHATD_FAULTS_PATH: one with faults on demand)
+  bool seed_demo = false;     // the first start creates the demo agents and dialogue, as for a new user
 };
 
 class daemon_process {

@@ -76,6 +76,7 @@ struct chat_settings {
   bool away_after_missed = true;       // an agent who misses an offer is set to away
   seconds chat_idle_timeout{600};      // a live chat silent this long ends
   std::uint32_t default_max_chats = 5; // 1..10
+  std::uint32_t bot_response_delay_ms = 1000; // the bot shows typing this long before each message
   std::size_t max_in_flight = 64;      // unacked messages per conversation
   std::size_t max_replay = 10000;      // messages replayed on resume at most
   std::uint32_t history_page = 50;     // newest messages in an offer or chat frame; default history page

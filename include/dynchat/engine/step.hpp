@@ -30,11 +30,14 @@ struct none_available { std::uint32_t place_in_line = 0; }; // every agent is bu
 struct lead_resolved {};                  // the visitor became known (context.lead has them now)
 struct trigger { std::string flow_name; }; // the page started a named flow
 struct page_event { std::string kind; std::int64_t value = 0; }; // time_on_page_s, scroll_pct, ...
+/// The conversation came back from the store, and its newest message is not the prompt of
+/// the card it waits at (a crash came between the step and the bot's reply): ask again.
+struct resumed {};
 } // namespace in
 
 using input = std::variant<in::started, in::visitor_text, in::choice, in::capture, in::booking_result, in::timer_due,
                            in::agent_joined, in::chat_ended, in::agent_missed, in::none_available, in::lead_resolved,
-                           in::trigger, in::page_event>;
+                           in::trigger, in::page_event, in::resumed>;
 
 // ---- context ----
 struct lead {
@@ -68,6 +71,7 @@ struct bot_message {
 struct notice { std::string text; std::string agent_name; }; // a system line in the transcript
 struct typing { std::int64_t delay_ms = 0; }; // show typing, then wait before the next output
 struct hand_over { std::string routing_hint; }; // ask the router for a live agent
+struct withdraw {}; // nobody is available after all: the request for an agent is taken back
 struct ask_slots { std::string routing_hint; std::int64_t from_ms = 0; std::int64_t to_ms = 0; };
 struct book { std::string slot_id; };
 struct set_attribute { std::string name; std::string value; };
@@ -79,7 +83,7 @@ struct reject { protocol::error_code code; std::string text; };
 } // namespace out
 
 using output = std::variant<out::bot_message, out::notice, out::typing, out::hand_over, out::ask_slots, out::book,
-                            out::set_attribute, out::goal, out::end, out::activity, out::reject>;
+                            out::set_attribute, out::goal, out::end, out::activity, out::reject, out::withdraw>;
 
 struct step_result {
   std::vector<output> outputs;
@@ -87,5 +91,12 @@ struct step_result {
 };
 
 step_result step(const cursor& at, const input& what, const context& ctx);
+
+/// What the transcript shows for choosing `value` now: the label of the current card's
+/// answer (or picklist item) with that value. nullopt: not one of the options here.
+std::optional<std::string> choice_label(const cursor& at, const std::string& value, const context& ctx);
+
+/// The cursor waits at a card that asks the visitor something (a question or a capture).
+bool waits_for_answer(const cursor& at, const context& ctx);
 
 } // namespace dynchat::engine

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dynchat/protocol/codec.hpp"
+#include "dynchat/protocol/prompt.hpp"
 
 namespace dynchat::protocol {
 
@@ -17,6 +18,8 @@ struct decode_limits {
   std::size_t max_url_bytes = 2048;    // page_url, referrer
 };
 
+/// A `choose` frame's option: an answer's stored value, which a dialogue keeps to 255 bytes.
+inline constexpr std::size_t max_option_bytes = 255;
 /// A page of history asked for at most this many messages.
 inline constexpr std::uint32_t max_history_limit = 200;
 /// An agent's hello resumes at most this many conversations.
@@ -39,6 +42,7 @@ struct visitor_hello {
   std::string email;
   std::string mkto_trk;
   std::string referrer;
+  bool page_load = false; // the page just loaded (not a reconnect): a finished dialogue makes way for the next
 };
 struct visitor_say { client_msg_id id; std::string text; };
 struct visitor_choose { client_msg_id id; std::string option; };
@@ -87,9 +91,12 @@ struct message_view {
   std::string_view text;
   std::int64_t ts_ms;
   std::string_view agent_name; // set when from == agent
+  const bot_prompt* prompt = nullptr; // a bot message's buttons or input; null or empty: none
 };
 
-/// One message inside a transcript (offer, chat, history): {seq, from, text, ts, agent?}.
+/// A prompt as clients see it: {options?: [{label, value}], input?, placeholder?, link?}.
+json prompt_json(const bot_prompt& p);
+/// One message inside a transcript (offer, chat, history): {seq, from, text, ts, agent?, prompt?}.
 json transcript_entry(const message_view& m);
 /// A page of a conversation's messages, `transcript` in seq order: `type` is offer, chat
 /// or history; has_more says older messages exist before the first one.

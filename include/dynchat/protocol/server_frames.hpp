@@ -26,6 +26,11 @@ struct visitor_welcome {
   std::string_view phase;
   std::uint64_t last_seq = 0;
   client_limits limits;
+  // The dialogue leading the conversation; empty id: none (a live chat).
+  std::string_view dialogue_id;
+  std::string_view dialogue_name;
+  std::uint32_t dialogue_version = 0;
+  bool dialogue_finished = false; // it ran to its end: nothing more will be asked
 };
 json make_visitor_welcome(const visitor_welcome& w);
 

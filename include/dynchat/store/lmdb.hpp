@@ -34,6 +34,8 @@ enum class table : std::uint8_t {
   api_token_ids, // API token id -> sha256(API token)
   dialogues,     // dialogue id -> dialogue_record (its draft and where it stands)
   dialogue_versions, // dialogue id | be64(version) -> the published definition's JSON, immutable
+  visitor_dialogues, // visitor id | dialogue id -> dialogue_visit (what each visitor met: triggered once)
+  dialogue_visits,   // dialogue id | be64(triggered_ms) | conversation id -> dialogue_visit (reports)
   count_
 };
 

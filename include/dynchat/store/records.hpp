@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dynchat/protocol/prompt.hpp"
+
 namespace dynchat::store {
 
 /// Where a conversation stands. Persisted as its number: append only.
@@ -54,6 +56,26 @@ struct message_record {
   std::string client_msg_id;
   std::string agent_id;
   std::string agent_name;
+  protocol::bot_prompt prompt; // a bot message's buttons or input (appended to the schema)
+};
+
+/// One visitor's meeting with one dialogue, written by the conversation that runs it
+/// whenever a fact changes. Each conversation owns its row, so counts built from these
+/// rows are exact however many visitors arrive at once.
+struct dialogue_visit {
+  std::string dialogue_id;
+  std::uint32_t version = 0;
+  std::string conversation_id;
+  std::string visitor_id;
+  std::int64_t triggered_ms = 0;
+  std::int64_t engaged_ms = 0;   // 0: never answered
+  std::int64_t completed_ms = 0; // 0: not completed
+  bool known = false;            // the visitor was known when it triggered
+  bool acquired = false;         // a valid email was given in it
+  std::uint32_t goals = 0;       // goals reached
+  std::uint32_t meetings = 0;    // meetings booked
+  bool flow = false;             // a conversational flow, not a targeted dialogue
+  bool operator==(const dialogue_visit&) const = default;
 };
 
 struct agent_record {
@@ -104,6 +126,8 @@ std::string encode(const agent_record& r);
 std::string encode(const visitor_record& r);
 std::string encode(const api_token_record& r);
 std::string encode(const dialogue_record& r);
+std::string encode(const dialogue_visit& r);
+std::optional<dialogue_visit> decode_dialogue_visit(std::string_view bytes);
 
 std::optional<conversation_record> decode_conversation(std::string_view bytes);
 std::optional<message_record> decode_message(std::string_view bytes);

@@ -33,6 +33,13 @@ std::string agent_chat_key(std::string_view agent_id, std::string_view conversat
 std::string waiting_key(std::int64_t requested_ms, std::string_view conversation_id);
 
 std::string dialogue_version_key(std::string_view dialogue_id, std::uint32_t version);
+std::string visitor_dialogue_key(std::string_view visitor_id, std::string_view dialogue_id);
+std::string dialogue_visit_key(std::string_view dialogue_id, std::int64_t triggered_ms, std::string_view conversation_id);
+/// The dialogues this visitor has met, each once.
+std::vector<dialogue_visit> load_visitor_dialogues(const read_txn& txn, std::string_view visitor_id);
+/// A dialogue's visits triggered in [from_ms, to_ms), in trigger order; `fn` false stops.
+void scan_dialogue_visits(const read_txn& txn, std::string_view dialogue_id, std::int64_t from_ms, std::int64_t to_ms,
+                          const std::function<bool(const dialogue_visit&)>& fn);
 std::optional<dialogue_record> load_dialogue(const read_txn& txn, std::string_view id);
 std::vector<dialogue_record> load_dialogues(const read_txn& txn);
 /// A published version's definition JSON; nullopt when there is no such version.

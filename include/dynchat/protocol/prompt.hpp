@@ -1,0 +1,25 @@
+#pragma once
+// What a bot message asks of the visitor: buttons to press, an input to fill, a document
+// to open. Stored with the message, so a replay after a refresh or a restart shows the
+// same buttons; sent as the message frame's `prompt` object (docs/protocol.md).
+#include <string>
+#include <vector>
+
+namespace dynchat::protocol {
+
+struct prompt_option {
+  std::string label; // what the visitor sees
+  std::string value; // what `choose` sends back
+  bool operator==(const prompt_option&) const = default;
+};
+
+struct bot_prompt {
+  std::vector<prompt_option> options;
+  std::string input;       // empty: nothing to type; email | phone | text | picklist
+  std::string placeholder;
+  std::string link;        // a document card's address; opening it is reported
+  bool empty() const { return options.empty() && input.empty() && placeholder.empty() && link.empty(); }
+  bool operator==(const bot_prompt&) const = default;
+};
+
+} // namespace dynchat::protocol
