@@ -15,6 +15,9 @@
 namespace dynchat::dialogue {
 class library;
 }
+namespace dynchat::site {
+class holder;
+}
 
 namespace dynchat {
 
@@ -26,6 +29,7 @@ struct actor_context {
   router_actor router;
   directory_actor directory;
   std::shared_ptr<dialogue::library> dialogues; // the published dialogues; null: none are run
+  std::shared_ptr<site::holder> site;           // the chat configuration (GET/PUT /v1/config); null: its defaults
 };
 
 /// Runs `body`; a store failure inside it (LMDB could not be read: a full reader table,

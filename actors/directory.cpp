@@ -14,6 +14,7 @@
 #include "dynchat/core/throttled_log.hpp"
 #include "dynchat/dialogue/library.hpp"
 #include "dynchat/engine/cursor.hpp"
+#include "dynchat/site/config.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -62,7 +63,7 @@ session_actor session_for(directory_ptr self, const std::string& conversation_id
   auto txn = st.ctx.db->read();
   auto conv = store::load_conversation(txn, conversation_id);
   if (!conv) return {};
-  session_seed seed{std::move(*conv), store::last_seq(txn, conversation_id), false, {}, {}};
+  session_seed seed{std::move(*conv), store::last_seq(txn, conversation_id), false, {}, {}, {}, {}};
   return track_session(self, conversation_id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
 }
 
@@ -157,6 +158,7 @@ session_actor next_dialogue(directory_ptr self, protocol::visitor_hello& hello, 
   const bool done = cursor->finished && (conv->phase == store::conversation_phase::bot ||
                                          conv->phase == store::conversation_phase::ended);
   if (!open_ended && !done) return {};
+  if (st.ctx.site && !st.ctx.site->current()->chat_enabled) return {}; // switched off: nothing new starts
   if (!resolve_dialogue(self, conv->visitor_id, hello.page_url, conv->email).first) return {};
   if (!st.new_conversations->allow(sink->remote_address())) return {}; // over the rate: the old one resumes
   hello.resume_token.clear(); // the welcome carries the new conversation's token
@@ -169,7 +171,15 @@ session_actor next_dialogue(directory_ptr self, protocol::visitor_hello& hello, 
 // resume token names.
 void visitor_hello(directory_ptr self, protocol::visitor_hello hello, const net::sink_ptr& sink, msg::visitor_bind bind) {
   if (self->state.stopping) return;
+  const auto site = self->state.ctx.site ? self->state.ctx.site->current() : std::make_shared<const site::config>();
+  // Only the sites the configuration allows may use the chat: the page the hello names,
+  // and the Origin a browser sent with the upgrade (a page cannot forge that one).
+  if (!site::site_allowed(*site, site::host_of(hello.page_url)) ||
+      (!sink->origin().empty() && !site::site_allowed(*site, site::host_of(sink->origin()))))
+    return refuse(self, sink, error_code::forbidden, "this site is not one the chat may be used on");
   session_actor session;
+  if (hello.resume_token.empty() && !site->chat_enabled)
+    return refuse(self, sink, error_code::unavailable, "the chat is switched off");
   if (hello.resume_token.empty()) {
     auto& st = self->state;
     if (!st.new_conversations->allow(sink->remote_address())) {

@@ -29,12 +29,14 @@ const std::vector<handler_fn> handlers = {
   list_dialogues, create_dialogue, get_dialogue, update_dialogue, delete_dialogue, publish_dialogue,
   unpublish_dialogue, preview_dialogue,
   get_dialogue_report, get_dialogue_report_csv, get_reports, get_reports_csv,
+  get_site_config, put_site_config,
 };
 enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list,
                      conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete,
                      dialogues_list, dialogues_create, dialogue_get, dialogue_update, dialogue_delete,
                      dialogue_publish, dialogue_unpublish, dialogue_preview,
-                     dialogue_report, dialogue_report_csv, reports_all, reports_all_csv };
+                     dialogue_report, dialogue_report_csv, reports_all, reports_all_csv,
+                     site_config_get, site_config_put };
 
 } // namespace
 
@@ -65,6 +67,8 @@ const rest::route_table& rest_routes() {
     {"GET", "/v1/dialogues/{id}/report.csv", dialogue_report_csv, {role::marketer}},
     {"GET", "/v1/reports", reports_all, {role::marketer}},
     {"GET", "/v1/reports.csv", reports_all_csv, {role::marketer}},
+    {"GET", "/v1/config", site_config_get, {role::marketer}},
+    {"PUT", "/v1/config", site_config_put, {role::marketer}},
   }};
   return table;
 }

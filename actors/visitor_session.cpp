@@ -26,6 +26,7 @@
 #include "dynchat/core/ids.hpp"
 #include "dynchat/engine/step.hpp"
 #include "dynchat/protocol/server_frames.hpp"
+#include "dynchat/site/config.hpp"
 #include "dynchat/store/tables.hpp"
 #include "dynchat/store/writes.hpp"
 
@@ -56,6 +57,7 @@ struct visitor_session_state {
   dialogue::definition_ptr dialogue;          // the pinned version, for a dialogue cursor
   std::optional<store::dialogue_visit> visit; // the dialogue's row, rewritten when a fact changes
   engine::lead lead;                          // what the flow knows of the visitor
+  std::shared_ptr<const site::config> site;   // the configuration of the latest step
   std::string fresh_token;
   std::vector<visitor_socket> sockets;
   agent_actor agent;
@@ -330,13 +332,16 @@ void arm_timers(session_ptr self, const std::vector<engine::pending_timer>& befo
 void carry_out(session_ptr self, std::vector<engine::output> outputs, const net::sink_ptr& sender,
                const protocol::client_msg_id& id);
 
+// The configuration as it is now: a PUT /v1/config reaches conversations at their next step.
 engine::context engine_context(session_ptr self) {
   auto& st = self->state;
+  if (st.ctx.site) st.site = st.ctx.site->current();
   engine::context c;
   c.visitor_lead = &st.lead;
   c.now_ms = now_ms();
   c.dialogue = st.dialogue.get();
-  c.response_delay_ms = st.ctx.cfg->chat.bot_response_delay_ms;
+  c.response_delay_ms = st.site ? st.site->response_delay_ms : st.ctx.cfg->chat.bot_response_delay_ms;
+  c.blocked_email_domains = st.site ? &st.site->blocked_email_domains : nullptr;
   return c;
 }
 
@@ -494,7 +499,10 @@ protocol::outbound_frame welcome_frame(session_ptr self, const protocol::visitor
     w.dialogue_version = st.cursor.flow_version;
     w.dialogue_finished = st.cursor.finished;
   }
-  return protocol::make_visitor_welcome(w);
+  auto frame = protocol::make_visitor_welcome(w);
+  // What the widget shows: branding, the bot, the chat switch (docs/configuration.md).
+  if (st.ctx.site) frame["config"].update(site::widget_json(*st.ctx.site->current()));
+  return frame;
 }
 
 template <class Rep, class Period>

@@ -40,6 +40,16 @@ std::optional<json> parse_body(const call& c) {
   return std::move(*parsed);
 }
 
+net::http_response problems_response(const std::string& what, const std::vector<dialogue::problem>& problems) {
+  json list = json::array();
+  for (const auto& p : problems) list.push_back({{"path", p.path}, {"reason", p.reason}});
+  json envelope{{"error",
+                 {{"code", protocol::to_string(error_code::bad_value)},
+                  {"message", what + " has " + std::to_string(problems.size()) + " problem(s); nothing was stored"},
+                  {"problems", std::move(list)}}}};
+  return json_response(400, envelope);
+}
+
 void write_then(const call& c, store::write_batch batch, std::function<void()> done, std::function<void()> settled) {
   c.self->request(c.ctx().writer, caf::infinite, msg::write_atom::value, std::move(batch))
     .then(

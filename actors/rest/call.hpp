@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/context.hpp"
+#include "dynchat/dialogue/validate.hpp"
 #include "dynchat/net/frame_sink.hpp"
 #include "dynchat/protocol/error_code.hpp"
 #include "dynchat/rest/query.hpp"
@@ -60,6 +61,8 @@ struct call {
 net::http_response json_response(unsigned status, const json& body);
 net::http_response error_response(unsigned status, protocol::error_code code, std::string_view message);
 net::http_response no_content();
+/// 400 bad_value listing every problem ({path, reason}); `what` names the thing refused.
+net::http_response problems_response(const std::string& what, const std::vector<dialogue::problem>& problems);
 
 /// False (and the 400 sent) when the query has a problem or a parameter nobody read.
 bool query_ok(call& c);

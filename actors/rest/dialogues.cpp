@@ -31,13 +31,7 @@ json summary(const store::dialogue_record& d) {
 std::optional<dialogue::definition> validated(const call& c, const json& body, json& paths) {
   auto checked = dialogue::decode(body);
   if (!checked.value) {
-    json problems = json::array();
-    for (const auto& p : checked.problems) problems.push_back({{"path", p.path}, {"reason", p.reason}});
-    json envelope{{"error",
-                   {{"code", protocol::to_string(error_code::bad_value)},
-                    {"message", "the dialogue has " + std::to_string(checked.problems.size()) + " problem(s); nothing was stored"},
-                    {"problems", std::move(problems)}}}};
-    c.reply(json_response(400, envelope));
+    c.reply(problems_response("the dialogue", checked.problems));
     return std::nullopt;
   }
   auto list = dialogue::enumerate_paths(*checked.value, dialogue::limits{}.max_paths);

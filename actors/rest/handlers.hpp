@@ -31,6 +31,9 @@ void get_reports(call c);
 void get_reports_csv(call c);
 // routing.cpp
 void get_routing(call c);
+// site_config.cpp
+void get_site_config(call c);
+void put_site_config(call c);
 // tokens.cpp
 void list_tokens(call c);
 void create_token(call c);

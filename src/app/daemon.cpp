@@ -27,6 +27,7 @@
 #include "actors/supervisor.hpp"
 #include "actors/system_config.hpp"
 #include "dynchat/dialogue/library.hpp"
+#include "dynchat/site/config.hpp"
 #include "dynchat/net/server.hpp"
 #include "seed.hpp"
 
@@ -123,6 +124,9 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   seed_demo_data(*db, cfg);
   actor_context ctx{db, &cfg, &stats, {}, {}, {}, std::make_shared<dialogue::library>(db)};
   ctx.dialogues->reload(); // what visitors meet from the first hello on
+  site::config site_defaults;
+  site_defaults.response_delay_ms = cfg.chat.bot_response_delay_ms; // until a configuration is saved
+  ctx.site = std::make_shared<site::holder>(site::load(*db, site_defaults));
   // On every way out, a start-up failure (the port is taken) included, the long-lived
   // actors are told to finish: the actor system's destructor waits for them.
   struct finish_on_exit {

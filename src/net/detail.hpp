@@ -188,6 +188,7 @@ private:
   endpoint kind_;
   std::uint64_t id_;
   std::string remote_;
+  std::string origin_; // the upgrade's Origin header
   std::shared_ptr<frame_sink> sink_;
   std::shared_ptr<connection_handler> handler_;
   asio::steady_timer hello_timer_;

@@ -31,8 +31,9 @@ public:
 class socket_sink final : public frame_sink {
 public:
   socket_sink(std::uint64_t id, std::weak_ptr<websocket_session> session, asio::any_io_executor executor,
-              metrics& stats, std::string remote)
-    : id_(id), session_(std::move(session)), executor_(std::move(executor)), stats_(stats), remote_(std::move(remote)) {}
+              metrics& stats, std::string remote, std::string origin)
+    : id_(id), session_(std::move(session)), executor_(std::move(executor)), stats_(stats), remote_(std::move(remote)),
+      origin_(std::move(origin)) {}
 
   std::uint64_t id() const noexcept override { return id_; }
 
@@ -66,6 +67,7 @@ public:
   }
 
   const std::string& remote_address() const noexcept override { return remote_; }
+  const std::string& origin() const noexcept override { return origin_; }
 
   /// Replies follow the encoding of the client's latest frame.
   void set_binary(bool binary) { binary_.store(binary, std::memory_order_relaxed); }
@@ -76,6 +78,7 @@ private:
   asio::any_io_executor executor_; // the connection's strand, or the io context with one io thread
   metrics& stats_;
   std::string remote_;
+  std::string origin_;
   std::atomic<bool> binary_{false};
 };
 
@@ -127,6 +130,7 @@ void websocket_session::run(http::request<http::string_body> req) {
   ws_.set_option(websocket::stream_base::decorator(
     [](websocket::response_type& res) { res.set(http::field::server, "dynchat"); }));
   ws_.read_message_max(cfg.max_frame_bytes);
+  origin_ = std::string{req[http::field::origin].substr(0, 512)}; // bounded: the header limit already holds it
   ws_.auto_fragment(false);
   {
     std::lock_guard lock{core_.registry_mutex};
@@ -146,7 +150,7 @@ void websocket_session::on_accept(beast::error_code ec) {
     // The close handshake reads the client's answer itself.
     return close_with(static_cast<std::uint16_t>(reason.code), std::string{reason.reason.data(), reason.reason.size()});
   }
-  sink_ = std::make_shared<socket_sink>(id_, weak_from_this(), ws_.get_executor(), core_.stats, remote_);
+  sink_ = std::make_shared<socket_sink>(id_, weak_from_this(), ws_.get_executor(), core_.stats, remote_, origin_);
   handler_ = core_.gw->open(kind_, sink_);
   hello_timer_.expires_after(core_.cfg.websocket.hello_timeout);
   hello_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {

@@ -15,6 +15,7 @@
 #include "dynchat/dialogue/validate.hpp"
 #include "dynchat/engine/cursor.hpp"
 #include "dynchat/engine/step.hpp"
+#include "dynchat/site/config.hpp"
 #include "dynchat/store/writes.hpp"
 
 using namespace dynchat;
@@ -52,7 +53,9 @@ struct schedule_fixture : actor_fixture {
   dialogue::definition def;
 
   explicit schedule_fixture(unsigned seed) : rng(seed) {
-    config.chat.bot_response_delay_ms = rng() % 2 ? 0 : 5;
+    site::config site;
+    site.response_delay_ms = rng() % 2 ? 0 : 5;
+    ctx.site->set(site);
     auto checked = dialogue::decode(nlohmann::json::parse(dialogue_json));
     REQUIRE(checked.value);
     def = *checked.value;

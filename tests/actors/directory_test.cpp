@@ -7,6 +7,7 @@
 
 #include "actors/directory.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/site/config.hpp"
 #include "dynchat/store/writes.hpp"
 
 using namespace dynchat;
@@ -139,4 +140,47 @@ TEST_CASE("a console the agent cannot welcome for an unreadable store is told so
   auto chats = second->of_type("chat");
   REQUIRE(chats.size() == 1);
   CHECK(chats[0]["conversation_id"] == f.conv.id);
+}
+
+TEST_CASE("a hello from a site the configuration does not allow is refused, by its page or its Origin",
+          "[actors][directory][site]") {
+  actor_fixture f;
+  f.ctx.router = spawn_router(f.sys, f.ctx);
+  f.ctx.directory = spawn_directory(f.sys, f.ctx);
+  site::config allowed;
+  allowed.allowed_site_domains = {"example.com"};
+  f.ctx.site->set(allowed);
+  f.run();
+  auto hello_from = [&](const std::string& page, const std::string& origin) {
+    auto sink = std::make_shared<recording_sink>(f.ctx.db, 1);
+    sink->origin_header = origin;
+    protocol::visitor_hello h;
+    h.page_url = page;
+    msg::visitor_bind bind{[&f](session_actor s) { f.own(s); }};
+    caf::anon_send(f.ctx.directory, msg::vhello_atom::value, h, net::sink_ptr{sink}, bind);
+    f.run();
+    return sink;
+  };
+  auto ok = hello_from("https://example.com/pricing", "https://example.com");
+  CHECK(ok->of_type("welcome").size() == 1);
+  auto no_origin = hello_from("https://example.com/pricing", ""); // not a browser: the page alone
+  CHECK(no_origin->of_type("welcome").size() == 1);
+  for (auto [page, origin] : {std::pair<std::string, std::string>{"https://evil.example/", ""},
+                              {"https://example.com/pricing", "https://evil.example"}, // a page that lies
+                              {"", ""},
+                              {"https://example.com/", "null"}}) {
+    INFO(page << " from " << origin);
+    auto refused = hello_from(page, origin);
+    CHECK(refused->of_type("welcome").empty());
+    auto errors = refused->of_type("error");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0]["code"] == "forbidden");
+    CHECK(refused->closed_with == net::close_code::policy);
+  }
+  // The chat switched off: nothing new starts.
+  allowed.chat_enabled = false;
+  f.ctx.site->set(allowed);
+  auto off = hello_from("https://example.com/pricing", "");
+  REQUIRE(off->of_type("error").size() == 1);
+  CHECK(off->of_type("error")[0]["code"] == "unavailable");
 }

@@ -14,6 +14,7 @@
 #include "actors/store_writer.hpp"
 #include "actors/system_config.hpp"
 #include "dynchat/dialogue/library.hpp"
+#include "dynchat/site/config.hpp"
 
 namespace dynchat::testing {
 
@@ -41,6 +42,7 @@ struct actor_fixture {
     ctx.stats = &stats;
     ctx.writer = spawn_store_writer(sys, ctx, false);
     ctx.dialogues = std::make_shared<dialogue::library>(ctx.db);
+    ctx.site = std::make_shared<site::holder>(site::config{});
   }
   ~actor_fixture() {
     // The directory stops every session and agent it started, the recovered ones too.

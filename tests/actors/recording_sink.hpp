@@ -39,6 +39,7 @@ public:
     else fn();
   }
   const std::string& remote_address() const noexcept override { return address; }
+  const std::string& origin() const noexcept override { return origin_header; }
 
   /// The client reads what was sent: a waiting replay may go on.
   void release() {
@@ -64,6 +65,7 @@ public:
   std::size_t since_drain = 0;
   std::function<void()> waiter;
   std::string address = "127.0.0.1";
+  std::string origin_header;
 
 private:
   std::shared_ptr<store::database> db_;

@@ -12,7 +12,7 @@ namespace out = engine::out;
 
 namespace {
 
-engine::output say(std::string text) { return out::bot_message{std::move(text), {}, {}, {}, {}}; }
+engine::output say(std::string text) { return out::bot_message{std::move(text), {}, {}, {}, {}, {}}; }
 engine::output wait(std::int64_t ms) { return out::typing{ms}; }
 
 // What was carried out, as text: bot lines by their text, a typing hold as "typing",

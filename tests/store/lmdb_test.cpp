@@ -49,7 +49,7 @@ TEST_CASE("message keys scan in seq order, forwards and backwards", "[store]") {
     auto txn = db->write();
     // Inserted out of order, including seqs past one byte so byte order matters.
     for (std::uint64_t seq : {300ull, 2ull, 1ull, 256ull, 3ull}) {
-      message_record m{"visitor", "m" + std::to_string(seq), 1, {}, {}, {}};
+      message_record m{"visitor", "m" + std::to_string(seq), 1, {}, {}, {}, {}};
       txn.put(table::messages, message_key(conv, seq), encode(m));
     }
     txn.put(table::messages, message_key("ffffffffffffffffffffffffffffffff", 1), encode(message_record{}));
@@ -153,7 +153,7 @@ TEST_CASE("pages stop at a message count or a text size, and say whether more re
   {
     auto txn = db->write();
     for (std::uint64_t seq = 1; seq <= 10; ++seq)
-      txn.put(table::messages, message_key(conv, seq), encode(message_record{"visitor", std::string(100, 'x'), 1, {}, {}, {}}));
+      txn.put(table::messages, message_key(conv, seq), encode(message_record{"visitor", std::string(100, 'x'), 1, {}, {}, {}, {}}));
     txn.put(table::messages, message_key("another-conversation-id-12345678", 1), encode(message_record{}));
     txn.commit();
   }

@@ -24,7 +24,7 @@ TEST_CASE("records round trip through their versioned encoding", "[store]") {
   CHECK(back->requested_ms == 2);
   CHECK(back->email == "e@x");
 
-  message_record m{"agent", "hello", 5, "cm", "a", "Ann"};
+  message_record m{"agent", "hello", 5, "cm", "a", "Ann", {}};
   auto mb = decode_message(encode(m));
   REQUIRE(mb);
   CHECK(mb->agent_name == "Ann");
@@ -38,7 +38,7 @@ TEST_CASE("records round trip through their versioned encoding", "[store]") {
 }
 
 TEST_CASE("corrupt or unknown-version values decode to nothing", "[store]") {
-  auto bytes = encode(message_record{"visitor", "x", 1, {}, {}, {}});
+  auto bytes = encode(message_record{"visitor", "x", 1, {}, {}, {}, {}});
   CHECK_FALSE(decode_message(""));
   CHECK_FALSE(decode_message(bytes.substr(0, bytes.size() - 2)));
   bytes[0] = 99; // a future schema version

@@ -47,6 +47,9 @@ public:
   virtual void when_drained(std::function<void()> fn) = 0;
   /// The client's address: the peer's, or the one a trusted proxy forwarded.
   virtual const std::string& remote_address() const noexcept = 0;
+  /// The upgrade request's Origin header (what a browser says the page's site is);
+  /// empty when the client sent none, as non-browser clients do.
+  virtual const std::string& origin() const noexcept = 0;
 };
 using sink_ptr = std::shared_ptr<frame_sink>;
 
