@@ -29,14 +29,14 @@ const std::vector<handler_fn> handlers = {
   list_dialogues, create_dialogue, get_dialogue, update_dialogue, delete_dialogue, publish_dialogue,
   unpublish_dialogue, preview_dialogue,
   get_dialogue_report, get_dialogue_report_csv, get_reports, get_reports_csv,
-  get_site_config, put_site_config,
+  get_site_config, put_site_config, put_conversation_score,
 };
 enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list,
                      conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete,
                      dialogues_list, dialogues_create, dialogue_get, dialogue_update, dialogue_delete,
                      dialogue_publish, dialogue_unpublish, dialogue_preview,
                      dialogue_report, dialogue_report_csv, reports_all, reports_all_csv,
-                     site_config_get, site_config_put };
+                     site_config_get, site_config_put, conversation_score };
 
 } // namespace
 
@@ -51,6 +51,7 @@ const rest::route_table& rest_routes() {
     {"GET", "/v1/conversations", conversations_list, {role::marketer, role::sales_admin, role::agent}},
     {"GET", "/v1/conversations/{id}", conversation_get, {role::marketer, role::sales_admin, role::agent}},
     {"GET", "/v1/conversations/{id}/transcript.txt", conversation_text, {role::marketer, role::sales_admin, role::agent}},
+    {"PUT", "/v1/conversations/{id}/score", conversation_score, {role::sales_admin, role::agent}},
     {"GET", "/v1/routing", routing_get, {role::sales_admin}},
     {"GET", "/v1/tokens", tokens_list, {}},
     {"POST", "/v1/tokens", tokens_create, rest::role_set::root_only()},

@@ -48,6 +48,8 @@ struct visitor_traits {
           caf::anon_send(to, msg::typing_atom::value, conn);
         else if constexpr (std::is_same_v<T, protocol::visitor_history>)
           caf::anon_send(to, msg::history_atom::value, conn, x.page);
+        else if constexpr (std::is_same_v<T, protocol::visitor_opened>)
+          caf::anon_send(to, msg::opened_atom::value, conn, std::move(x.link));
       },
       f);
   }

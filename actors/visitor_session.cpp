@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <set>
 
 #include <caf/all.hpp>
 #include <fmt/format.h>
@@ -58,6 +59,9 @@ struct visitor_session_state {
   std::optional<store::dialogue_visit> visit; // the dialogue's row, rewritten when a fact changes
   engine::lead lead;                          // what the flow knows of the visitor
   std::shared_ptr<const site::config> site;   // the configuration of the latest step
+  std::string agent_email;                    // the agent's, for the outbox
+  bool dropped = false;                       // engaged, and left before completing
+  std::set<std::string> opened;               // documents whose opening is recorded
   std::string fresh_token;
   std::vector<visitor_socket> sockets;
   agent_actor agent;
@@ -345,6 +349,46 @@ engine::context engine_context(session_ptr self) {
   return c;
 }
 
+// ---- the Marketo outbox ----
+
+std::string conversation_status(session_ptr self) {
+  const auto& st = self->state;
+  if (st.cursor.completed) return "completed";
+  return st.dropped ? "dropped" : "initiated";
+}
+
+// One row of the outbox, with what the conversation knows now; its kind and name are its
+// key, so writing it again updates it.
+void record_activity(session_ptr self, std::string kind, std::string name = {}, std::int64_t first_ms = 0,
+                     std::uint8_t score = 0) {
+  auto& st = self->state;
+  store::activity_record a;
+  a.kind = std::move(kind);
+  a.name = std::move(name);
+  a.updated_ms = now_ms();
+  a.ts_ms = first_ms ? first_ms : a.updated_ms;
+  a.conversation_id = st.conv.id;
+  a.visitor_id = st.conv.visitor_id;
+  a.email = st.conv.email;
+  a.page_url = st.conv.page_url;
+  if (st.dialogue) {
+    a.dialogue_id = st.cursor.flow_id;
+    a.dialogue_name = st.dialogue->name;
+  }
+  a.status = conversation_status(self);
+  a.score = score ? score : st.conv.score;
+  a.agent_id = st.conv.agent_id;
+  a.agent_name = st.agent_name;
+  a.agent_email = st.agent_email;
+  store::writes::put_activity(st.log->rows(), a);
+}
+
+// The dialogue's engagement row: written at the first answer, rewritten as the status moves.
+void record_engagement(session_ptr self) {
+  const auto& st = self->state;
+  if (st.visit && st.visit->engaged_ms != 0) record_activity(self, "dialogue_engaged", {}, st.visit->engaged_ms);
+}
+
 // The dialogue's row follows the cursor: engaged at the first answer, completed at a
 // goal, an end or a hand-over, acquired at a valid email, goals as they are reached.
 void record_visit(session_ptr self) {
@@ -358,8 +402,11 @@ void record_visit(session_ptr self) {
   v.goals = static_cast<std::uint32_t>(std::count_if(c.answers.begin(), c.answers.end(),
                                                      [](const auto& a) { return a.first.rfind("goal:", 0) == 0; }));
   if (v == *st.visit) return;
+  const bool status_moved = (v.engaged_ms != 0) != (st.visit->engaged_ms != 0) ||
+                            (v.completed_ms != 0) != (st.visit->completed_ms != 0);
   st.visit = std::move(v);
   store::writes::put_dialogue_visit(st.log->rows(), *st.visit);
+  if (status_moved) record_engagement(self);
 }
 
 // Feeds one input to the engine and carries out what it answers. `sender` and `id`
@@ -409,7 +456,15 @@ struct output_interpreter {
       mark_dirty(self);
     }
   }
-  void operator()(const engine::out::goal&) {} // counted in the dialogue's row (record_visit)
+  // Counted in the dialogue's row (record_visit); an activity, and the conversation score.
+  void operator()(const engine::out::goal& g) {
+    auto& st = self->state;
+    if (g.score > 0 && g.score != st.conv.score) {
+      st.conv.score = g.score;
+      mark_dirty(self);
+    }
+    record_activity(self, "goal_reached", g.name, 0, g.score);
+  }
   // Activities go to the Marketo outbox, which the Marketo issue adds.
   void operator()(const engine::out::activity& a) {
     spdlog::debug("conversation {}: activity {} {}", self->state.conv.id, a.kind, a.detail);
@@ -726,7 +781,13 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       }
     },
     [=](msg::grace_atom, std::uint64_t gen) {
-      if (gen != self->state.grace_gen || !self->state.sockets.empty()) return;
+      auto& st = self->state;
+      if (gen != st.grace_gen || !st.sockets.empty()) return;
+      // Engaged and gone before completing: the outbox says so (a return may still complete it).
+      if (st.visit && st.visit->engaged_ms != 0 && !st.cursor.completed && !st.dropped) {
+        st.dropped = true;
+        record_engagement(self);
+      }
       end_chat(self, "visitor_left");
       begin_quit(self);
     },
@@ -772,6 +833,32 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       }
       feed(self, engine::in::choice{value, false}, sink, id); // an unknown option: the engine says so, and asks again
       flush(self);
+    },
+    // A document card's link, opened: an activity, once per document. Only links the
+    // dialogue offers count.
+    [=](msg::opened_atom, std::uint64_t conn, const std::string& link) {
+      auto& st = self->state;
+      const bool offered = st.dialogue && std::any_of(st.dialogue->cards.begin(), st.dialogue->cards.end(), [&](const auto& c) {
+                             return c.kind == dialogue::card_kind::document && c.url == link;
+                           });
+      if (!offered) return send_error(self, sink_of(self, conn), error_code::bad_value, "no document of this conversation has that link");
+      if (!st.opened.insert(link).second) return; // once per document
+      record_activity(self, "document_opened", link);
+      flush(self);
+    },
+    // The conversation score, from an agent (0..3): answered once stored.
+    [=](msg::score_atom, std::uint8_t score) -> caf::result<bool> {
+      auto& st = self->state;
+      auto promise = self->make_response_promise<bool>();
+      st.conv.score = score;
+      mark_dirty(self);
+      record_engagement(self); // its row carries the score
+      after_commit(self, [promise](bool ok) mutable {
+        if (ok) promise.deliver(true);
+        else promise.deliver(to_caf_error(error_code::store_failed));
+      });
+      flush(self);
+      return promise;
     },
     [=](msg::book_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& slot) {
       feed(self, engine::in::choice{slot, true}, sink_of(self, conn), id);
@@ -823,7 +910,15 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       st.ctx.stats->chats_started++;
       // The agent reads the newest page from the store; everything later arrives as deliver.
       self->send(agent, msg::joined_atom::value, st.conv.id, summary(st.conv));
+      st.agent_email = guard_store(
+        [&] {
+          auto txn = st.ctx.db->read();
+          auto a = store::load_agent(txn, agent_id);
+          return a ? a->email : std::string{};
+        },
+        [](const store::store_error&) { return std::string{}; }); // the outbox goes without it
       feed(self, engine::in::agent_joined{agent_id, agent_name});
+      record_activity(self, "agent_engaged", agent_id);
       touch(self);
       schedule_idle_check(self, st.ctx.cfg->chat.chat_idle_timeout);
       flush(self);

@@ -3,6 +3,9 @@
 // conversation with its messages, as JSON or as a plain-text transcript.
 #include <limits>
 
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
 #include "actors/rest/handlers.hpp"
 #include "dynchat/rest/transcript_text.hpp"
 
@@ -15,6 +18,7 @@ json conversation_json(const store::conversation_record& c) {
   return json{{"id", c.id},
               {"visitor_id", c.visitor_id},
               {"status", store::to_string(c.phase)},
+              {"score", c.score},
               {"agent_id", c.agent_id},
               {"created", c.created_ms},
               {"updated", c.updated_ms},
@@ -60,6 +64,14 @@ void conversation_item(call& c, bool as_text) {
   for (auto& [seq, m] : messages) list.push_back(message_json(seq, m));
   auto body = conversation_json(*conv);
   body["messages"] = std::move(list);
+  json activities = json::array(); // the Marketo outbox rows of this conversation
+  for (const auto& a : store::load_activities(txn, id))
+    activities.push_back({{"kind", a.kind},           {"name", a.name},           {"ts", a.ts_ms},
+                          {"updated", a.updated_ms},  {"status", a.status},       {"score", a.score},
+                          {"email", a.email},         {"page_url", a.page_url},   {"dialogue_id", a.dialogue_id},
+                          {"dialogue", a.dialogue_name}, {"agent_id", a.agent_id}, {"agent", a.agent_name},
+                          {"agent_email", a.agent_email}});
+  body["activities"] = std::move(activities);
   c.reply(json_response(200, body));
 }
 
@@ -111,5 +123,33 @@ void list_conversations(call c) {
 
 void get_conversation(call c) { conversation_item(c, false); }
 void get_transcript_text(call c) { conversation_item(c, true); }
+
+
+// The conversation score (0..3), set by an agent who holds or held the chat, during it or
+// after. The conversation's own actor writes it (it owns the record), so it never races
+// the conversation's other writes; answered once stored.
+void put_conversation_score(call c) {
+  if (!query_ok(c)) return;
+  auto body = parse_body(c);
+  if (!body) return;
+  const auto it = body->find("score");
+  if (!body->is_object() || body->size() != 1 || it == body->end() || !it->is_number_integer() ||
+      it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > 3)
+    return c.reply(error_response(400, error_code::bad_value, "the body must be {\"score\": 0 to 3}"));
+  const auto score = static_cast<std::uint8_t>(it->get<std::int64_t>());
+  auto conv = store::load_conversation(c.ctx().db->read(), c.param("id"));
+  if (!conv || !visible_to(c.caller, *conv)) return c.reply(error_response(404, error_code::not_found, "no such conversation"));
+  auto fail = [reply = c.reply](caf::error& e) {
+    const auto code = from_caf_error(e);
+    reply(error_response(503, code, "the score could not be stored; try again"));
+  };
+  c.self->request(c.ctx().directory, std::chrono::seconds{5}, msg::session_atom::value, conv->id)
+    .then(
+      [c, score, fail](session_actor session) {
+        c.self->request(session, std::chrono::seconds{10}, msg::score_atom::value, score)
+          .then([reply = c.reply, score](bool) { reply(json_response(200, {{"score", score}})); }, fail);
+      },
+      fail);
+}
 
 } // namespace dynchat::rest_api

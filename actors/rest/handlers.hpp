@@ -15,6 +15,7 @@ void delete_agent(call c);
 void list_conversations(call c);
 void get_conversation(call c);
 void get_transcript_text(call c);
+void put_conversation_score(call c);
 // dialogues.cpp
 void list_dialogues(call c);
 void create_dialogue(call c);

@@ -183,6 +183,7 @@ visitor_decode decode_visitor(const json& frame, const decode_limits& limits) {
   }
   if (t == "typing") return visitor_frame{visitor_typing{}};
   if (t == "history") return finish<visitor_frame>(r, visitor_history{r.history()});
+  if (t == "opened") return finish<visitor_frame>(r, visitor_opened{r.line("link", limits.max_url_bytes, true)});
   return fail{error_code::unknown_type, "unknown frame type '" + t.substr(0, 64) + "'"};
 }
 

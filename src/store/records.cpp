@@ -72,7 +72,7 @@ bool was_held_by(const conversation_record& c, std::string_view agent_id) {
 std::string encode(const conversation_record& r) {
   return pack(r.id, r.visitor_id, static_cast<std::uint8_t>(r.phase), r.agent_id, r.created_ms, r.updated_ms,
               r.requested_ms, r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms,
-              r.queue_notice, r.flow_cursor, r.held_by);
+              r.queue_notice, r.flow_cursor, r.held_by, r.score);
 }
 std::string encode(const message_record& r) {
   // Chat lines, nearly every message, carry no prompt and store none of its fields.
@@ -94,7 +94,7 @@ std::optional<conversation_record> decode_conversation(std::string_view bytes) {
   std::uint8_t phase = 0;
   if (!unpack(bytes, 12, r.id, r.visitor_id, phase, r.agent_id, r.created_ms, r.updated_ms, r.requested_ms,
               r.ended_ms, r.end_reason, r.page_url, r.referrer, r.email, r.visitor_left_ms, r.queue_notice,
-              r.flow_cursor, r.held_by) ||
+              r.flow_cursor, r.held_by, r.score) ||
       phase > static_cast<std::uint8_t>(conversation_phase::ended))
     return std::nullopt;
   r.phase = static_cast<conversation_phase>(phase);
@@ -142,6 +142,19 @@ std::optional<dialogue_visit> decode_dialogue_visit(std::string_view bytes) {
   dialogue_visit r;
   if (!unpack(bytes, 12, r.dialogue_id, r.version, r.conversation_id, r.visitor_id, r.triggered_ms, r.engaged_ms,
               r.completed_ms, r.known, r.acquired, r.goals, r.meetings, r.flow))
+    return std::nullopt;
+  return r;
+}
+
+std::string encode(const activity_record& r) {
+  return pack(r.kind, r.name, r.ts_ms, r.conversation_id, r.visitor_id, r.email, r.page_url, r.dialogue_id,
+              r.dialogue_name, r.status, r.score, r.agent_id, r.agent_name, r.agent_email, r.updated_ms);
+}
+
+std::optional<activity_record> decode_activity(std::string_view bytes) {
+  activity_record r;
+  if (!unpack(bytes, 15, r.kind, r.name, r.ts_ms, r.conversation_id, r.visitor_id, r.email, r.page_url, r.dialogue_id,
+              r.dialogue_name, r.status, r.score, r.agent_id, r.agent_name, r.agent_email, r.updated_ms))
     return std::nullopt;
   return r;
 }

@@ -88,6 +88,23 @@ std::string dialogue_visit_key(std::string_view dialogue_id, std::int64_t trigge
          std::string{conversation_id};
 }
 
+std::string activity_key(std::string_view conversation_id, std::string_view kind, std::string_view name) {
+  std::string key{conversation_id};
+  key += kind;
+  key += '\0';
+  key += name;
+  return key;
+}
+
+std::vector<activity_record> load_activities(const read_txn& txn, std::string_view conversation_id) {
+  std::vector<activity_record> out;
+  txn.scan_prefix(table::activities, conversation_id, conversation_id, [&](std::string_view, std::string_view value) {
+    if (auto a = decode_activity(value)) out.push_back(std::move(*a));
+    return true;
+  });
+  return out;
+}
+
 std::vector<dialogue_visit> load_visitor_dialogues(const read_txn& txn, std::string_view visitor_id) {
   std::vector<dialogue_visit> out;
   if (visitor_id.empty()) return out;

@@ -53,6 +53,10 @@ void put_dialogue_visit(write_batch& b, const dialogue_visit& v) {
   put(b, table::dialogue_visits, dialogue_visit_key(v.dialogue_id, v.triggered_ms, v.conversation_id), std::move(bytes));
 }
 
+void put_activity(write_batch& b, const activity_record& a) {
+  put(b, table::activities, activity_key(a.conversation_id, a.kind, a.name), encode(a));
+}
+
 void put_dialogue(write_batch& b, const dialogue_record& d) { put(b, table::dialogues, d.id, encode(d)); }
 
 void put_dialogue_version(write_batch& b, std::string_view dialogue_id, std::uint32_t version, std::string definition_json) {

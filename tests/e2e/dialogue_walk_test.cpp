@@ -4,6 +4,7 @@
 #include "helpers.hpp"
 
 #include <atomic>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -357,4 +358,72 @@ TEST_CASE("many concurrent visitors give exact report counts", "[e2e][dialogues]
   CHECK(all["totals"]["triggered"] == triggered);
   CHECK(http_call(port, "GET", "/v1/reports?from=2020-01-01", {}, admin_token).status == 400); // over 24 months
   CHECK(http_call(port, "GET", "/v1/dialogues/nope/report", {}, admin_token).status == 404);
+}
+
+TEST_CASE("what happens in a dialogue lands in the activities outbox, and agents score the conversation",
+          "[e2e][dialogues][walk][activities]") {
+  daemon_process server({"--set", delay_flag, "--set", "chat.visitor_grace=1"});
+  const auto port = server.port();
+  create_and_publish(port, R"({
+    "name": "Guide", "priority": 1, "start": "doc",
+    "cards": [
+      {"id": "doc", "kind": "document", "text": "Our guide", "url": "https://example.com/guide.pdf", "next": "ask"},
+      {"id": "ask", "kind": "question", "text": "Useful?", "answers": [
+        {"label": "Yes", "value": "yes", "next": "goal"}, {"label": "More", "value": "more", "next": "email"}]},
+      {"id": "email", "kind": "capture", "text": "Email?", "capture": "email", "next": "goal"},
+      {"id": "goal", "kind": "goal", "name": "Read the guide", "score": 2, "next": "bye"},
+      {"id": "bye", "kind": "end", "text": "Bye"}]})");
+  auto activities_of = [&](const std::string& conv) {
+    std::map<std::string, json> by_kind;
+    auto body = http_call(port, "GET", "/v1/conversations/" + conv, {}, admin_token).json_body();
+    for (auto& a : body["activities"]) by_kind[a["kind"].get<std::string>()] = a;
+    return std::make_pair(by_kind, body["score"]);
+  };
+
+  ws_client v;
+  auto w = visitor_hello(v, port);
+  const std::string conv = w["conversation_id"];
+  auto doc = bot_says(v);
+  CHECK(doc["prompt"]["link"] == "https://example.com/guide.pdf");
+  v.send({{"type", "opened"}, {"link", "https://evil.example/"}});
+  expect_error(v, "bad_value"); // only links the dialogue offers
+  v.send({{"type", "opened"}, {"link", "https://example.com/guide.pdf"}});
+  bot_says(v);
+  choose(v, "yes", "y1");
+  CHECK(bot_says(v)["text"] == "Bye");
+  auto [acts, score] = activities_of(conv);
+  CHECK(score == 2); // the goal's score
+  REQUIRE(acts.count("dialogue_engaged"));
+  CHECK(acts["dialogue_engaged"]["status"] == "completed");
+  CHECK(acts["dialogue_engaged"]["dialogue"] == "Guide");
+  CHECK(acts["dialogue_engaged"]["page_url"] == "https://example.com/pricing");
+  REQUIRE(acts.count("goal_reached"));
+  CHECK(acts["goal_reached"]["name"] == "Read the guide");
+  CHECK(acts["goal_reached"]["score"] == 2);
+  REQUIRE(acts.count("document_opened"));
+  CHECK(acts["document_opened"]["name"] == "https://example.com/guide.pdf");
+
+  // An agent who never held it may not score it; out of range is refused; the admin may.
+  auto agent = create_agent(port, "Ann", 1);
+  CHECK(http_call(port, "PUT", "/v1/conversations/" + conv + "/score", R"({"score": 3})", agent.second).status == 404);
+  CHECK(http_call(port, "PUT", "/v1/conversations/" + conv + "/score", R"({"score": 4})", admin_token).status == 400);
+  CHECK(http_call(port, "PUT", "/v1/conversations/" + conv + "/score", R"({"score": 3})", admin_token).status == 200);
+  auto scored = activities_of(conv);
+  CHECK(scored.second == 3);
+  CHECK(scored.first["dialogue_engaged"]["score"] == 3);
+
+  // Engaged and gone before completing: dropped once the grace period ends.
+  ws_client gone;
+  auto w2 = visitor_hello(gone, port);
+  bot_says(gone);
+  bot_says(gone);
+  choose(gone, "more", "m1");
+  bot_says(gone);
+  gone.close();
+  json status;
+  for (int i = 0; i < 40; ++i, std::this_thread::sleep_for(100ms)) {
+    status = activities_of(w2["conversation_id"]).first["dialogue_engaged"]["status"];
+    if (status == "dropped") break;
+  }
+  CHECK(status == "dropped");
 }

@@ -36,6 +36,7 @@ enum class table : std::uint8_t {
   dialogue_versions, // dialogue id | be64(version) -> the published definition's JSON, immutable
   visitor_dialogues, // visitor id | dialogue id -> dialogue_visit (what each visitor met: triggered once)
   dialogue_visits,   // dialogue id | be64(triggered_ms) | conversation id -> dialogue_visit (reports)
+  activities,        // conversation id | kind \0 name -> activity_record: the outbox Marketo delivers from
   count_
 };
 

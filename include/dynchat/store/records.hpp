@@ -40,6 +40,7 @@ struct conversation_record {
   std::uint32_t queue_notice = 0;     // the place in line the visitor was last told during this request
   std::string flow_cursor;            // the conversation engine's cursor (engine::encode); empty: a new one
   std::vector<std::string> held_by;   // every agent that held it, first assignment first (agent_id is the latest)
+  std::uint8_t score = 0;             // the conversation score, 0..3: a goal card's, or an agent's
 };
 
 /// The conversation passes to `agent_id`, who joins the agents that held it: one who held
@@ -76,6 +77,28 @@ struct dialogue_visit {
   std::uint32_t meetings = 0;    // meetings booked
   bool flow = false;             // a conversational flow, not a targeted dialogue
   bool operator==(const dialogue_visit&) const = default;
+};
+
+/// What happened in a chat that Marketo shows as an activity of the lead: the outbox row
+/// the Marketo sync delivers. One row per conversation, kind and name (a goal's, a
+/// document's): a dialogue's engagement row is rewritten as its status moves on.
+struct activity_record {
+  std::string kind; // dialogue_engaged | goal_reached | document_opened | agent_engaged | meeting_scheduled
+  std::string name; // the goal's name, the document's address; empty for the others
+  std::int64_t ts_ms = 0; // when it first happened
+  std::string conversation_id;
+  std::string visitor_id;
+  std::string email;     // the lead, when known
+  std::string page_url;
+  std::string dialogue_id;
+  std::string dialogue_name;
+  std::string status;    // the conversation's: initiated | dropped | completed
+  std::uint8_t score = 0; // the conversation score, 0..3
+  std::string agent_id;
+  std::string agent_name;
+  std::string agent_email;
+  std::int64_t updated_ms = 0;
+  bool operator==(const activity_record&) const = default;
 };
 
 struct agent_record {
@@ -127,6 +150,8 @@ std::string encode(const visitor_record& r);
 std::string encode(const api_token_record& r);
 std::string encode(const dialogue_record& r);
 std::string encode(const dialogue_visit& r);
+std::string encode(const activity_record& r);
+std::optional<activity_record> decode_activity(std::string_view bytes);
 std::optional<dialogue_visit> decode_dialogue_visit(std::string_view bytes);
 
 std::optional<conversation_record> decode_conversation(std::string_view bytes);
