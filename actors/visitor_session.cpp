@@ -62,6 +62,7 @@ struct visitor_session_state {
   std::string agent_email;                    // the agent's, for the outbox
   bool dropped = false;                       // engaged, and left before completing
   std::set<std::string> opened;               // documents whose opening is recorded
+  std::optional<store::live_chat_visit> live; // the current request for an agent, for the reports
   std::string fresh_token;
   std::vector<visitor_socket> sockets;
   agent_actor agent;
@@ -295,11 +296,25 @@ void set_waiting(session_ptr self, bool waiting) {
   store::writes::set_waiting(st.log->rows(), st.conv.requested_ms, st.conv.id, waiting);
 }
 
+// The request's row follows it: asked, taken, the agent's first answer, the end.
+void record_live_chat(session_ptr self, const std::function<void(store::live_chat_visit&)>& change) {
+  auto& st = self->state;
+  if (!st.live) return;
+  auto v = *st.live;
+  change(v);
+  if (v == *st.live) return;
+  st.live = std::move(v);
+  store::writes::put_live_chat(st.log->rows(), *st.live);
+}
+
 void request_agent(session_ptr self) {
   auto& st = self->state;
   if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live) return;
   st.conv.phase = conversation_phase::waiting;
   st.conv.requested_ms = now_ms();
+  st.live = store::live_chat_visit{st.conv.id, st.conv.requested_ms, 0, 0, 0, {}, {}, !st.conv.email.empty()};
+  if (st.dialogue) st.live->dialogue_id = st.cursor.flow_id;
+  store::writes::put_live_chat(st.log->rows(), *st.live);
   st.conv.end_reason.clear();
   st.conv.queue_notice = 0;
   mark_dirty(self);
@@ -318,6 +333,7 @@ void withdraw_request(session_ptr self) {
   set_open(self, false);
   st.conv.phase = conversation_phase::bot;
   mark_dirty(self);
+  record_live_chat(self, [](auto& v) { v.ended_ms = now_ms(); }); // never taken: missed
 }
 
 void end_chat(session_ptr self, const std::string& reason);
@@ -518,6 +534,7 @@ void end_chat(session_ptr self, const std::string& reason) {
   st.conv.phase = conversation_phase::ended;
   st.conv.ended_ms = now_ms();
   st.conv.end_reason = reason;
+  record_live_chat(self, [&](auto& v) { v.ended_ms = st.conv.ended_ms; });
   mark_dirty(self);
   ++st.idle_gen; // cancels the idle check
   st.pacer.drop_held(); // held back from before the end: a held hand-over would reopen it
@@ -627,6 +644,13 @@ void prompt_again_if_lost(session_ptr self) {
 void resume_from_store(session_ptr self) {
   auto& st = self->state;
   arm_timers(self, {});
+  if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live)
+    st.live = guard_store(
+      [&] {
+        auto txn = st.ctx.db->read();
+        return store::load_live_chat(txn, st.conv.requested_ms, st.conv.id);
+      },
+      [](const store::store_error&) { return std::optional<store::live_chat_visit>{}; }); // its figures stop here
   prompt_again_if_lost(self);
   const auto now = now_ms();
   const auto grace = ms(st.ctx.cfg->chat.visitor_grace);
@@ -903,6 +927,10 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       set_waiting(self, false);
       st.conv.phase = conversation_phase::live;
       store::assign_agent(st.conv, agent_id); // also remembered among the agents who held it
+      record_live_chat(self, [&](auto& v) {
+        v.connected_ms = now_ms();
+        v.agent_id = agent_id;
+      });
       st.agent = agent;
       st.agent_name = agent_name;
       mark_dirty(self);
@@ -941,6 +969,9 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       }
       touch(self);
       store::message_record rec{"agent", std::move(say.text), now_ms(), say.id.text, agent_id, st.agent_name, {}};
+      record_live_chat(self, [&](auto& v) {
+        if (v.first_response_ms == 0) v.first_response_ms = rec.ts_ms;
+      });
       st.log->append({std::move(rec), sender, {promise_ack(promise)}, conn, 0});
       flush(self);
       return promise;

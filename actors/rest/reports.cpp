@@ -1,6 +1,8 @@
 // Dialogue reports: counted from the visit rows each conversation writes for itself
 // (store::dialogue_visit), so they are exact however many visitors arrived at once.
 // A report reads the rows of its range: its cost grows with the visits in it.
+#include <map>
+
 #include "actors/rest/handlers.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/rest/dialogue_report.hpp"
@@ -29,6 +31,20 @@ rest::dialogue_report report_of(const store::read_txn& txn, const store::dialogu
   return report;
 }
 
+// Every request for an agent in the range, in one scan: by the dialogue that handed it
+// over ("" for none), and all together.
+std::map<std::string, rest::live_chat_counts> live_chats_by_dialogue(const store::read_txn& txn,
+                                                                    const rest::report_range& range,
+                                                                    rest::live_chat_counts& all) {
+  std::map<std::string, rest::live_chat_counts> by;
+  store::scan_live_chats(txn, range.from_ms(), range.to_ms(), [&](const store::live_chat_visit& v) {
+    all.add(v, range);
+    by[v.dialogue_id].add(v, range);
+    return true;
+  });
+  return by;
+}
+
 void one_report(call c, bool csv) {
   auto range = range_in_query(c);
   if (!range) return;
@@ -36,6 +52,8 @@ void one_report(call c, bool csv) {
   auto d = store::load_dialogue(txn, c.param("id"));
   if (!d) return c.reply(error_response(404, error_code::not_found, "no such dialogue"));
   auto report = report_of(txn, *d, *range);
+  rest::live_chat_counts all;
+  report.set_live_chat(live_chats_by_dialogue(txn, *range, all)[d->id]);
   if (!csv) return c.reply(json_response(200, report.to_json()));
   std::string body{rest::dialogue_report::csv_header()};
   report.csv_rows(body);
@@ -49,8 +67,11 @@ void all_reports(call c, bool csv) {
   json dialogues = json::array();
   std::string body{rest::dialogue_report::csv_header()};
   rest::counts totals;
+  rest::live_chat_counts live; // every request for an agent, from a dialogue or not
+  auto live_by_dialogue = live_chats_by_dialogue(txn, *range, live);
   for (const auto& d : store::load_dialogues(txn)) {
     auto report = report_of(txn, d, *range);
+    report.set_live_chat(live_by_dialogue[d.id]);
     if (csv) report.csv_rows(body);
     else dialogues.push_back(report.to_json());
     const auto& t = report.totals();
@@ -71,6 +92,7 @@ void all_reports(call c, bool csv) {
                                 {"acquired", totals.acquired},
                                 {"meetings_booked", totals.meetings},
                                 {"goals_reached", totals.goals}}},
+                              {"live_chat", live.to_json()},
                               {"dialogues", std::move(dialogues)}}));
 }
 

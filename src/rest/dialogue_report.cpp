@@ -105,6 +105,37 @@ void counts::add(const store::dialogue_visit& v) {
   goals += v.goals;
 }
 
+void live_chat_counts::add(const store::live_chat_visit& v, const report_range& range) {
+  if (v.requested_ms < range.from_ms() || v.requested_ms >= range.to_ms()) return;
+  if (range.visitors == visitor_filter::known && !v.known) return;
+  if (range.visitors == visitor_filter::anonymous && v.known) return;
+  ++requested;
+  if (v.connected_ms != 0) {
+    ++connected;
+    if (v.ended_ms >= v.connected_ms) {
+      length_sum_ms += v.ended_ms - v.connected_ms;
+      ++lengths;
+    }
+    if (v.first_response_ms >= v.connected_ms) {
+      response_sum_ms += v.first_response_ms - v.connected_ms;
+      ++responses;
+    }
+  } else if (v.ended_ms != 0) {
+    ++missed;
+  }
+}
+
+nlohmann::json live_chat_counts::to_json() const {
+  auto average_s = [](std::int64_t sum_ms, std::uint64_t n) {
+    return n == 0 ? nlohmann::json(nullptr) : nlohmann::json(static_cast<double>(sum_ms) / n / 1000.0);
+  };
+  return {{"requested", requested},
+          {"connected", connected},
+          {"missed", missed},
+          {"average_chat_seconds", average_s(length_sum_ms, lengths)},
+          {"average_first_response_seconds", average_s(response_sum_ms, responses)}};
+}
+
 void dialogue_report::add(const store::dialogue_visit& v) {
   if (v.triggered_ms < range_.from_ms() || v.triggered_ms >= range_.to_ms()) return;
   if (range_.visitors == visitor_filter::known && !v.known) return;
@@ -121,7 +152,8 @@ nlohmann::json dialogue_report::to_json() const {
     days.push_back(std::move(j));
   }
   return {{"dialogue_id", id_},       {"name", name_}, {"from", format_day(range_.first_day)},
-          {"to", format_day(range_.last_day)}, {"totals", counts_json(totals_)}, {"days", std::move(days)}};
+          {"to", format_day(range_.last_day)}, {"totals", counts_json(totals_)}, {"live_chat", live_.to_json()},
+          {"days", std::move(days)}};
 }
 
 std::string_view dialogue_report::csv_header() {

@@ -146,6 +146,19 @@ std::optional<dialogue_visit> decode_dialogue_visit(std::string_view bytes) {
   return r;
 }
 
+std::string encode(const live_chat_visit& r) {
+  return pack(r.conversation_id, r.requested_ms, r.connected_ms, r.first_response_ms, r.ended_ms, r.agent_id,
+              r.dialogue_id, r.known);
+}
+
+std::optional<live_chat_visit> decode_live_chat(std::string_view bytes) {
+  live_chat_visit r;
+  if (!unpack(bytes, 8, r.conversation_id, r.requested_ms, r.connected_ms, r.first_response_ms, r.ended_ms, r.agent_id,
+              r.dialogue_id, r.known))
+    return std::nullopt;
+  return r;
+}
+
 std::string encode(const activity_record& r) {
   return pack(r.kind, r.name, r.ts_ms, r.conversation_id, r.visitor_id, r.email, r.page_url, r.dialogue_id,
               r.dialogue_name, r.status, r.score, r.agent_id, r.agent_name, r.agent_email, r.updated_ms);

@@ -88,6 +88,26 @@ std::string dialogue_visit_key(std::string_view dialogue_id, std::int64_t trigge
          std::string{conversation_id};
 }
 
+std::string live_chat_key(std::int64_t requested_ms, std::string_view conversation_id) {
+  return be64(static_cast<std::uint64_t>(std::max<std::int64_t>(0, requested_ms))) + std::string{conversation_id};
+}
+
+std::optional<live_chat_visit> load_live_chat(const read_txn& txn, std::int64_t requested_ms, std::string_view conversation_id) {
+  auto v = txn.get(table::live_chats, live_chat_key(requested_ms, conversation_id));
+  return v ? decode_live_chat(*v) : std::nullopt;
+}
+
+void scan_live_chats(const read_txn& txn, std::int64_t from_ms, std::int64_t to_ms,
+                     const std::function<bool(const live_chat_visit&)>& fn) {
+  txn.scan_prefix(table::live_chats, "", be64(static_cast<std::uint64_t>(std::max<std::int64_t>(0, from_ms))),
+                  [&](std::string_view, std::string_view value) {
+                    auto v = decode_live_chat(value);
+                    if (!v) return true;
+                    if (v->requested_ms >= to_ms) return false;
+                    return fn(*v);
+                  });
+}
+
 std::string activity_key(std::string_view conversation_id, std::string_view kind, std::string_view name) {
   std::string key{conversation_id};
   key += kind;

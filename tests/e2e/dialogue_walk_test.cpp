@@ -146,6 +146,24 @@ void walk_demo(ws_client::mode mode) {
   auto joined = v2.receive_type("message");
   REQUIRE(joined);
   CHECK((*joined)["text"] == "Alice Demo joined the chat.");
+  const std::string conv2 = (*offer)["conversation_id"];
+  agent.send({{"type", "say"}, {"conversation_id", conv2}, {"client_msg_id", "a1"}, {"text", "Hello!"}});
+  REQUIRE(agent.receive_type("ack"));
+  agent.send({{"type", "end"}, {"conversation_id", conv2}});
+  REQUIRE(v2.receive_type("ended"));
+
+  // The live-chat figures: two requests from the dialogue, one missed (nobody was logged
+  // in), one taken, answered and ended.
+  const auto reports = http_call(server.port(), "GET", "/v1/reports", {}, admin_token).json_body();
+  const auto live = reports["live_chat"];
+  CHECK(live["requested"] == 2);
+  CHECK(live["connected"] == 1);
+  CHECK(live["missed"] == 1);
+  CHECK(live["average_chat_seconds"].is_number());
+  CHECK(live["average_first_response_seconds"].is_number());
+  REQUIRE(reports["dialogues"].size() == 1);
+  CHECK(reports["dialogues"][0]["live_chat"]["requested"] == 2);
+  CHECK(reports["dialogues"][0]["totals"]["acquired"] == 1); // bo's email came with the hello
 }
 
 } // namespace

@@ -103,3 +103,36 @@ TEST_CASE("CSV rows quote what needs it and never start a formula", "[rest][repo
   CHECK(rows == "d1,\"Sales, EMEA\",1970-01-02,1,1,1,1,0,1,1.0000,1.0000\r\n");
   CHECK(dialogue_report::csv_header().substr(0, 22) == "dialogue_id,dialogue,d");
 }
+
+TEST_CASE("live chat figures: requested, taken, missed, and the averages of the taken ones", "[rest][report]") {
+  const report_range range{0, 9, visitor_filter::all};
+  live_chat_counts c;
+  auto chat = [](std::int64_t requested, std::int64_t connected, std::int64_t first, std::int64_t ended, bool known = false) {
+    store::live_chat_visit v;
+    v.conversation_id = "c" + std::to_string(requested);
+    v.requested_ms = requested;
+    v.connected_ms = connected;
+    v.first_response_ms = first;
+    v.ended_ms = ended;
+    v.known = known;
+    return v;
+  };
+  c.add(chat(1000, 3000, 5000, 63000), range);  // taken after 2 s, answered 2 s later, 60 s long
+  c.add(chat(2000, 4000, 10000, 124000), range); // answered 6 s in, 120 s long
+  c.add(chat(3000, 0, 0, 50000), range);        // never taken, over: missed
+  c.add(chat(4000, 0, 0, 0), range);            // still waiting: neither
+  c.add(chat(5000, 6000, 0, 0), range);         // live, nobody answered yet
+  c.add(chat(10 * 86'400'000, 0, 0, 1), range); // outside the range
+  CHECK(c.requested == 5);
+  CHECK(c.connected == 3);
+  CHECK(c.missed == 1);
+  auto j = c.to_json();
+  CHECK(j["average_chat_seconds"] == Approx(90.0));
+  CHECK(j["average_first_response_seconds"] == Approx(4.0));
+  live_chat_counts none;
+  CHECK(none.to_json()["average_chat_seconds"].is_null());
+  live_chat_counts known;
+  known.add(chat(1000, 0, 0, 2000, true), {0, 9, visitor_filter::known});
+  known.add(chat(1500, 0, 0, 2000, false), {0, 9, visitor_filter::known});
+  CHECK(known.requested == 1);
+}

@@ -47,13 +47,29 @@ struct counts {
   void add(const store::dialogue_visit& v);
 };
 
+/// Live chat: requests for an agent in the range, how many an agent took, how many ended
+/// untaken (missed), and the averages of the taken ones (length to the end, the agent's
+/// first answer after taking it).
+struct live_chat_counts {
+  std::uint64_t requested = 0, connected = 0, missed = 0;
+  std::int64_t length_sum_ms = 0, response_sum_ms = 0;
+  std::uint64_t lengths = 0, responses = 0;
+  /// Counts a request when it is in the range and of the visitor kind asked for.
+  void add(const store::live_chat_visit& v, const report_range& range);
+  nlohmann::json to_json() const;
+};
+
 class dialogue_report {
 public:
   dialogue_report(std::string id, std::string name, report_range range)
     : id_(std::move(id)), name_(std::move(name)), range_(range) {}
   /// Counts one visit (those of the other visitor kind, or outside the range, are left out).
   void add(const store::dialogue_visit& v);
+  /// A request for an agent that this dialogue handed over.
+  void add(const store::live_chat_visit& v) { live_.add(v, range_); }
+  void set_live_chat(const live_chat_counts& c) { live_ = c; }
   const counts& totals() const { return totals_; }
+  const live_chat_counts& live_chat() const { return live_; }
   nlohmann::json to_json() const;
   /// CSV rows, one per day with visits: dialogue_id,dialogue,day,triggered,... (no header).
   void csv_rows(std::string& out) const;
@@ -63,6 +79,7 @@ private:
   std::string id_, name_;
   report_range range_;
   counts totals_;
+  live_chat_counts live_;
   std::map<std::int64_t, counts> days_;
 };
 

@@ -37,6 +37,7 @@ enum class table : std::uint8_t {
   visitor_dialogues, // visitor id | dialogue id -> dialogue_visit (what each visitor met: triggered once)
   dialogue_visits,   // dialogue id | be64(triggered_ms) | conversation id -> dialogue_visit (reports)
   activities,        // conversation id | kind \0 name -> activity_record: the outbox Marketo delivers from
+  live_chats,        // be64(requested_ms) | conversation id -> live_chat_visit: each request for an agent (reports)
   count_
 };
 

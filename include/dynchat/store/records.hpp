@@ -79,6 +79,20 @@ struct dialogue_visit {
   bool operator==(const dialogue_visit&) const = default;
 };
 
+/// One request for a live agent, written by its conversation as it goes: asked, taken,
+/// the agent's first answer, the end. Never taken and over: missed.
+struct live_chat_visit {
+  std::string conversation_id;
+  std::int64_t requested_ms = 0;
+  std::int64_t connected_ms = 0;      // an agent took it; 0: not (yet)
+  std::int64_t first_response_ms = 0; // the agent's first message
+  std::int64_t ended_ms = 0;
+  std::string agent_id;
+  std::string dialogue_id; // the dialogue that handed over, if one did
+  bool known = false;
+  bool operator==(const live_chat_visit&) const = default;
+};
+
 /// What happened in a chat that Marketo shows as an activity of the lead: the outbox row
 /// the Marketo sync delivers. One row per conversation, kind and name (a goal's, a
 /// document's): a dialogue's engagement row is rewritten as its status moves on.
@@ -151,6 +165,8 @@ std::string encode(const api_token_record& r);
 std::string encode(const dialogue_record& r);
 std::string encode(const dialogue_visit& r);
 std::string encode(const activity_record& r);
+std::string encode(const live_chat_visit& r);
+std::optional<live_chat_visit> decode_live_chat(std::string_view bytes);
 std::optional<activity_record> decode_activity(std::string_view bytes);
 std::optional<dialogue_visit> decode_dialogue_visit(std::string_view bytes);
 

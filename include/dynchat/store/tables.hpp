@@ -40,6 +40,11 @@ std::vector<dialogue_visit> load_visitor_dialogues(const read_txn& txn, std::str
 /// A dialogue's visits triggered in [from_ms, to_ms), in trigger order; `fn` false stops.
 void scan_dialogue_visits(const read_txn& txn, std::string_view dialogue_id, std::int64_t from_ms, std::int64_t to_ms,
                           const std::function<bool(const dialogue_visit&)>& fn);
+std::string live_chat_key(std::int64_t requested_ms, std::string_view conversation_id);
+std::optional<live_chat_visit> load_live_chat(const read_txn& txn, std::int64_t requested_ms, std::string_view conversation_id);
+/// Requests for an agent made in [from_ms, to_ms), in request order; `fn` false stops.
+void scan_live_chats(const read_txn& txn, std::int64_t from_ms, std::int64_t to_ms,
+                     const std::function<bool(const live_chat_visit&)>& fn);
 std::string activity_key(std::string_view conversation_id, std::string_view kind, std::string_view name);
 /// A conversation's activities, in key order.
 std::vector<activity_record> load_activities(const read_txn& txn, std::string_view conversation_id);

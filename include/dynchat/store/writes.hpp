@@ -33,6 +33,8 @@ void update_agent(write_batch& b, const agent_record& a);
 void erase_agent(write_batch& b, const agent_record& a);
 /// A visitor's meeting with a dialogue: its row in both the visitor's and the report's index.
 void put_dialogue_visit(write_batch& b, const dialogue_visit& v);
+/// A request for an agent, as it stands.
+void put_live_chat(write_batch& b, const live_chat_visit& v);
 /// An activity for the Marketo outbox (its row is rewritten by kind and name).
 void put_activity(write_batch& b, const activity_record& a);
 /// A dialogue's record (its draft and status).
