@@ -1,5 +1,7 @@
 #include "actors/directory.hpp"
 
+#include <deque>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -37,6 +39,10 @@ struct directory_state {
   // Shared with the functor attached to the directory, which runs after the state is gone.
   std::shared_ptr<started_actors> started = std::make_shared<started_actors>();
   bool stopping = false;
+  // Dialogues triggered in the last minute, by visitor: their visit rows may not be
+  // committed yet, and two hellos of one visitor at once must not both trigger one.
+  std::unordered_map<std::string, std::set<std::string, std::less<>>> recent_triggers;
+  std::deque<std::pair<std::int64_t, std::string>> recent_order; // (when, visitor id), oldest first
   static inline const char* name = "directory";
 };
 
@@ -95,9 +101,23 @@ resolve_dialogue(directory_ptr self, const std::string& visitor_id, const std::s
     auto txn = st.ctx.db->read();
     for (auto& v : store::load_visitor_dialogues(txn, visitor_id)) met.insert(std::move(v.dialogue_id));
   }
+  if (auto it = st.recent_triggers.find(visitor_id); it != st.recent_triggers.end())
+    met.insert(it->second.begin(), it->second.end());
   targeting::lead_attributes lead;
   if (!email.empty()) lead["email"] = email;
   return {published->resolve(page_url, lead, met), published};
+}
+
+void remember_trigger(directory_ptr self, const std::string& visitor_id, const std::string& dialogue_id, std::int64_t now) {
+  auto& st = self->state;
+  constexpr std::int64_t keep_ms = 60'000; // far longer than a first batch takes to commit or fail
+  while (!st.recent_order.empty() && st.recent_order.front().first < now - keep_ms) {
+    st.recent_triggers.erase(st.recent_order.front().second);
+    st.recent_order.pop_front();
+  }
+  auto& set = st.recent_triggers[visitor_id];
+  if (set.empty()) st.recent_order.emplace_back(now, visitor_id);
+  set.insert(dialogue_id);
 }
 
 session_actor new_conversation(directory_ptr self, const protocol::visitor_hello& hello,
@@ -121,14 +141,18 @@ session_actor new_conversation(directory_ptr self, const protocol::visitor_hello
     cursor.flow_version = met->version;
     seed.conv.flow_cursor = engine::encode(cursor);
     seed.dialogue = met->def;
+    remember_trigger(self, seed.conv.visitor_id, met->id, now);
     store::dialogue_visit visit;
     visit.dialogue_id = met->id;
     visit.version = met->version;
     visit.conversation_id = seed.conv.id;
     visit.visitor_id = seed.conv.visitor_id;
-    visit.triggered_ms = now;
     visit.known = !hello.email.empty();
-    store::writes::put_dialogue_visit(seed.initial_ops, visit);
+    // One that waits for the page's events triggers when it shows (the session writes it then).
+    if (!met->def->audience.events.any()) {
+      visit.triggered_ms = now;
+      store::writes::put_dialogue_visit(seed.initial_ops, visit);
+    }
     seed.visit = std::move(visit);
   }
   // The token itself is never stored: only its hash, to find the conversation again.
@@ -159,11 +183,12 @@ session_actor next_dialogue(directory_ptr self, protocol::visitor_hello& hello, 
                                          conv->phase == store::conversation_phase::ended);
   if (!open_ended && !done) return {};
   if (st.ctx.site && !st.ctx.site->current()->chat_enabled) return {}; // switched off: nothing new starts
-  if (!resolve_dialogue(self, conv->visitor_id, hello.page_url, conv->email).first) return {};
+  const auto email = hello.email.empty() ? conv->email : hello.email; // as the new conversation will have it
+  if (!resolve_dialogue(self, conv->visitor_id, hello.page_url, email).first) return {};
   if (!st.new_conversations->allow(sink->remote_address())) return {}; // over the rate: the old one resumes
   hello.resume_token.clear(); // the welcome carries the new conversation's token
   hello.last_seq = 0;
-  if (hello.email.empty()) hello.email = conv->email;
+  hello.email = email;
   return new_conversation(self, hello, conv->visitor_id);
 }
 

@@ -34,6 +34,7 @@ using choose_atom = caf::atom_constant<caf::atom("choose")>;
 using book_atom = caf::atom_constant<caf::atom("book")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>; // the visitor opened a document card's link
 using score_atom = caf::atom_constant<caf::atom("score")>;   // an agent scores the conversation
+using event_atom = caf::atom_constant<caf::atom("pageevent")>; // the widget reports time on page, scroll
 using typing_atom = caf::atom_constant<caf::atom("typing")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using session_atom = caf::atom_constant<caf::atom("session")>;

@@ -25,6 +25,7 @@
 #include "dynchat/conversation/durable_log.hpp"
 #include "dynchat/conversation/output_pacer.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/dialogue/tokens.hpp"
 #include "dynchat/engine/step.hpp"
 #include "dynchat/protocol/server_frames.hpp"
 #include "dynchat/site/config.hpp"
@@ -310,6 +311,9 @@ void record_live_chat(session_ptr self, const std::function<void(store::live_cha
 void request_agent(session_ptr self) {
   auto& st = self->state;
   if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live) return;
+  // A hand-over held by a typing delay and let out as the session quits (its visitor gone,
+  // or the process stopping) would leave a request nobody answers.
+  if (st.quitting || st.stopping) return;
   st.conv.phase = conversation_phase::waiting;
   st.conv.requested_ms = now_ms();
   st.live = store::live_chat_visit{st.conv.id, st.conv.requested_ms, 0, 0, 0, {}, {}, !st.conv.email.empty()};
@@ -412,6 +416,10 @@ void record_visit(session_ptr self) {
   if (!st.visit) return;
   auto v = *st.visit;
   const auto& c = st.cursor;
+  if (v.triggered_ms == 0) { // a dialogue waiting for the page's events triggers when it shows
+    if (!c.started_shown) return;
+    v.triggered_ms = now_ms();
+  }
   if (c.engaged && v.engaged_ms == 0) v.engaged_ms = now_ms();
   if (c.completed && v.completed_ms == 0) v.completed_ms = now_ms();
   v.acquired = c.answers.count("acquired:email") > 0;
@@ -442,19 +450,22 @@ void feed(session_ptr self, const engine::input& input, const net::sink_ptr& sen
   carry_out(self, std::move(result.outputs), sender, id);
 }
 
+// What a bot message asks, as stored and sent.
+protocol::bot_prompt prompt_of(const engine::out::bot_message& m) {
+  protocol::bot_prompt prompt;
+  for (const auto& o : m.options) prompt.options.push_back({o.label, o.value});
+  prompt.input = m.input_kind;
+  prompt.placeholder = m.placeholder;
+  prompt.link = m.link;
+  return prompt;
+}
+
 struct output_interpreter {
   session_ptr self;
   const net::sink_ptr& sender;
   const protocol::client_msg_id& id;
 
-  void operator()(const engine::out::bot_message& m) {
-    protocol::bot_prompt prompt;
-    for (const auto& o : m.options) prompt.options.push_back({o.label, o.value});
-    prompt.input = m.input_kind;
-    prompt.placeholder = m.placeholder;
-    prompt.link = m.link;
-    enqueue_line(self, "bot", m.text, {}, std::move(prompt));
-  }
+  void operator()(const engine::out::bot_message& m) { enqueue_line(self, "bot", m.text, {}, prompt_of(m)); }
   void operator()(const engine::out::notice& n) { enqueue_line(self, "system", n.text, n.agent_name); }
   void operator()(const engine::out::hand_over&) { request_agent(self); }
   void operator()(const engine::out::withdraw&) { withdraw_request(self); }
@@ -572,6 +583,25 @@ protocol::outbound_frame welcome_frame(session_ptr self, const protocol::visitor
     w.dialogue_finished = st.cursor.finished;
   }
   auto frame = protocol::make_visitor_welcome(w);
+  if (st.dialogue && !st.cursor.engaged && !st.cursor.finished) {
+    auto& d = frame["dialogue"];
+    // The first card's text, for the widget to show beside its launcher before it opens.
+    const auto& cards = st.dialogue->cards;
+    auto first = std::find_if(cards.begin(), cards.end(), [&](const auto& c) { return c.id == st.dialogue->start; });
+    if (first != cards.end() && !first->text.empty()) {
+      auto poke = dialogue::render_tokens(first->text, st.lead.attributes);
+      dialogue::cut_utf8(poke, 4000);
+      d["poke"] = std::move(poke);
+    }
+    // What the page must report (event frames) before the dialogue shows.
+    const auto& e = st.dialogue->audience.events;
+    if (e.any() && !st.cursor.started_shown) {
+      auto& ev = d["events"] = nlohmann::json::object();
+      if (e.time_on_page_s) ev["time_on_page_s"] = e.time_on_page_s;
+      if (e.time_on_site_s) ev["time_on_site_s"] = e.time_on_site_s;
+      if (e.scroll_pct) ev["scroll_pct"] = e.scroll_pct;
+    }
+  }
   // What the widget shows: branding, the bot, the chat switch (docs/configuration.md).
   if (st.ctx.site) frame["config"].update(site::widget_json(*st.ctx.site->current()));
   return frame;
@@ -627,12 +657,19 @@ void load_dialogue(session_ptr self) {
 void prompt_again_if_lost(session_ptr self) {
   auto& st = self->state;
   if (st.conv.phase != conversation_phase::bot || !engine::waits_for_answer(st.cursor, engine_context(self))) return;
+  // The card's question as the engine would ask it now, against the newest stored line.
+  const engine::out::bot_message* asked = nullptr;
+  auto again = engine::step(st.cursor, engine::in::resumed{}, engine_context(self));
+  for (const auto& o : again.outputs)
+    if (const auto* m = std::get_if<engine::out::bot_message>(&o)) asked = m;
+  if (!asked) return;
   auto last_is_prompt = guard_store(
     [&] {
       auto txn = st.ctx.db->read();
       auto last = store::load_page_before(txn, st.conv.id, 0, 1, ~std::size_t{0});
-      return !last.messages.empty() && last.messages.back().second.from == "bot" &&
-             !last.messages.back().second.prompt.empty();
+      if (last.messages.empty()) return false;
+      const auto& m = last.messages.back().second;
+      return m.from == "bot" && m.text == asked->text && m.prompt == prompt_of(*asked);
     },
     [&](const store::store_error& e) {
       spdlog::error("conversation {}: its last message could not be read: {}", st.conv.id, e.what());
@@ -826,8 +863,14 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       touch(self);
       store::message_record rec{"visitor", std::move(say.text), now_ms(), say.id.text, {}, {}, {}};
       st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, say.id)}, conn, 0});
+      // The flow takes the answer once it is stored: a line that fails is sent again by the
+      // client, and must find the flow where it was.
       if (st.conv.phase == conversation_phase::bot || st.conv.phase == conversation_phase::ended)
-        feed(self, engine::in::visitor_text{st.log->last_queued().rec.text}, sink, say.id);
+        after_commit(self, [=, text = st.log->last_queued().rec.text](bool ok) {
+          if (!ok) return;
+          feed(self, engine::in::visitor_text{text}, sink, say.id);
+          flush(self);
+        });
       flush(self);
     },
     [=](msg::history_atom, std::uint64_t conn, const protocol::history_request& h) {
@@ -845,17 +888,26 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       auto& st = self->state;
       auto sink = sink_of(self, conn);
       if (absorb_duplicate(self, "visitor", id.text, socket_ack(self, sink, id))) return;
-      auto label = engine::choice_label(st.cursor, value, engine_context(self));
-      if (label) {
-        if (st.log->full(st.ctx.cfg->chat.max_in_flight)) {
-          send_error(self, sink, error_code::busy, "too many messages waiting to be stored", id);
-          return;
-        }
-        touch(self);
-        store::message_record rec{"visitor", std::move(*label), now_ms(), id.text, {}, {}, {}};
-        st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, id)}, conn, 0});
+      // Counted like a message either way: a refused option is answered with the prompt again.
+      if (st.log->full(st.ctx.cfg->chat.max_in_flight)) {
+        send_error(self, sink, error_code::busy, "too many messages waiting to be stored", id);
+        return;
       }
-      feed(self, engine::in::choice{value, false}, sink, id); // an unknown option: the engine says so, and asks again
+      auto label = engine::choice_label(st.cursor, value, engine_context(self));
+      if (!label) {
+        feed(self, engine::in::choice{value, false}, sink, id); // not offered now: the engine says so, and asks again
+        flush(self);
+        return;
+      }
+      touch(self);
+      store::message_record rec{"visitor", std::move(*label), now_ms(), id.text, {}, {}, {}};
+      st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, id)}, conn, 0});
+      // Taken once stored, as a typed answer is.
+      after_commit(self, [=](bool ok) {
+        if (!ok) return;
+        feed(self, engine::in::choice{value, false}, sink, id);
+        flush(self);
+      });
       flush(self);
     },
     // A document card's link, opened: an activity, once per document. Only links the
@@ -868,6 +920,12 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       if (!offered) return send_error(self, sink_of(self, conn), error_code::bad_value, "no document of this conversation has that link");
       if (!st.opened.insert(link).second) return; // once per document
       record_activity(self, "document_opened", link);
+      flush(self);
+    },
+    // The page's events (time on page, on site, scroll): a dialogue that waits for them
+    // starts once its thresholds are met.
+    [=](msg::event_atom, std::uint64_t conn, const std::string& kind, std::int64_t value) {
+      feed(self, engine::in::page_event{kind, value}, sink_of(self, conn), {});
       flush(self);
     },
     // The conversation score, from an agent (0..3): answered once stored.

@@ -221,7 +221,22 @@ audience read_audience(reader& r, const json& body) {
   auto it = body.find("audience");
   if (it == body.end()) return a; // every page, every visitor
   const std::string path = "audience";
-  if (!r.object(*it, path, {"urls", "exclude", "visitors", "match", "groups"})) return a;
+  if (!r.object(*it, path, {"urls", "exclude", "visitors", "match", "groups", "events"})) return a;
+  if (auto ev = it->find("events"); ev != it->end()) {
+    const std::string where = "audience.events";
+    if (r.object(*ev, where, {"time_on_page_s", "time_on_site_s", "scroll_pct"})) {
+      auto threshold = [&](const char* key, std::uint32_t max, std::uint32_t& out) {
+        auto v = ev->find(key);
+        if (v == ev->end()) return;
+        if (!v->is_number_integer() || v->get<std::int64_t>() < 1 || v->get<std::int64_t>() > max)
+          return r.fail(reader::join(where, key), "must be a whole number from 1 to " + std::to_string(max));
+        out = v->get<std::uint32_t>();
+      };
+      threshold("time_on_page_s", 3600, a.events.time_on_page_s);
+      threshold("time_on_site_s", 86400, a.events.time_on_site_s);
+      threshold("scroll_pct", 100, a.events.scroll_pct);
+    }
+  }
   a.urls = read_patterns(r, *it, "urls", path);
   a.excluded = read_patterns(r, *it, "exclude", path);
   if (auto v = r.text(*it, "visitors", path, false, 16)) {

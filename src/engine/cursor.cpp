@@ -18,7 +18,8 @@ std::string encode(const cursor& c) {
   msgpack::sbuffer buffer;
   buffer.write(&cursor_v1, 1);
   msgpack::pack(buffer, std::forward_as_tuple(static_cast<std::uint8_t>(c.flow), c.flow_id, c.flow_version, c.card,
-                                              c.answers, timers, c.engaged, c.completed, c.handed_over, c.finished));
+                                              c.answers, timers, c.engaged, c.completed, c.handed_over, c.finished,
+                                              c.start_asked, c.started_shown));
   return std::string{buffer.data(), buffer.size()};
 }
 
@@ -42,7 +43,10 @@ std::optional<cursor> decode_cursor(std::string_view bytes) {
     f[6].convert(c.engaged);
     f[7].convert(c.completed);
     f[8].convert(c.handed_over);
-    if (o.via.array.size > 9) f[9].convert(c.finished); // appended: older cursors have none
+    // Appended: older cursors have none.
+    if (o.via.array.size > 9) f[9].convert(c.finished);
+    if (o.via.array.size > 10) f[10].convert(c.start_asked);
+    if (o.via.array.size > 11) f[11].convert(c.started_shown);
     return c;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -253,8 +253,28 @@ struct dialogue_run {
     run_from(c.next);
   }
 
+  // The page's events the audience asks for, as the widget reported them (the highest
+  // value of each, kept in the cursor: a refresh does not start them over).
+  bool events_met() const {
+    auto met = [&](const char* kind, std::uint32_t threshold) {
+      if (threshold == 0) return true;
+      auto it = next.answers.find(std::string{"event:"} + kind);
+      return it != next.answers.end() && std::stoll(it->second) >= threshold;
+    };
+    const auto& e = d.audience.events;
+    return met("time_on_page_s", e.time_on_page_s) && met("time_on_site_s", e.time_on_site_s) &&
+           met("scroll_pct", e.scroll_pct);
+  }
+  void begin() {
+    if (next.card.empty() && !next.finished && !next.started_shown) {
+      next.started_shown = true;
+      run_from(d.start);
+    }
+  }
+
   void operator()(const in::started&) {
-    if (next.card.empty() && !next.finished) run_from(d.start);
+    next.start_asked = true;
+    if (events_met()) begin(); // else the page's events start it
   }
   void operator()(const in::choice& ch) {
     const card* c = here();
@@ -264,7 +284,12 @@ struct dialogue_run {
       outputs.push_back(out::reject{error_code::bad_value, "that is not one of the options"});
       return prompt(*c);
     }
-    if (c && c->kind == card_kind::capture && !c->capture.picklist.empty()) return take_capture(*c, ch.value);
+    if (c && c->kind == card_kind::capture && !c->capture.picklist.empty()) {
+      const auto& items = c->capture.picklist;
+      if (std::find(items.begin(), items.end(), ch.value) != items.end()) return take_capture(*c, ch.value);
+      outputs.push_back(out::reject{error_code::bad_value, "that is not one of the choices"});
+      return prompt(*c);
+    }
     outputs.push_back(out::reject{error_code::unsupported, "there is nothing to choose now"});
   }
   void operator()(const in::visitor_text& t) {
@@ -291,7 +316,10 @@ struct dialogue_run {
     const bool was_live_chat = next.handed_over;
     next.handed_over = false;
     outputs.push_back(out::notice{ended_text(e.reason, e.agent_name), {}});
-    if (was_live_chat) finish(); // a live_chat card is last in its branch
+    if (was_live_chat) { // a live_chat card is last in its branch; completed only if an agent took it
+      next.card.clear();
+      next.finished = true;
+    }
   }
   void operator()(const in::agent_missed&) {}
   // Every agent is busy (or the offers went unanswered): a live_chat card takes its
@@ -310,7 +338,17 @@ struct dialogue_run {
   }
   void operator()(const in::lead_resolved&) {} // the lead's fields arrive in the context of the next step
   void operator()(const in::trigger&) {}
-  void operator()(const in::page_event&) {}
+  void operator()(const in::page_event& e) {
+    static constexpr std::string_view kinds[] = {"time_on_page_s", "time_on_site_s", "scroll_pct"};
+    if (std::find(std::begin(kinds), std::end(kinds), e.kind) == std::end(kinds) || e.value < 0) {
+      outputs.push_back(out::reject{error_code::bad_value, "an event is time_on_page_s, time_on_site_s or scroll_pct, with a value of 0 or more"});
+      return;
+    }
+    if (next.started_shown) return; // shown already: nothing more to wait for
+    auto& kept = next.answers["event:" + e.kind];
+    if (kept.empty() || std::stoll(kept) < e.value) kept = std::to_string(std::min<std::int64_t>(e.value, 1'000'000'000));
+    if (next.start_asked && events_met()) begin();
+  }
   void operator()(const in::resumed&) {
     const card* c = here();
     if (c && !next.handed_over && !next.finished && (c->kind == card_kind::question || c->kind == card_kind::capture))

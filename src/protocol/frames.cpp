@@ -184,6 +184,12 @@ visitor_decode decode_visitor(const json& frame, const decode_limits& limits) {
   if (t == "typing") return visitor_frame{visitor_typing{}};
   if (t == "history") return finish<visitor_frame>(r, visitor_history{r.history()});
   if (t == "opened") return finish<visitor_frame>(r, visitor_opened{r.line("link", limits.max_url_bytes, true)});
+  if (t == "event") {
+    visitor_event e;
+    e.kind = r.line("kind", 32, true);
+    e.value = static_cast<std::int64_t>(std::min<std::uint64_t>(r.unsigned_number("value"), 1'000'000'000));
+    return finish<visitor_frame>(r, std::move(e));
+  }
   return fail{error_code::unknown_type, "unknown frame type '" + t.substr(0, 64) + "'"};
 }
 

@@ -170,7 +170,8 @@ void dialogue_report::csv_rows(std::string& out) const {
 
 std::string csv_field(std::string_view s) {
   std::string v{s};
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v.insert(v.begin(), '\'');
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r'))
+    v.insert(v.begin(), '\'');
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
   std::string quoted = "\"";
   for (char c : v) {

@@ -445,3 +445,54 @@ TEST_CASE("what happens in a dialogue lands in the activities outbox, and agents
   }
   CHECK(status == "dropped");
 }
+
+TEST_CASE("a dialogue that waits for page events shows when the page reports them, and triggers then",
+          "[e2e][dialogues][walk][events]") {
+  daemon_process server({"--set", delay_flag});
+  const auto port = server.port();
+  auto body = json::parse(small_dialogue("Patient", 1, "Still reading?"));
+  body["audience"]["events"] = {{"scroll_pct", 50}, {"time_on_page_s", 10}};
+  const auto id = create_and_publish(port, body.dump());
+  auto triggered = [&] {
+    auto r = http_call(port, "GET", "/v1/dialogues/" + id + "/report", {}, admin_token).json_body();
+    return r["totals"]["triggered"].get<int>();
+  };
+
+  ws_client v;
+  auto w = visitor_hello(v, port);
+  REQUIRE(w.contains("dialogue"));
+  CHECK(w["dialogue"]["poke"] == "Still reading?");
+  CHECK(w["dialogue"]["events"] == json({{"scroll_pct", 50}, {"time_on_page_s", 10}}));
+  CHECK_FALSE(v.receive_type("message", 300ms)); // nothing until the page says so
+  CHECK(triggered() == 0);
+
+  v.send({{"type", "event"}, {"kind", "scroll_pct"}, {"value", 70}});
+  v.send({{"type", "event"}, {"kind", "mouse_wiggles"}, {"value", 3}});
+  expect_error(v, "bad_value");
+  CHECK_FALSE(v.receive_type("message", 300ms)); // one of two met
+  // A refresh keeps what the page reported: the scroll still counts.
+  v.close();
+  ws_client again;
+  auto back = visitor_hello(again, port, ws_client::mode::json, {{"resume_token", w["resume_token"]}});
+  CHECK(back["conversation_id"] == w["conversation_id"]);
+  CHECK(back["dialogue"].contains("events"));
+  again.send({{"type", "event"}, {"kind", "time_on_page_s"}, {"value", 4}});
+  CHECK_FALSE(again.receive_type("message", 300ms)); // under the threshold
+  again.send({{"type", "event"}, {"kind", "time_on_page_s"}, {"value", 11}});
+  CHECK(bot_says(again)["text"] == "Still reading?");
+  CHECK(triggered() == 1);
+
+  // Shown: the next welcome asks for no events, and more events change nothing.
+  again.close();
+  ws_client third;
+  auto w3 = visitor_hello(third, port, ws_client::mode::json, {{"resume_token", w["resume_token"]}});
+  CHECK_FALSE(w3["dialogue"].contains("events"));
+  third.send({{"type", "event"}, {"kind", "scroll_pct"}, {"value", 100}});
+  third.send({{"type", "typing"}});
+  auto replayed = bot_says(third); // the stored question, replayed; not a second one
+  CHECK(replayed["text"] == "Still reading?");
+  CHECK_FALSE(third.receive_type("message", 300ms));
+  choose(third, "no", "e1");
+  CHECK(bot_says(third)["text"] == "Bye from Patient");
+  CHECK(triggered() == 1);
+}

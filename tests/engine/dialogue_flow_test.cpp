@@ -3,6 +3,8 @@
 // with and without agents, and the promises (no going back, nothing after the end).
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "dynchat/dialogue/validate.hpp"
 #include "dynchat/engine/step.hpp"
 
@@ -390,4 +392,53 @@ TEST_CASE("the label of a choice is what the visitor saw, and only offered value
   auto bare = w.ctx;
   bare.dialogue = nullptr;
   CHECK_FALSE(waits_for_answer(w.at, bare));
+}
+
+TEST_CASE("a dialogue whose audience asks for page events starts only once the page reports them", "[engine][dialogue]") {
+  auto checked = dialogue::decode(nlohmann::json::parse(R"({
+    "name": "Patient", "priority": 1, "start": "hi",
+    "audience": {"events": {"time_on_page_s": 10, "scroll_pct": 50}},
+    "cards": [{"id": "hi", "kind": "message", "text": "Still reading?", "next": "bye"},
+              {"id": "bye", "kind": "end", "text": "Bye"}]})"));
+  REQUIRE(checked.value);
+  CHECK(checked.value->audience.events.time_on_page_s == 10);
+  const auto d = *checked.value;
+  context ctx{nullptr, agent_availability::unknown, 1'000, &d, 0, nullptr};
+  cursor at = fresh();
+  auto feed = [&](const input& what) {
+    auto r = step(at, what, ctx);
+    at = r.cursor;
+    return r;
+  };
+  CHECK(feed(in::started{}).outputs.empty()); // waits for the page
+  CHECK(at.start_asked);
+  CHECK(feed(in::page_event{"time_on_page_s", 12}).outputs.empty()); // one of two
+  CHECK(feed(in::page_event{"scroll_pct", 30}).outputs.empty());     // not far enough
+  CHECK(feed(in::page_event{"time_on_page_s", 3}).outputs.empty());  // lower values never undo higher ones
+  CHECK(at.answers.at("event:time_on_page_s") == "12");
+  auto r = feed(in::page_event{"scroll_pct", 75});
+  CHECK(said(r) == lines{"Still reading?", "Bye"});
+  CHECK(at.started_shown);
+  CHECK(feed(in::page_event{"scroll_pct", 100}).outputs.empty()); // shown once
+  CHECK(all_of<out::reject>(feed(in::page_event{"mouse_moves", 1})).size() == 1);
+  // The cursor keeps what the page reported: a restart waits for no more than what is missing.
+  cursor half = fresh();
+  half = step(half, in::started{}, ctx).cursor;
+  half = step(half, in::page_event{"scroll_pct", 60}, ctx).cursor;
+  auto back = decode_cursor(encode(half));
+  REQUIRE(back);
+  CHECK(*back == half);
+  CHECK(said(step(*back, in::page_event{"time_on_page_s", 10}, ctx)) == lines{"Still reading?", "Bye"});
+  // Events the page reports before the conversation opened count once it does.
+  cursor early = fresh();
+  early = step(early, in::page_event{"time_on_page_s", 20}, ctx).cursor;
+  early = step(early, in::page_event{"scroll_pct", 90}, ctx).cursor;
+  CHECK(said(step(early, in::started{}, ctx)) == lines{"Still reading?", "Bye"});
+  // Thresholds out of range are refused at save.
+  auto bad = dialogue::decode(nlohmann::json::parse(R"({"name": "x", "priority": 1, "start": "e",
+    "audience": {"events": {"scroll_pct": 101, "time_on_page_s": 0, "clicks": 1}},
+    "cards": [{"id": "e", "kind": "end"}]})"));
+  std::set<std::string> paths;
+  for (auto& p : bad.problems) paths.insert(p.path);
+  CHECK(paths == std::set<std::string>{"audience.events.scroll_pct", "audience.events.time_on_page_s", "audience.events.clicks"});
 }

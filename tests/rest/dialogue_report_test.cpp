@@ -78,10 +78,12 @@ TEST_CASE("a report counts each visit once, per day of trigger, with its rates",
   dialogue_report anonymous{"d", "Welcome", {100, 102, visitor_filter::anonymous}};
   for (auto day : {100, 101, 102}) {
     known.add(visit(day, true, false, false, false));
+    known.add(visit(day, false, true, false, false)); // anonymous: left out
     anonymous.add(visit(day, true, false, false, false));
     anonymous.add(visit(day, false, true, false, false));
   }
   CHECK(known.totals().triggered == 3);
+  CHECK(known.totals().engaged == 0);
   CHECK(anonymous.totals().triggered == 3);
   CHECK(anonymous.totals().engaged == 3);
   // No visits: rates are 0, not a division by zero.
@@ -131,8 +133,13 @@ TEST_CASE("live chat figures: requested, taken, missed, and the averages of the 
   CHECK(j["average_first_response_seconds"] == Approx(4.0));
   live_chat_counts none;
   CHECK(none.to_json()["average_chat_seconds"].is_null());
-  live_chat_counts known;
-  known.add(chat(1000, 0, 0, 2000, true), {0, 9, visitor_filter::known});
-  known.add(chat(1500, 0, 0, 2000, false), {0, 9, visitor_filter::known});
+  live_chat_counts known, anonymous;
+  for (auto* into : {&known, &anonymous}) {
+    const report_range r{0, 9, into == &known ? visitor_filter::known : visitor_filter::anonymous};
+    into->add(chat(1000, 0, 0, 2000, true), r);
+    into->add(chat(1500, 0, 0, 2000, false), r);
+    into->add(chat(1600, 0, 0, 2000, false), r);
+  }
   CHECK(known.requested == 1);
+  CHECK(anonymous.requested == 2);
 }

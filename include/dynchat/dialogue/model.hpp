@@ -29,7 +29,17 @@ struct condition_group {
 
 enum class visitor_kind { any, known, anonymous }; // known: the lead has an email
 
+/// What the visitor must have done on the page before the dialogue shows; each is met
+/// when the widget's `event` frame reports at least the threshold. None: it shows at once.
+struct page_events {
+  std::uint32_t time_on_page_s = 0; // 0: not asked
+  std::uint32_t time_on_site_s = 0;
+  std::uint32_t scroll_pct = 0;
+  bool any() const { return time_on_page_s || time_on_site_s || scroll_pct; }
+};
+
 struct audience {
+  page_events events;
   std::vector<std::string> urls;     // patterns, `*` in host and path; empty: every page
   std::vector<std::string> excluded; // patterns no page of it may match
   visitor_kind visitors = visitor_kind::any;

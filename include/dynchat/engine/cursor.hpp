@@ -37,6 +37,8 @@ struct cursor {
   bool completed = false; // the flow reached its end, a goal or a hand-over that was taken
   bool handed_over = false; // a live agent was asked for and the chat has not ended since
   bool finished = false;    // the flow ran to its end: nothing more to show
+  bool start_asked = false; // the conversation opened (the dialogue may wait for the page's events)
+  bool started_shown = false; // the dialogue began: its first card was run
   bool operator==(const cursor&) const = default;
 };
 
