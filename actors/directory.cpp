@@ -177,7 +177,7 @@ session_actor next_dialogue(directory_ptr self, protocol::visitor_hello& hello, 
   }
   if (!conv) return {};
   auto cursor = engine::decode_cursor(conv->flow_cursor);
-  if (!cursor || cursor->flow != engine::flow_kind::dialogue) return {};
+  if (!cursor || cursor->flow == engine::flow_kind::live_chat) return {}; // a flow the page started: as a dialogue
   const bool open_ended = conv->phase == store::conversation_phase::bot && !cursor->engaged;
   const bool done = cursor->finished && (conv->phase == store::conversation_phase::bot ||
                                          conv->phase == store::conversation_phase::ended);

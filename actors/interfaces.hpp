@@ -58,6 +58,7 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<msg::book_atom, std::uint64_t, protocol::client_msg_id, std::string>,
   caf::reacts_to<msg::opened_atom, std::uint64_t, std::string>,
   caf::reacts_to<msg::event_atom, std::uint64_t, std::string, std::int64_t>,
+  caf::reacts_to<msg::trigger_atom, std::uint64_t, std::string>,
   // from the REST API: the conversation score (0..3), answered once stored
   caf::replies_to<msg::score_atom, std::uint8_t>::with<bool>,
   caf::reacts_to<msg::typing_atom, std::uint64_t>,

@@ -35,6 +35,7 @@ using book_atom = caf::atom_constant<caf::atom("book")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>; // the visitor opened a document card's link
 using score_atom = caf::atom_constant<caf::atom("score")>;   // an agent scores the conversation
 using event_atom = caf::atom_constant<caf::atom("pageevent")>; // the widget reports time on page, scroll
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>; // the page starts a conversational flow
 using typing_atom = caf::atom_constant<caf::atom("typing")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using session_atom = caf::atom_constant<caf::atom("session")>;

@@ -52,6 +52,8 @@ struct visitor_traits {
           caf::anon_send(to, msg::opened_atom::value, conn, std::move(x.link));
         else if constexpr (std::is_same_v<T, protocol::visitor_event>)
           caf::anon_send(to, msg::event_atom::value, conn, std::move(x.kind), x.value);
+        else if constexpr (std::is_same_v<T, protocol::visitor_trigger>)
+          caf::anon_send(to, msg::trigger_atom::value, conn, std::move(x.flow));
       },
       f);
   }

@@ -26,6 +26,7 @@
 #include "dynchat/conversation/output_pacer.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/dialogue/tokens.hpp"
+#include "dynchat/engine/start_flow.hpp"
 #include "dynchat/engine/step.hpp"
 #include "dynchat/protocol/server_frames.hpp"
 #include "dynchat/site/config.hpp"
@@ -34,6 +35,9 @@
 
 namespace dynchat {
 namespace {
+
+// In a flow's cursor: when this run was triggered (its report row's key).
+constexpr std::string_view flow_run_key = "run:triggered_ms";
 
 using protocol::error_code;
 using store::conversation_phase;
@@ -63,6 +67,7 @@ struct visitor_session_state {
   std::string agent_email;                    // the agent's, for the outbox
   bool dropped = false;                       // engaged, and left before completing
   std::set<std::string> opened;               // documents whose opening is recorded
+  std::int64_t last_run_ms = 0;               // a flow run's trigger time, unique in this conversation
   std::optional<store::live_chat_visit> live; // the current request for an agent, for the reports
   std::string fresh_token;
   std::vector<visitor_socket> sockets;
@@ -406,7 +411,12 @@ void record_activity(session_ptr self, std::string kind, std::string name = {}, 
 // The dialogue's engagement row: written at the first answer, rewritten as the status moves.
 void record_engagement(session_ptr self) {
   const auto& st = self->state;
-  if (st.visit && st.visit->engaged_ms != 0) record_activity(self, "dialogue_engaged", {}, st.visit->engaged_ms);
+  if (!st.visit || st.visit->engaged_ms == 0) return;
+  // A flow has its own activity, once per flow in a conversation however often it runs.
+  if (st.cursor.flow == engine::flow_kind::conversational_flow)
+    record_activity(self, "flow_engaged", st.cursor.flow_id, st.visit->engaged_ms);
+  else
+    record_activity(self, "dialogue_engaged", {}, st.visit->engaged_ms);
 }
 
 // The dialogue's row follows the cursor: engaged at the first answer, completed at a
@@ -429,7 +439,8 @@ void record_visit(session_ptr self) {
   const bool status_moved = (v.engaged_ms != 0) != (st.visit->engaged_ms != 0) ||
                             (v.completed_ms != 0) != (st.visit->completed_ms != 0);
   st.visit = std::move(v);
-  store::writes::put_dialogue_visit(st.log->rows(), *st.visit);
+  if (c.flow == engine::flow_kind::conversational_flow) store::writes::put_flow_run(st.log->rows(), *st.visit);
+  else store::writes::put_dialogue_visit(st.log->rows(), *st.visit);
   if (status_moved) record_engagement(self);
 }
 
@@ -564,6 +575,50 @@ void start_grace(session_ptr self) {
   self->delayed_send(self, self->state.ctx.cfg->chat.visitor_grace, msg::grace_atom::value, ++self->state.grace_gen);
 }
 
+// A trigger from the page: the flow replaces what led the conversation so far (whose row
+// stays as it stands, dropped if it was engaged and not completed), and starts.
+void start_flow(session_ptr self, const net::sink_ptr& sender, const std::string& flow_id) {
+  auto& st = self->state;
+  if (st.quitting || st.stopping) return;
+  if (st.ctx.site && !st.ctx.site->current()->chat_enabled)
+    return send_error(self, sender, error_code::unavailable, "the chat is switched off");
+  if (st.conv.phase == conversation_phase::waiting || st.conv.phase == conversation_phase::live)
+    return send_error(self, sender, error_code::conflict, "a live chat is going on; a flow can start after it ends");
+  const auto published = st.ctx.dialogues ? st.ctx.dialogues->published() : nullptr;
+  const auto* flow = published ? published->flow(flow_id) : nullptr;
+  if (!flow) return send_error(self, sender, error_code::not_found, "no published conversational flow has that id");
+  auto start = engine::start_flow(st.cursor, flow->id, flow->version);
+  if (start.what == engine::flow_start::outcome::refused) return send_error(self, sender, error_code::conflict, start.reason);
+  if (start.what == engine::flow_start::outcome::running) return feed(self, engine::in::resumed{}, sender, {});
+  if (st.visit && st.visit->engaged_ms != 0 && !st.cursor.completed && !st.dropped) {
+    st.dropped = true; // the dialogue it leaves behind
+    record_engagement(self);
+  }
+  // What the flow it replaces still holds back behind a typing delay is not said.
+  st.pacer.drop_held();
+  // Each run is a row of its own: its key holds the trigger time, kept unique here.
+  st.last_run_ms = std::max(now_ms(), st.last_run_ms + 1);
+  auto before = std::move(st.cursor.timers);
+  st.cursor = std::move(start.started);
+  st.cursor.answers[std::string{flow_run_key}] = std::to_string(st.last_run_ms);
+  arm_timers(self, before);
+  st.dialogue = flow->def;
+  st.dropped = false;
+  st.opened.clear();
+  st.visit = store::dialogue_visit{};
+  st.visit->dialogue_id = flow->id;
+  st.visit->version = flow->version;
+  st.visit->conversation_id = st.conv.id;
+  st.visit->visitor_id = st.conv.visitor_id;
+  st.visit->triggered_ms = st.last_run_ms;
+  st.visit->known = !st.conv.email.empty();
+  store::writes::put_flow_run(st.log->rows(), *st.visit);
+  if (st.conv.phase == conversation_phase::ended) st.conv.phase = conversation_phase::bot;
+  st.conv.flow_cursor = engine::encode(st.cursor);
+  mark_dirty(self);
+  feed(self, engine::in::started{}, sender, {});
+}
+
 protocol::outbound_frame welcome_frame(session_ptr self, const protocol::visitor_hello& h) {
   auto& st = self->state;
   const auto& cfg = *st.ctx.cfg;
@@ -583,7 +638,9 @@ protocol::outbound_frame welcome_frame(session_ptr self, const protocol::visitor
     w.dialogue_finished = st.cursor.finished;
   }
   auto frame = protocol::make_visitor_welcome(w);
-  if (st.dialogue && !st.cursor.engaged && !st.cursor.finished) {
+  const bool flow = st.cursor.flow == engine::flow_kind::conversational_flow;
+  if (st.dialogue) frame["dialogue"]["type"] = flow ? "flow" : "dialogue";
+  if (st.dialogue && !flow && !st.cursor.engaged && !st.cursor.finished) {
     auto& d = frame["dialogue"];
     // The first card's text, for the widget to show beside its launcher before it opens.
     const auto& cards = st.dialogue->cards;
@@ -636,11 +693,21 @@ void load_committed_ids(session_ptr self) {
 // chat: the visitor still reaches a person.
 void load_dialogue(session_ptr self) {
   auto& st = self->state;
-  if (st.cursor.flow != engine::flow_kind::dialogue || !st.ctx.dialogues) return;
+  if (st.cursor.flow == engine::flow_kind::live_chat || !st.ctx.dialogues) return;
   guard_store(
     [&] {
       st.dialogue = st.ctx.dialogues->version(st.cursor.flow_id, st.cursor.flow_version);
       auto txn = st.ctx.db->read();
+      if (st.cursor.flow == engine::flow_kind::conversational_flow) { // its run, by its trigger time
+        auto at = st.cursor.answers.find(std::string{flow_run_key});
+        if (at == st.cursor.answers.end()) return;
+        st.last_run_ms = std::stoll(at->second);
+        store::scan_dialogue_visits(txn, st.cursor.flow_id, st.last_run_ms, st.last_run_ms + 1, [&](const auto& v) {
+          if (v.conversation_id == st.conv.id) st.visit = v;
+          return true;
+        });
+        return;
+      }
       for (auto& v : store::load_visitor_dialogues(txn, st.conv.visitor_id))
         if (v.dialogue_id == st.cursor.flow_id && v.conversation_id == st.conv.id) st.visit = std::move(v);
     },
@@ -926,6 +993,11 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
     // starts once its thresholds are met.
     [=](msg::event_atom, std::uint64_t conn, const std::string& kind, std::int64_t value) {
       feed(self, engine::in::page_event{kind, value}, sink_of(self, conn), {});
+      flush(self);
+    },
+    // The page starts a conversational flow (a link, a form): docs/dialogues.md, "Flows".
+    [=](msg::trigger_atom, std::uint64_t conn, const std::string& flow_id) {
+      start_flow(self, sink_of(self, conn), flow_id);
       flush(self);
     },
     // The conversation score, from an agent (0..3): answered once stored.

@@ -7,6 +7,7 @@
 
 #include "actors/rest/handlers.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/dialogue/embed.hpp"
 #include "dynchat/dialogue/library.hpp"
 #include "dynchat/dialogue/validate.hpp"
 #include "dynchat/rest/dialogue_preview.hpp"
@@ -20,17 +21,64 @@ using protocol::error_code;
 const std::string all_dialogues = "dialogues";
 
 json summary(const store::dialogue_record& d) {
-  json j{{"id", d.id},           {"name", d.name},         {"priority", d.priority},
-         {"status", store::to_string(d.status)}, {"created", d.created_ms}, {"updated", d.updated_ms}};
+  json j{{"id", d.id},
+         {"type", d.flow ? "flow" : "dialogue"},
+         {"name", d.name},
+         {"priority", d.flow ? json(nullptr) : json(d.priority)},
+         {"status", store::to_string(d.status)},
+         {"created", d.created_ms},
+         {"updated", d.updated_ms}};
   j["published_version"] = d.published_version == 0 ? json(nullptr) : json(d.published_version);
-  j["published_priority"] = d.published_version == 0 ? json(nullptr) : json(d.published_priority);
+  j["published_priority"] = d.published_version == 0 || d.flow ? json(nullptr) : json(d.published_priority);
   return j;
+}
+
+// The flow cards' problems a save can see: each must name a conversational flow that
+// exists (it need not be published until this dialogue is).
+std::vector<dialogue::problem> flow_refs(const call& c, const dialogue::definition& def) {
+  std::vector<dialogue::problem> problems;
+  const auto txn = c.ctx().db->read();
+  for (std::size_t i = 0; i < def.cards.size(); ++i) {
+    const auto& card = def.cards[i];
+    if (card.kind != dialogue::card_kind::flow) continue;
+    auto target = store::load_dialogue(txn, card.flow_id);
+    if (!target || !target->flow)
+      problems.push_back({"cards[" + std::to_string(i) + "].flow_id", "no conversational flow has the id '" + card.flow_id + "'"});
+  }
+  return problems;
+}
+
+// The body with its flows written in, as published now (dialogue::embed_flows), checked
+// again as a whole; 400 with every problem when it does not hold.
+std::optional<json> with_flows_embedded(const call& c, const json& body) {
+  const auto txn = c.ctx().db->read();
+  auto embedded = dialogue::embed_flows(body, [&](const std::string& id) -> std::optional<json> {
+    auto f = store::load_dialogue(txn, id);
+    if (!f || !f->flow || f->status != store::dialogue_status::published) return std::nullopt;
+    auto text = store::load_dialogue_version(txn, f->id, f->published_version);
+    if (!text) return std::nullopt;
+    auto j = json::parse(*text, nullptr, false);
+    if (j.is_discarded()) return std::nullopt;
+    return j;
+  });
+  if (!embedded.value) {
+    c.reply(problems_response("the dialogue's flows", embedded.problems));
+    return std::nullopt;
+  }
+  auto whole = dialogue::decode(*embedded.value);
+  if (!whole.value) {
+    for (auto& p : whole.problems) p.reason = "with its flows written in: " + p.reason;
+    c.reply(problems_response("the dialogue", whole.problems));
+    return std::nullopt;
+  }
+  return std::move(embedded.value);
 }
 
 // 400 with every problem, or the definition; the paths go in `paths` when it is one.
 std::optional<dialogue::definition> validated(const call& c, const json& body, json& paths) {
   auto checked = dialogue::decode(body);
-  if (!checked.value) {
+  if (checked.value) checked.problems = flow_refs(c, *checked.value);
+  if (!checked.value || !checked.problems.empty()) {
     c.reply(problems_response("the dialogue", checked.problems));
     return std::nullopt;
   }
@@ -86,6 +134,7 @@ void create_dialogue(call c) {
   d.id = new_id();
   d.name = def->name;
   d.priority = def->priority;
+  d.flow = def->type == dialogue::definition_type::flow;
   d.draft = body->dump();
   d.created_ms = d.updated_ms = now_ms();
   store::write_batch batch;
@@ -101,6 +150,12 @@ void update_dialogue(call c) {
     json paths;
     auto def = body ? validated(c, *body, paths) : std::nullopt;
     if (!def) return done();
+    if ((def->type == dialogue::definition_type::flow) != d->flow) {
+      c.reply(error_response(409, error_code::conflict,
+                             d->flow ? "this is a conversational flow; a dialogue is created on its own"
+                                     : "this is a dialogue; a conversational flow is created on its own"));
+      return done();
+    }
     // The draft changes; a published version stays what visitors meet until the next publish.
     d->name = def->name;
     d->priority = def->priority;
@@ -121,6 +176,17 @@ void delete_dialogue(call c) {
     if (d->status == store::dialogue_status::published) {
       c.reply(error_response(409, error_code::conflict, "the dialogue is published; unpublish it first"));
       return done();
+    }
+    if (d->flow) { // a dialogue's draft that embeds it would no longer publish
+      std::string users;
+      const std::string ref = "\"flow_id\":" + json(d->id).dump(); // drafts are stored compact
+      for (const auto& other : store::load_dialogues(c.ctx().db->read()))
+        if (other.id != d->id && other.draft.find(ref) != std::string::npos)
+          users += (users.empty() ? "" : ", ") + other.id + " (" + rest::one_line(other.name) + ")";
+      if (!users.empty()) {
+        c.reply(error_response(409, error_code::conflict, "the flow is embedded by " + users + "; take its flow cards out first"));
+        return done();
+      }
     }
     store::write_batch batch;
     store::writes::erase_dialogue(batch, d->id);
@@ -149,15 +215,18 @@ void publish_dialogue(call c) {
     json paths;
     auto def = validated(c, json::parse(d->draft, nullptr, false), paths);
     if (!def) return done();
+    auto version = with_flows_embedded(c, json::parse(d->draft, nullptr, false));
+    if (!version) return done();
+    const auto text = version->dump();
     if (d->status == store::dialogue_status::published &&
-        store::load_dialogue_version(c.ctx().db->read(), d->id, d->published_version) == d->draft) {
+        store::load_dialogue_version(c.ctx().db->read(), d->id, d->published_version) == text) {
       c.reply(error_response(409, error_code::conflict,
                              "version " + std::to_string(d->published_version) + " is this draft already; nothing to publish"));
       return done();
     }
     // Against what the others have published: a draft's priority may differ from its version's.
     for (const auto& other : store::load_dialogues(c.ctx().db->read()))
-      if (other.id != d->id && other.status == store::dialogue_status::published && other.published_priority == d->priority) {
+      if (!d->flow && !other.flow && other.id != d->id && other.status == store::dialogue_status::published && other.published_priority == d->priority) {
         c.reply(error_response(409, error_code::conflict,
                                "priority " + std::to_string(d->priority) + " is taken by the published dialogue " +
                                  other.id + " (" + rest::one_line(other.name) + "); priorities of published dialogues are unique"));
@@ -168,7 +237,7 @@ void publish_dialogue(call c) {
     d->status = store::dialogue_status::published;
     d->updated_ms = now_ms();
     store::write_batch batch;
-    store::writes::put_dialogue_version(batch, d->id, d->published_version, d->draft);
+    store::writes::put_dialogue_version(batch, d->id, d->published_version, text);
     store::writes::put_dialogue(batch, *d);
     write_then(c, std::move(batch), [c, d = *d] { visitors_meet_it_now(c, d); }, done);
   });
@@ -202,6 +271,11 @@ void preview_dialogue(call c) {
   json paths;
   auto def = validated(c, json::parse(d->draft, nullptr, false), paths); // 400 with its problems, as publish
   if (!def) return;
+  // What a visitor would meet once it is published: its flows as they are published now.
+  auto version = with_flows_embedded(c, json::parse(d->draft, nullptr, false));
+  if (!version) return;
+  def = dialogue::decode(*version).value;
+  if (!def) return c.reply(error_response(500, error_code::internal, "the dialogue with its flows does not decode"));
   c.reply(json_response(200, rest::run_preview(*def, *request, {})));
 }
 

@@ -467,15 +467,26 @@ card read_card(reader& r, const json& j, const std::string& path) {
 checked decode(const nlohmann::json& body, const limits& lim) {
   checked out;
   reader r{out.problems, lim};
-  if (!r.object(body, "", {"name", "description", "priority", "audience", "start", "cards"})) return out;
+  if (!r.object(body, "", {"type", "name", "description", "priority", "audience", "start", "cards"})) return out;
   definition d;
+  if (auto type = r.text(body, "type", "", false, 16)) {
+    if (*type == "flow") d.type = definition_type::flow;
+    else if (!type->empty() && *type != "dialogue") r.fail("type", "must be dialogue or flow");
+  }
   d.name = r.text(body, "name", "", true, 200).value_or("");
   d.description = r.text(body, "description", "", false, 2000).value_or("");
-  if (auto it = body.find("priority"); it == body.end()) r.fail("priority", "is missing");
-  else if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 1000000)
-    r.fail("priority", "must be a whole number from 1 (the highest)");
-  else d.priority = static_cast<std::uint32_t>(it->get<std::int64_t>());
-  d.audience = read_audience(r, body);
+  if (d.type == definition_type::flow) {
+    // The page starts a flow, or a dialogue embeds it: nothing to target, nothing to rank.
+    d.priority = 0;
+    if (body.contains("priority")) r.fail("priority", "a flow has no priority: the page starts it");
+    if (body.contains("audience")) r.fail("audience", "a flow has no audience: the page starts it with a trigger frame");
+  } else {
+    if (auto it = body.find("priority"); it == body.end()) r.fail("priority", "is missing");
+    else if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 1000000)
+      r.fail("priority", "must be a whole number from 1 (the highest)");
+    else d.priority = static_cast<std::uint32_t>(it->get<std::int64_t>());
+    d.audience = read_audience(r, body);
+  }
   d.start = r.card_ref(body, "start", "", true);
   if (auto cards = r.array(body, "cards", "", true, lim.max_cards, "cards")) {
     if (cards->empty()) r.fail("cards", "must hold a card");

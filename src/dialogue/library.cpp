@@ -7,6 +7,11 @@
 
 namespace dynchat::dialogue {
 
+const published_dialogue* published_set::flow(std::string_view id) const {
+  auto it = by_id.find(id);
+  return it != by_id.end() && it->second.def && it->second.def->type == definition_type::flow ? &it->second : nullptr;
+}
+
 const published_dialogue* published_set::resolve(std::string_view page_url, const targeting::lead_attributes& lead,
                                                  const std::set<std::string, std::less<>>& skip) const {
   if (candidates.empty()) return nullptr;
@@ -68,9 +73,11 @@ void library::reload() {
   for (auto& [d, text] : records) {
     auto def = parsed(d.id, d.published_version, text);
     if (!def) continue;
-    auto audience = targeting::compiled_audience::compile(def->audience);
-    if (!audience) continue;
-    next->candidates.push_back({d.id, d.published_priority, std::move(*audience)});
+    if (def->type == definition_type::dialogue) { // a flow is started by its page, never resolved
+      auto audience = targeting::compiled_audience::compile(def->audience);
+      if (!audience) continue;
+      next->candidates.push_back({d.id, d.published_priority, std::move(*audience)});
+    }
     next->by_id.emplace(d.id, published_dialogue{d.id, def->name, d.published_version, def});
   }
   {

@@ -186,7 +186,7 @@ struct dialogue_run {
           outputs.push_back(out::hand_over{});
           outputs.push_back(out::activity{"livechat_requested", d.name});
           return;
-        case card_kind::flow: break; // embedded flows come with conversational flows: passed over
+        case card_kind::flow: break; // its flow's copy follows it (dialogue::embed_flows), or a draft's preview passes it over
         case card_kind::end:
           if (!c->text.empty()) say(c->text);
           return finish();
@@ -357,7 +357,7 @@ struct dialogue_run {
 };
 
 const card* current_card(const cursor& at, const context& ctx) {
-  if (at.flow != flow_kind::dialogue || !ctx.dialogue || at.card.empty()) return nullptr;
+  if (at.flow == flow_kind::live_chat || !ctx.dialogue || at.card.empty()) return nullptr;
   const auto& cards = ctx.dialogue->cards;
   auto it = std::find_if(cards.begin(), cards.end(), [&](const card& c) { return c.id == at.card; });
   return it == cards.end() ? nullptr : &*it;

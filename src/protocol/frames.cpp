@@ -184,6 +184,7 @@ visitor_decode decode_visitor(const json& frame, const decode_limits& limits) {
   if (t == "typing") return visitor_frame{visitor_typing{}};
   if (t == "history") return finish<visitor_frame>(r, visitor_history{r.history()});
   if (t == "opened") return finish<visitor_frame>(r, visitor_opened{r.line("link", limits.max_url_bytes, true)});
+  if (t == "trigger") return finish<visitor_frame>(r, visitor_trigger{r.line("flow", 64, true)});
   if (t == "event") {
     visitor_event e;
     e.kind = r.line("kind", 32, true);

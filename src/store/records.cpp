@@ -174,14 +174,14 @@ std::optional<activity_record> decode_activity(std::string_view bytes) {
 
 std::string encode(const dialogue_record& r) {
   return pack(r.id, r.name, r.priority, static_cast<std::uint8_t>(r.status), r.draft, r.published_version, r.created_ms,
-              r.updated_ms, r.published_priority);
+              r.updated_ms, r.published_priority, r.flow);
 }
 
 std::optional<dialogue_record> decode_dialogue(std::string_view bytes) {
   dialogue_record r;
   std::uint8_t status = 0;
   if (!unpack(bytes, 8, r.id, r.name, r.priority, status, r.draft, r.published_version, r.created_ms, r.updated_ms,
-              r.published_priority))
+              r.published_priority, r.flow))
     return std::nullopt;
   if (status > static_cast<std::uint8_t>(dialogue_status::unpublished)) return std::nullopt;
   r.status = static_cast<dialogue_status>(status);

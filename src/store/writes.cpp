@@ -53,6 +53,10 @@ void put_dialogue_visit(write_batch& b, const dialogue_visit& v) {
   put(b, table::dialogue_visits, dialogue_visit_key(v.dialogue_id, v.triggered_ms, v.conversation_id), std::move(bytes));
 }
 
+void put_flow_run(write_batch& b, const dialogue_visit& v) {
+  put(b, table::dialogue_visits, dialogue_visit_key(v.dialogue_id, v.triggered_ms, v.conversation_id), encode(v));
+}
+
 void put_live_chat(write_batch& b, const live_chat_visit& v) {
   put(b, table::live_chats, live_chat_key(v.requested_ms, v.conversation_id), encode(v));
 }

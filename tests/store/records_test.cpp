@@ -144,6 +144,20 @@ TEST_CASE("a dialogue record stored before published_priority takes its priority
   CHECK(d->published_priority == 4);
 }
 
+TEST_CASE("a flow's record says it is one, and a record stored before the field is a dialogue", "[store]") {
+  dialogue_record flow{"f", "Plans", 0, dialogue_status::published, "{}", 3, 1, 2, 0, true};
+  auto back = decode_dialogue(encode(flow));
+  REQUIRE(back);
+  CHECK(*back == flow);
+  msgpack::sbuffer buffer;
+  buffer.write("\x01", 1);
+  msgpack::pack(buffer, std::make_tuple(std::string{"d"}, std::string{"n"}, 4u, std::uint8_t{1}, std::string{"{}"}, 2u,
+                                        std::int64_t{1}, std::int64_t{2}, 4u));
+  auto old = decode_dialogue(std::string_view{buffer.data(), buffer.size()});
+  REQUIRE(old);
+  CHECK_FALSE(old->flow);
+}
+
 TEST_CASE("a bot message keeps its prompt, and a chat line stores none of its fields", "[store]") {
   message_record bot{"bot", "Pick one", 5, {}, {}, {}, {}};
   bot.prompt.options = {{"Search Engine Optimization", "SEO"}, {"Ads", "Ads"}};

@@ -33,7 +33,7 @@ struct published_dialogue {
   definition_ptr def;
 };
 
-/// Every published dialogue, compiled for resolution.
+/// Every published dialogue, compiled for resolution, and every published flow.
 struct published_set {
   std::vector<targeting::candidate> candidates;
   std::map<std::string, published_dialogue, std::less<>> by_id;
@@ -41,6 +41,9 @@ struct published_set {
   /// The dialogue this visitor meets on this page (see targeting::resolve), or null.
   const published_dialogue* resolve(std::string_view page_url, const targeting::lead_attributes& lead,
                                     const std::set<std::string, std::less<>>& skip) const;
+
+  /// The published conversational flow with this id, or null (none, or a dialogue).
+  const published_dialogue* flow(std::string_view id) const;
 };
 
 class library {

@@ -103,10 +103,16 @@ struct card {
   std::string flow_id;                     // flow: the conversational flow it embeds
 };
 
+/// A dialogue is shown to the visitors its audience targets; a conversational flow is
+/// started by the page (a `trigger` frame) or embedded by a dialogue's `flow` card, and
+/// has no audience and no priority.
+enum class definition_type { dialogue, flow };
+
 struct definition {
+  definition_type type = definition_type::dialogue;
   std::string name;
   std::string description;
-  std::uint32_t priority = 1; // 1 is the highest
+  std::uint32_t priority = 1; // 1 is the highest; 0 for a flow
   dialogue::audience audience;
   std::string start;
   std::vector<card> cards;

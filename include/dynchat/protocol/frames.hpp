@@ -49,12 +49,14 @@ struct visitor_choose { client_msg_id id; std::string option; };
 struct visitor_book { client_msg_id id; std::string slot; };
 struct visitor_opened { std::string link; }; // a document card's link, opened
 struct visitor_event { std::string kind; std::int64_t value = 0; }; // time_on_page_s, time_on_site_s, scroll_pct
+struct visitor_trigger { std::string flow; }; // the page starts a conversational flow (its id)
 struct visitor_typing {};
 /// Older messages: those before `before_seq` (0: the newest), at most `limit`.
 struct history_request { std::uint64_t before_seq = 0; std::uint32_t limit = 0; };
 struct visitor_history { history_request page; };
 using visitor_frame =
-  std::variant<visitor_hello, visitor_say, visitor_choose, visitor_book, visitor_typing, visitor_history, visitor_opened, visitor_event>;
+  std::variant<visitor_hello, visitor_say, visitor_choose, visitor_book, visitor_typing, visitor_history, visitor_opened, visitor_event,
+               visitor_trigger>;
 
 // ---- agent endpoint ----
 /// `resume`: conversation id -> the last seq this console has; those chats are replayed

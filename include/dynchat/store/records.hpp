@@ -139,6 +139,8 @@ struct dialogue_record {
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
   std::uint32_t published_priority = 0; // the published version's (the draft's may differ); appended
+  bool flow = false; // a conversational flow (its page starts it), not a targeted dialogue; appended
+  bool operator==(const dialogue_record&) const = default;
 };
 
 struct api_token_record {

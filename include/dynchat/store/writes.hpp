@@ -33,6 +33,9 @@ void update_agent(write_batch& b, const agent_record& a);
 void erase_agent(write_batch& b, const agent_record& a);
 /// A visitor's meeting with a dialogue: its row in both the visitor's and the report's index.
 void put_dialogue_visit(write_batch& b, const dialogue_visit& v);
+/// A conversational flow's run: for the reports only (a flow may run any number of times,
+/// so it is no part of what the visitor met).
+void put_flow_run(write_batch& b, const dialogue_visit& v);
 /// A request for an agent, as it stands.
 void put_live_chat(write_batch& b, const live_chat_visit& v);
 /// An activity for the Marketo outbox (its row is rewritten by kind and name).
