@@ -1,6 +1,7 @@
 #pragma once
 // What every dynchat actor is spawned with: the database for reads, settings,
 // metrics, and the handles of the singleton actors.
+#include <atomic>
 #include <memory>
 
 #include <caf/error.hpp>
@@ -30,6 +31,9 @@ struct actor_context {
   directory_actor directory;
   std::shared_ptr<dialogue::library> dialogues; // the published dialogues; null: none are run
   std::shared_ptr<site::holder> site;           // the chat configuration (GET/PUT /v1/config); null: its defaults
+  // Written by the router after each change: some available agent has room for a chat.
+  // What a dialogue's branch and live_chat card read; null: availability is not known.
+  std::shared_ptr<std::atomic<bool>> agent_room;
 };
 
 /// Runs `body`; a store failure inside it (LMDB could not be read: a full reader table,

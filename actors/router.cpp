@@ -117,6 +117,7 @@ void after_change(router_ptr self) {
   }
   st.ctx.stats->queued_conversations = static_cast<std::int64_t>(st.policy->waiting());
   st.ctx.stats->pending_offers = static_cast<std::int64_t>(st.policy->pending_offers());
+  if (st.ctx.agent_room) st.ctx.agent_room->store(st.policy->any_room(), std::memory_order_relaxed);
 }
 
 // The line and the seats as they were when the process stopped. Index rows that no

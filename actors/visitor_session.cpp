@@ -371,6 +371,9 @@ engine::context engine_context(session_ptr self) {
   c.dialogue = st.dialogue.get();
   c.response_delay_ms = st.site ? st.site->response_delay_ms : st.ctx.cfg->chat.bot_response_delay_ms;
   c.blocked_email_domains = st.site ? &st.site->blocked_email_domains : nullptr;
+  if (st.ctx.agent_room) // as the router last saw it: a hint, the router still decides who takes a chat
+    c.agents = st.ctx.agent_room->load(std::memory_order_relaxed) ? engine::agent_availability::some_available
+                                                                  : engine::agent_availability::none_available;
   return c;
 }
 

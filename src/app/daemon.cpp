@@ -127,6 +127,7 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   site::config site_defaults;
   site_defaults.response_delay_ms = cfg.chat.bot_response_delay_ms; // until a configuration is saved
   ctx.site = std::make_shared<site::holder>(site::load(*db, site_defaults));
+  ctx.agent_room = std::make_shared<std::atomic<bool>>(false);
   // On every way out, a start-up failure (the port is taken) included, the long-lived
   // actors are told to finish: the actor system's destructor waits for them.
   struct finish_on_exit {

@@ -114,8 +114,7 @@ void walk_demo(ws_client::mode mode) {
   CHECK(bot_says(v)["prompt"]["input"] == "email"); // asked again: never a dead end
   say(v, "ann@acme.example", "c3");
   // Known now: the branch leads to the goal, the meeting card (no booking yet) to its
-  // fallback, the live chat card; nobody is logged in, so its own fallback.
-  CHECK(bot_says(v)["text"] == "Let me connect you with someone from our team.");
+  // fallback, the live chat card; nobody is logged in, so its own fallback at once.
   CHECK(bot_says(v)["text"] == "Everyone is busy right now; we will email you shortly.");
   CHECK(bot_says(v)["text"] == "Thanks for stopping by!");
 
@@ -152,17 +151,17 @@ void walk_demo(ws_client::mode mode) {
   agent.send({{"type", "end"}, {"conversation_id", conv2}});
   REQUIRE(v2.receive_type("ended"));
 
-  // The live-chat figures: two requests from the dialogue, one missed (nobody was logged
-  // in), one taken, answered and ended.
+  // The live-chat figures: one request from the dialogue (with nobody logged in, the
+  // first visitor's card did not ask), taken, answered and ended.
   const auto reports = http_call(server.port(), "GET", "/v1/reports", {}, admin_token).json_body();
   const auto live = reports["live_chat"];
-  CHECK(live["requested"] == 2);
+  CHECK(live["requested"] == 1);
   CHECK(live["connected"] == 1);
-  CHECK(live["missed"] == 1);
+  CHECK(live["missed"] == 0);
   CHECK(live["average_chat_seconds"].is_number());
   CHECK(live["average_first_response_seconds"].is_number());
   REQUIRE(reports["dialogues"].size() == 1);
-  CHECK(reports["dialogues"][0]["live_chat"]["requested"] == 2);
+  CHECK(reports["dialogues"][0]["live_chat"]["requested"] == 1);
   CHECK(reports["dialogues"][0]["totals"]["acquired"] == 1); // bo's email came with the hello
 }
 
@@ -495,4 +494,45 @@ TEST_CASE("a dialogue that waits for page events shows when the page reports the
   choose(third, "no", "e1");
   CHECK(bot_says(third)["text"] == "Bye from Patient");
   CHECK(triggered() == 1);
+}
+
+TEST_CASE("a branch on agent availability follows the agents: away, free, then full", "[e2e][dialogues][walk][agents]") {
+  daemon_process server({"--set", delay_flag});
+  const auto port = server.port();
+  create_and_publish(port, R"({
+    "name": "Who is in", "priority": 1, "audience": {"urls": ["https://example.com/*"]}, "start": "who",
+    "cards": [
+      {"id": "who", "kind": "branch", "rules": [{"agents_available": true, "next": "live"}], "default": "later"},
+      {"id": "live", "kind": "live_chat", "text": "Someone is here for you.",
+       "fallback": {"text": "They just got busy."}},
+      {"id": "later", "kind": "end", "text": "Nobody is in; leave us a note."}]})");
+  ws_client first;
+  visitor_hello(first, port);
+  CHECK(bot_says(first)["text"] == "Nobody is in; leave us a note."); // no agent logged in
+
+  auto [agent_id, token] = create_agent(port, "Ann", 1);
+  ws_client agent;
+  login_agent(agent, port, token);
+  // The router hears the status after the agent's socket does: wait until it says so.
+  auto router_sees = [&](bool available, int chats) {
+    for (int i = 0; i < 100; ++i) {
+      auto agents = http_call(port, "GET", "/v1/agents", {}, admin_token).json_body()["agents"];
+      if (agents.size() == 1 && agents[0]["available"] == available && agents[0]["active_chats"] == chats) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  REQUIRE(router_sees(true, 0));
+  ws_client second;
+  visitor_hello(second, port);
+  CHECK(bot_says(second)["text"] == "Someone is here for you.");
+  auto offer = agent.receive_type("offer");
+  REQUIRE(offer);
+  agent.send({{"type", "accept"}, {"conversation_id", (*offer)["conversation_id"]}});
+  REQUIRE(agent.receive_type("chat"));
+
+  REQUIRE(router_sees(true, 1));
+  ws_client third; // Ann's one seat is taken
+  visitor_hello(third, port);
+  CHECK(bot_says(third)["text"] == "Nobody is in; leave us a note.");
 }

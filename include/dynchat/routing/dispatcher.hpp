@@ -105,6 +105,8 @@ public:
   void set_cursor(std::string id) { cursor_ = std::move(id); }
   std::size_t waiting() const { return line_.size(); }
   std::size_t pending_offers() const;
+  /// Some agent is available and has room for one more chat: a request now is offered.
+  bool any_room() const;
 
   struct agent_view {
     std::string id;
@@ -145,7 +147,6 @@ private:
 
   agent* find(const std::string& id);
   const agent* find(const std::string& id) const;
-  bool any_room() const;
   bool may_take(const agent& a, const routed& r, std::int64_t now) const;
   std::optional<std::size_t> pick(const routed& r, std::int64_t now) const;
   void make_offer(const std::string& conversation_id, routed& r, agent& a, std::int64_t now, effects& out);
