@@ -178,6 +178,9 @@ session_actor next_dialogue(directory_ptr self, protocol::visitor_hello& hello, 
   if (!conv) return {};
   auto cursor = engine::decode_cursor(conv->flow_cursor);
   if (!cursor || cursor->flow == engine::flow_kind::live_chat) return {}; // a flow the page started: as a dialogue
+  // Still waiting for the page's events: the same dialogue carries on (its counts kept),
+  // never resolved again beside it.
+  if (cursor->flow == engine::flow_kind::dialogue && !cursor->started_shown && !cursor->finished) return {};
   const bool open_ended = conv->phase == store::conversation_phase::bot && !cursor->engaged;
   const bool done = cursor->finished && (conv->phase == store::conversation_phase::bot ||
                                          conv->phase == store::conversation_phase::ended);

@@ -713,6 +713,15 @@ void load_dialogue(session_ptr self) {
       }
       for (auto& v : store::load_visitor_dialogues(txn, st.conv.visitor_id))
         if (v.dialogue_id == st.cursor.flow_id && v.conversation_id == st.conv.id) st.visit = std::move(v);
+      // One waiting for the page's events has no row until it shows: it is written then.
+      if (!st.visit && !st.cursor.started_shown) {
+        st.visit = store::dialogue_visit{};
+        st.visit->dialogue_id = st.cursor.flow_id;
+        st.visit->version = st.cursor.flow_version;
+        st.visit->conversation_id = st.conv.id;
+        st.visit->visitor_id = st.conv.visitor_id;
+        st.visit->known = !st.conv.email.empty();
+      }
     },
     [&](const store::store_error& e) {
       spdlog::error("conversation {}: its dialogue could not be read: {}", st.conv.id, e.what());
