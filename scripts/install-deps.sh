@@ -7,6 +7,8 @@ packages=(
   libcaf-dev libboost-dev libboost-system-dev libmsgpack-cxx-dev
   liblmdb-dev lmdb-utils libjemalloc-dev catch2 nlohmann-json3-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libcli11-dev libssl-dev
+  libical-dev libhowardhinnant-date-dev tzdata # meetings: calendar feeds, slots in time zones
+  libcurl4-openssl-dev python3-aiosmtpd # invites by SMTP, and the SMTP sink its tests deliver to
   clang-14 libclang-rt-14-dev # libFuzzer targets (scripts/fuzz.sh) and the sanitizer builds
   python3 curl # the load smoke test and the benchmark scripts read reports and /metrics with them
 )
