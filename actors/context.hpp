@@ -29,6 +29,7 @@ struct actor_context {
   store_writer_actor writer;
   router_actor router;
   directory_actor directory;
+  scheduler_actor scheduler;                    // meetings; null: none are booked
   std::shared_ptr<dialogue::library> dialogues; // the published dialogues; null: none are run
   std::shared_ptr<site::holder> site;           // the chat configuration (GET/PUT /v1/config); null: its defaults
   // Written by the router after each change: some available agent has room for a chat.

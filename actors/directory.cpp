@@ -366,12 +366,14 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
       const auto& agents = self->state.started->agents;
       if (auto it = agents.find(record.id); it != agents.end())
         self->send(it->second, msg::aadded_atom::value, record);
+      if (self->state.ctx.scheduler) self->send(self->state.ctx.scheduler, msg::aadded_atom::value, record);
       self->send(self->state.ctx.router, msg::aadded_atom::value, std::move(record));
     },
     [=](msg::aremoved_atom, std::string agent_id) {
       auto& st = self->state;
       if (auto it = st.started->agents.find(agent_id); it != st.started->agents.end())
         self->send(it->second, msg::aremoved_atom::value);
+      if (st.ctx.scheduler) self->send(st.ctx.scheduler, msg::aremoved_atom::value, agent_id);
       self->send(st.ctx.router, msg::aremoved_atom::value, agent_id);
     },
     [=](msg::shutdown_atom) {

@@ -9,6 +9,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/meeting_messages.hpp"
 #include "actors/messages.hpp"
 
 namespace dynchat {
@@ -55,7 +56,7 @@ using session_actor = caf::typed_actor<
   caf::reacts_to<msg::say_atom, std::uint64_t, protocol::visitor_say>,
   caf::reacts_to<msg::history_atom, std::uint64_t, protocol::history_request>,
   caf::reacts_to<msg::choose_atom, std::uint64_t, protocol::client_msg_id, std::string>,
-  caf::reacts_to<msg::book_atom, std::uint64_t, protocol::client_msg_id, std::string>,
+  caf::reacts_to<msg::book_atom, std::uint64_t, protocol::client_msg_id, std::string, std::string>, // slot, time zone
   caf::reacts_to<msg::opened_atom, std::uint64_t, std::string>,
   caf::reacts_to<msg::event_atom, std::uint64_t, std::string, std::int64_t>,
   caf::reacts_to<msg::trigger_atom, std::uint64_t, std::string>,
@@ -144,6 +145,22 @@ using router_actor = caf::typed_actor<
   caf::replies_to<msg::snapshot_atom>::with<std::string>,                                // JSON for GET /v1/routing
   caf::reacts_to<msg::timeout_atom, std::string, std::uint64_t>,                         // its own: an offer ran out
   caf::reacts_to<msg::wake_atom>,                                                        // its own: a cool-down ended
+  caf::reacts_to<msg::shutdown_atom>>;
+
+/// The one scheduler: agents' calendars and meetings. Bookings are atomic because they
+/// all pass through it: a slot is taken in its memory before the write, so a second
+/// booking of it, even while the first commits, finds it gone.
+using scheduler_actor = caf::typed_actor<
+  caf::replies_to<msg::slots_atom, msg::slot_request>::with<msg::slot_offer>,
+  caf::replies_to<msg::book_atom, msg::booking_request>::with<msg::booking_reply>,
+  caf::replies_to<msg::cancel_atom, std::string>::with<msg::booking_reply>,                    // meeting id
+  caf::replies_to<msg::reschedule_atom, std::string, std::string>::with<msg::booking_reply>,   // meeting id, slot id
+  caf::replies_to<msg::calendar_atom, std::string, std::string>::with<bool>,   // agent, settings JSON: stored, then applied
+  caf::replies_to<msg::calendar_atom, store::calendar_record>::with<bool>,     // a refresh of the connected calendar
+  caf::replies_to<msg::meetings_atom>::with<std::string>,                      // JSON: the turn order and totals
+  caf::replies_to<msg::meetings_atom, std::string, std::string>::with<msg::booking_reply>, // meeting id, completed|no_show
+  caf::reacts_to<msg::aadded_atom, store::agent_record>,
+  caf::reacts_to<msg::aremoved_atom, std::string>,
   caf::reacts_to<msg::shutdown_atom>>;
 
 /// The REST API's one actor.

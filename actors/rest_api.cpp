@@ -8,6 +8,7 @@
 #include "actors/rest/handlers.hpp"
 #include "dynchat/rest/route_table.hpp"
 #include "dynchat/rest/transcript_text.hpp"
+#include "dynchat/store/meetings.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -30,13 +31,19 @@ const std::vector<handler_fn> handlers = {
   unpublish_dialogue, preview_dialogue,
   get_dialogue_report, get_dialogue_report_csv, get_reports, get_reports_csv,
   get_site_config, put_site_config, put_conversation_score,
+  get_calendar, put_calendar, put_calendar_ics, delete_calendar_connection, get_slots,
+  list_meetings, get_meeting, get_meeting_invite, create_meeting, cancel_meeting, reschedule_meeting,
+  put_meeting_status, get_meeting_slots,
 };
 enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list,
                      conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete,
                      dialogues_list, dialogues_create, dialogue_get, dialogue_update, dialogue_delete,
                      dialogue_publish, dialogue_unpublish, dialogue_preview,
                      dialogue_report, dialogue_report_csv, reports_all, reports_all_csv,
-                     site_config_get, site_config_put, conversation_score };
+                     site_config_get, site_config_put, conversation_score,
+                     calendar_get, calendar_put, calendar_ics_put, calendar_disconnect, slots_get,
+                     meetings_list, meeting_get, meeting_invite, meetings_create, meeting_cancel, meeting_reschedule,
+                     meeting_status, meeting_slots };
 
 } // namespace
 
@@ -70,6 +77,20 @@ const rest::route_table& rest_routes() {
     {"GET", "/v1/reports.csv", reports_all_csv, {role::marketer}},
     {"GET", "/v1/config", site_config_get, {role::marketer}},
     {"PUT", "/v1/config", site_config_put, {role::marketer}},
+    {"GET", "/v1/agents/{id}/calendar", calendar_get, {role::sales_admin, role::agent}},
+    {"PUT", "/v1/agents/{id}/calendar", calendar_put, {role::sales_admin, role::agent}},
+    {"PUT", "/v1/agents/{id}/calendar/ics", calendar_ics_put, {role::sales_admin, role::agent}},
+    {"DELETE", "/v1/agents/{id}/calendar/connection", calendar_disconnect, {role::sales_admin, role::agent}},
+    {"GET", "/v1/agents/{id}/slots", slots_get, {role::sales_admin, role::agent}},
+    {"GET", "/v1/slots", slots_get, {role::sales_admin, role::agent}},
+    {"GET", "/v1/meetings", meetings_list, {role::sales_admin, role::marketer, role::agent}},
+    {"POST", "/v1/meetings", meetings_create, {role::sales_admin, role::agent}},
+    {"GET", "/v1/meetings/{id}", meeting_get, {role::sales_admin, role::marketer, role::agent, role::booker}},
+    {"GET", "/v1/meetings/{id}/invite.ics", meeting_invite, {role::sales_admin, role::agent, role::booker}},
+    {"POST", "/v1/meetings/{id}/cancel", meeting_cancel, {role::sales_admin, role::agent, role::booker}},
+    {"POST", "/v1/meetings/{id}/reschedule", meeting_reschedule, {role::sales_admin, role::agent, role::booker}},
+    {"GET", "/v1/meetings/{id}/slots", meeting_slots, {role::sales_admin, role::agent, role::booker}},
+    {"PUT", "/v1/meetings/{id}/status", meeting_status, {role::sales_admin, role::agent}},
   }};
   return table;
 }
@@ -95,11 +116,27 @@ std::optional<rest::principal> authenticate(rest_actor self, const std::string& 
   return std::nullopt;
 }
 
+// The visitor who booked a meeting, by the secret link the booking gave them:
+// /v1/meetings/{id}/...?token=. It reaches that meeting only (the route table admits the
+// booker role on a few of its routes).
+std::optional<rest::principal> booker(rest_actor self, const std::string& path, const std::string& token) {
+  const std::string prefix = "/v1/meetings/";
+  if (path.rfind(prefix, 0) != 0 || token.empty()) return std::nullopt;
+  const auto id = path.substr(prefix.size(), path.find('/', prefix.size()) - prefix.size());
+  if (!is_id(id)) return std::nullopt;
+  auto m = store::load_meeting(self->state.ctx.db->read(), id);
+  if (!m || m->manage_token_hash.empty() || !constant_time_equal(sha256_hex(token), m->manage_token_hash))
+    return std::nullopt;
+  return rest::principal{role::booker, id, {}};
+}
+
 void route(rest_actor self, net::http_request& req, reply_fn reply) {
   const auto q = req.target.find('?');
   const std::string path = req.target.substr(0, q);
   if (path.rfind("/v1/", 0) != 0) return reply(error_response(404, error_code::not_found, "no such route"));
-  auto caller = authenticate(self, req.authorization);
+  rest::query query{q == std::string::npos ? std::string_view{} : std::string_view{req.target}.substr(q + 1)};
+  auto caller = req.authorization.empty() && query.has("token") ? booker(self, path, query.text("token"))
+                                                                 : authenticate(self, req.authorization);
   if (!caller) return reply(error_response(401, error_code::unauthorized, "missing, wrong or revoked bearer token"));
   auto m = rest_routes().match(req.method, path);
   if (m.what == rest::route_match::kind::no_such_path) return reply(error_response(404, error_code::not_found, "no such route"));
@@ -110,7 +147,6 @@ void route(rest_actor self, net::http_request& req, reply_fn reply) {
   }
   if (!m.roles.admits(*caller))
     return reply(error_response(403, error_code::forbidden, m.roles.refusal(*caller)));
-  rest::query query{q == std::string::npos ? std::string_view{} : std::string_view{req.target}.substr(q + 1)};
   handlers.at(static_cast<std::size_t>(m.handler))(
     call{self, req.method, std::move(req.body), std::move(m.params), std::move(query), std::move(*caller), std::move(reply)});
 }

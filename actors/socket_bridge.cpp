@@ -43,7 +43,7 @@ struct visitor_traits {
         else if constexpr (std::is_same_v<T, protocol::visitor_choose>)
           caf::anon_send(to, msg::choose_atom::value, conn, std::move(x.id), std::move(x.option));
         else if constexpr (std::is_same_v<T, protocol::visitor_book>)
-          caf::anon_send(to, msg::book_atom::value, conn, std::move(x.id), std::move(x.slot));
+          caf::anon_send(to, msg::book_atom::value, conn, std::move(x.id), std::move(x.slot), std::move(x.time_zone));
         else if constexpr (std::is_same_v<T, protocol::visitor_typing>)
           caf::anon_send(to, msg::typing_atom::value, conn);
         else if constexpr (std::is_same_v<T, protocol::visitor_history>)

@@ -23,6 +23,12 @@ void announce_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<protocol::agent_hello>("dynchat::agent_hello");
   cfg.add_message_type<protocol::client_msg_id>("dynchat::client_msg_id");
   cfg.add_message_type<protocol::history_request>("dynchat::history_request");
+  cfg.add_message_type<msg::slot_request>("dynchat::slot_request");
+  cfg.add_message_type<msg::slot_offer>("dynchat::slot_offer");
+  cfg.add_message_type<msg::booking_request>("dynchat::booking_request");
+  cfg.add_message_type<msg::booking_reply>("dynchat::booking_reply");
+  cfg.add_message_type<store::meeting_record>("dynchat::meeting_record");
+  cfg.add_message_type<store::calendar_record>("dynchat::calendar_record");
 }
 
 } // namespace

@@ -20,10 +20,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/meeting_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/replay.hpp"
 #include "dynchat/conversation/durable_log.hpp"
 #include "dynchat/conversation/output_pacer.hpp"
+#include "dynchat/calendar/settings.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/dialogue/tokens.hpp"
 #include "dynchat/engine/start_flow.hpp"
@@ -65,6 +67,7 @@ struct visitor_session_state {
   engine::lead lead;                          // what the flow knows of the visitor
   std::shared_ptr<const site::config> site;   // the configuration of the latest step
   std::string agent_email;                    // the agent's, for the outbox
+  std::string time_zone;                      // the visitor's, as their client said when booking
   bool dropped = false;                       // engaged, and left before completing
   std::set<std::string> opened;               // documents whose opening is recorded
   std::int64_t last_run_ms = 0;               // a flow run's trigger time, unique in this conversation
@@ -371,6 +374,7 @@ engine::context engine_context(session_ptr self) {
   c.dialogue = st.dialogue.get();
   c.response_delay_ms = st.site ? st.site->response_delay_ms : st.ctx.cfg->chat.bot_response_delay_ms;
   c.blocked_email_domains = st.site ? &st.site->blocked_email_domains : nullptr;
+  c.time_zone = st.time_zone;
   if (st.ctx.agent_room) // as the router last saw it: a hint, the router still decides who takes a chat
     c.agents = st.ctx.agent_room->load(std::memory_order_relaxed) ? engine::agent_availability::some_available
                                                                   : engine::agent_availability::none_available;
@@ -471,7 +475,59 @@ protocol::bot_prompt prompt_of(const engine::out::bot_message& m) {
   prompt.input = m.input_kind;
   prompt.placeholder = m.placeholder;
   prompt.link = m.link;
+  for (const auto& slot : m.slots) prompt.slots.push_back({slot.id, slot.start_ms, slot.end_ms});
+  prompt.slots_agent = m.slots_agent;
   return prompt;
+}
+
+// ---- meetings: the scheduler finds the times and books them ----
+
+// Free times, fed back to the flow as slots_found: none when nobody is eligible or the
+// scheduler cannot say.
+void find_slots(session_ptr self, msg::slot_request req, bool shared) {
+  auto& st = self->state;
+  if (!st.ctx.scheduler) return feed(self, engine::in::slots_found{{}, {}, {}, shared});
+  if (req.routing == "rule") req.routing = "round_robin"; // rules choose among agents; until one is set, all take turns
+  req.max_slots = st.ctx.cfg->chat.meeting_slots_shown;
+  self->request(st.ctx.scheduler, std::chrono::seconds{10}, msg::slots_atom::value, req)
+    .then(
+      [=](const msg::slot_offer& offer) {
+        engine::in::slots_found found{offer.agent_id, offer.agent_name, {}, shared};
+        for (const auto& s : offer.slots) found.slots.push_back({s.id, s.start_ms, s.end_ms});
+        feed(self, found);
+        flush(self);
+      },
+      [=](caf::error& e) {
+        spdlog::warn("conversation {}: no meeting times: {}", self->state.conv.id, caf::to_string(e));
+        feed(self, engine::in::slots_found{{}, {}, {}, shared});
+        flush(self);
+      });
+}
+
+void book_slot(session_ptr self, const engine::out::book& b) {
+  auto& st = self->state;
+  if (!st.ctx.scheduler) return feed(self, engine::in::booking_result{false, {}, "meetings are not booked here", {}, {}, 0});
+  msg::booking_request req;
+  req.slot_id = b.slot_id;
+  req.routing = b.routing_hint == "agent" ? "agent" : "round_robin";
+  req.booker_email = st.conv.email;
+  if (auto it = st.lead.attributes.find("firstName"); it != st.lead.attributes.end()) req.booker_name = it->second;
+  req.time_zone = st.time_zone;
+  req.conversation_id = st.conv.id;
+  if (st.cursor.flow != engine::flow_kind::live_chat) req.dialogue_id = st.cursor.flow_id;
+  req.page_url = st.conv.page_url;
+  self->request(st.ctx.scheduler, std::chrono::seconds{10}, msg::book_atom::value, req)
+    .then(
+      [=](const msg::booking_reply& r) {
+        feed(self, engine::in::booking_result{r.booked, r.meeting.id, r.problem, r.agent_name, r.agent_email,
+                                              r.meeting.start_ms});
+        flush(self);
+      },
+      [=](caf::error& e) {
+        spdlog::warn("conversation {}: a booking failed: {}", self->state.conv.id, caf::to_string(e));
+        feed(self, engine::in::booking_result{false, {}, "the booking could not be stored", {}, {}, 0});
+        flush(self);
+      });
 }
 
 struct output_interpreter {
@@ -510,12 +566,10 @@ struct output_interpreter {
   void operator()(const engine::out::activity& a) {
     spdlog::debug("conversation {}: activity {} {}", self->state.conv.id, a.kind, a.detail);
   }
-  // Slots and booking have no consumer until the meetings issue; no flow emits them yet.
-  void operator()(const engine::out::ask_slots&) { unconsumed("ask_slots"); }
-  void operator()(const engine::out::book&) { unconsumed("book"); }
-  void unconsumed(const char* what) {
-    spdlog::warn("conversation {}: the flow's {} output has no consumer yet", self->state.conv.id, what);
+  void operator()(const engine::out::ask_slots& a) {
+    find_slots(self, msg::slot_request{a.routing_hint, a.agent_id, 0, 0, 0}, false);
   }
+  void operator()(const engine::out::book& b) { book_slot(self, b); }
 };
 
 // Outputs in order, through the pacer: a `typing` shows the indicator and holds the
@@ -735,7 +789,10 @@ void load_dialogue(session_ptr self) {
 // question was never stored: asked again, so the visitor is never left without one.
 void prompt_again_if_lost(session_ptr self) {
   auto& st = self->state;
-  if (st.conv.phase != conversation_phase::bot || !engine::waits_for_answer(st.cursor, engine_context(self))) return;
+  if (st.conv.phase != conversation_phase::bot) return;
+  // At a booking card: its times are found again unless they were shown (docs/meetings.md).
+  if (engine::waits_for_booking(st.cursor, engine_context(self))) return feed(self, engine::in::resumed{});
+  if (!engine::waits_for_answer(st.cursor, engine_context(self))) return;
   // The card's question as the engine would ask it now, against the newest stored line.
   const engine::out::bot_message* asked = nullptr;
   auto again = engine::step(st.cursor, engine::in::resumed{}, engine_context(self));
@@ -1026,8 +1083,32 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       flush(self);
       return promise;
     },
-    [=](msg::book_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& slot) {
-      feed(self, engine::in::choice{slot, true}, sink_of(self, conn), id);
+    // A meeting time chosen: stored as the visitor's line (the time, in their zone), acked
+    // and deduplicated like a choice, then booked.
+    [=](msg::book_atom, std::uint64_t conn, const protocol::client_msg_id& id, const std::string& slot,
+        const std::string& time_zone) {
+      auto& st = self->state;
+      auto sink = sink_of(self, conn);
+      if (absorb_duplicate(self, "visitor", id.text, socket_ack(self, sink, id))) return;
+      if (!time_zone.empty() && !calendar::known_time_zone(time_zone))
+        return send_error(self, sink, error_code::bad_value, "time_zone is not a known IANA time zone", id);
+      if (st.log->full(st.ctx.cfg->chat.max_in_flight))
+        return send_error(self, sink, error_code::busy, "too many messages waiting to be stored", id);
+      if (!time_zone.empty()) st.time_zone = time_zone;
+      auto label = engine::slot_label(st.cursor, slot, engine_context(self));
+      if (!label) {
+        feed(self, engine::in::choice{slot, true}, sink, id); // not offered: the engine says so, with fresh times
+        flush(self);
+        return;
+      }
+      touch(self);
+      store::message_record rec{"visitor", std::move(*label), now_ms(), id.text, {}, {}, {}};
+      st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, id)}, conn, 0});
+      after_commit(self, [=](bool ok) {
+        if (!ok) return;
+        feed(self, engine::in::choice{slot, true}, sink, id);
+        flush(self);
+      });
       flush(self);
     },
     // ---- the flow's clock ----

@@ -30,25 +30,6 @@ std::string apply_agent_body(const json& body, store::agent_record& a, bool crea
   return {};
 }
 
-// The agent named in the path, or nullopt with the 404 (or, for another agent's token, 403)
-// sent. An agent whose deletion is in flight is gone already.
-std::optional<store::agent_record> agent_in_path(const call& c) {
-  const auto& id = c.param("id");
-  if (!c.caller.may_see_agent(id)) {
-    c.reply(error_response(403, error_code::forbidden, "an agent token sees only its own agent"));
-    return std::nullopt;
-  }
-  const auto& st = c.self->state;
-  if (st.agents_being_deleted.count(id)) {
-    c.reply(error_response(404, error_code::not_found, "no such agent"));
-    return std::nullopt;
-  }
-  auto txn = c.ctx().db->read();
-  auto found = store::load_agent(txn, id);
-  if (!found) c.reply(error_response(404, error_code::not_found, "no such agent"));
-  return found;
-}
-
 } // namespace
 
 void list_agents(call c) {

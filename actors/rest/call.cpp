@@ -63,6 +63,23 @@ void write_then(const call& c, store::write_batch batch, std::function<void()> d
       });
 }
 
+std::optional<store::agent_record> agent_in_path(const call& c) {
+  const auto& id = c.param("id");
+  if (!c.caller.may_see_agent(id)) {
+    c.reply(error_response(403, error_code::forbidden, "an agent token sees only its own agent"));
+    return std::nullopt;
+  }
+  const auto& st = c.self->state;
+  if (st.agents_being_deleted.count(id)) {
+    c.reply(error_response(404, error_code::not_found, "no such agent"));
+    return std::nullopt;
+  }
+  auto txn = c.ctx().db->read();
+  auto found = store::load_agent(txn, id);
+  if (!found) c.reply(error_response(404, error_code::not_found, "no such agent"));
+  return found;
+}
+
 std::string id_param(rest::query& q, const std::string& name) {
   auto v = q.text(name);
   if (!v.empty() && !is_id(v)) q.fail("parameter '" + name + "' must be a 32-character id");

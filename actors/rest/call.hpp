@@ -79,6 +79,9 @@ void write_then(const call& c, store::write_batch batch, std::function<void()> d
 /// as done.
 using serial_fn = std::function<void(call c, std::function<void()> done)>;
 void serially(call c, const std::string& key, serial_fn fn);
+/// The agent named in the path ({id}), or nullopt with the 404 (or, for another agent's
+/// token, 403) sent. An agent whose deletion is in flight is gone already.
+std::optional<store::agent_record> agent_in_path(const call& c);
 /// An id-valued parameter: empty when absent; recorded as a query error when not an id.
 std::string id_param(rest::query& q, const std::string& name);
 

@@ -1,6 +1,7 @@
 #pragma once
 // The REST handlers, one file per resource. Each runs on the REST actor after the
 // route table matched and the caller's role was admitted.
+#include "actors/meeting_messages.hpp"
 #include "actors/rest/call.hpp"
 
 namespace dynchat::rest_api {
@@ -11,6 +12,16 @@ void create_agent(call c);
 void get_agent(call c);
 void update_agent(call c);
 void delete_agent(call c);
+// calendars.cpp
+void get_calendar(call c);
+void put_calendar(call c);
+void put_calendar_ics(call c);
+void delete_calendar_connection(call c);
+void get_slots(call c);
+/// The slot query (tz, limit, from, to) into `req`; false (and the 400 sent) when it is bad.
+bool read_slot_query(call& c, msg::slot_request& req, std::string& tz);
+/// Asks the scheduler and answers with the slots, local times in `tz`.
+void answer_slots(const call& c, const msg::slot_request& req, const std::string& tz);
 // conversations.cpp
 void list_conversations(call c);
 void get_conversation(call c);
@@ -25,6 +36,15 @@ void delete_dialogue(call c);
 void publish_dialogue(call c);
 void unpublish_dialogue(call c);
 void preview_dialogue(call c);
+// meetings.cpp
+void list_meetings(call c);
+void get_meeting(call c);
+void get_meeting_invite(call c);
+void create_meeting(call c);
+void cancel_meeting(call c);
+void reschedule_meeting(call c);
+void put_meeting_status(call c);
+void get_meeting_slots(call c);
 // reports.cpp
 void get_dialogue_report(call c);
 void get_dialogue_report_csv(call c);

@@ -22,6 +22,7 @@
 #include "actors/messages.hpp"
 #include "actors/rest_api.hpp"
 #include "actors/router.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/socket_bridge.hpp"
 #include "actors/store_writer.hpp"
 #include "actors/supervisor.hpp"
@@ -76,7 +77,8 @@ std::atomic<bool> actor_failed{false};
 void finish_actors(caf::actor_system& sys, actor_context& ctx) {
   caf::scoped_actor self{sys};
   int stopping = 0;
-  for (const caf::actor& a : {caf::actor_cast<caf::actor>(ctx.directory), caf::actor_cast<caf::actor>(ctx.router)}) {
+  for (const caf::actor& a : {caf::actor_cast<caf::actor>(ctx.directory), caf::actor_cast<caf::actor>(ctx.router),
+                              caf::actor_cast<caf::actor>(ctx.scheduler)}) {
     if (!a) continue;
     self->monitor(a);
     caf::anon_send(a, msg::shutdown_atom::value);
@@ -122,7 +124,7 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   server.bind();
   const std::string admin_hash = ensure_admin_token(*db, cfg);
   seed_demo_data(*db, cfg);
-  actor_context ctx{db, &cfg, &stats, {}, {}, {}, std::make_shared<dialogue::library>(db)};
+  actor_context ctx{db, &cfg, &stats, {}, {}, {}, {}, std::make_shared<dialogue::library>(db)};
   ctx.dialogues->reload(); // what visitors meet from the first hello on
   site::config site_defaults;
   site_defaults.response_delay_ms = cfg.chat.bot_response_delay_ms; // until a configuration is saved
@@ -137,8 +139,13 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   } finish{sys, ctx};
   ctx.writer = spawn_store_writer(sys, ctx, true);
   ctx.router = spawn_router(sys, ctx);
+  ctx.scheduler = spawn_scheduler(sys, ctx); // before the directory, whose sessions book through it
   ctx.directory = spawn_directory(sys, ctx);
-  auto watch = spawn_supervisor(sys, {{"store writer", ctx.writer}, {"router", ctx.router}, {"directory", ctx.directory}},
+  auto watch = spawn_supervisor(sys,
+                                {{"store writer", ctx.writer},
+                                 {"router", ctx.router},
+                                 {"scheduler", ctx.scheduler},
+                                 {"directory", ctx.directory}},
                                 [](const std::string&, const std::string&) {
                                   actor_failed = true;
                                   ::kill(::getpid(), SIGTERM); // wakes the sigwait below

@@ -104,3 +104,15 @@ std::string local_iso(std::int64_t ms, const std::string& zone) {
 }
 
 } // namespace dynchat::calendar
+
+namespace dynchat::calendar {
+
+std::string local_label(std::int64_t ms, const std::string& zone) {
+  const auto* z = zone_or_utc(zone);
+  const auto local = z->to_local(date::floor<minutes>(sys_ms{milliseconds{ms}}));
+  const date::year_month_day day{date::floor<date::days>(local)};
+  return date::format("%a ", local) + std::to_string(static_cast<unsigned>(day.day())) +
+         date::format(" %b %Y, %H:%M", local) + " (" + std::string{z->name()} + ")";
+}
+
+} // namespace dynchat::calendar

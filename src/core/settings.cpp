@@ -135,6 +135,7 @@ const std::map<std::string, key_rule>& rules() {
     {"chat.chat_idle_timeout", field(&settings::chat, &chat_settings::chat_idle_timeout, {1, week})},
     {"chat.default_max_chats", field(&settings::chat, &chat_settings::default_max_chats, {1, 10})},
     {"chat.bot_response_delay_ms", field(&settings::chat, &chat_settings::bot_response_delay_ms, {0, 60'000})},
+    {"chat.meeting_slots_shown", field(&settings::chat, &chat_settings::meeting_slots_shown, {1, 50})},
     {"chat.max_in_flight", field(&settings::chat, &chat_settings::max_in_flight, {1, 1'000'000})},
     {"chat.max_replay", field(&settings::chat, &chat_settings::max_replay, {1, 10'000'000})},
     {"chat.history_page", field(&settings::chat, &chat_settings::history_page, {1, protocol::max_history_limit})},

@@ -420,7 +420,7 @@ card read_card(reader& r, const json& j, const std::string& path) {
       break;
     }
     case card_kind::meeting: {
-      r.object(j, path, {"id", "kind", "text", "routing", "agent_id", "next", "fallback"});
+      r.object(j, path, {"id", "kind", "text", "routing", "agent_id", "next", "fallback", "agent_fields"});
       c.text = r.text(j, "text", path, true, max_text).value_or("");
       if (auto routing = r.text(j, "routing", path, false, 16)) {
         if (*routing == "agent") c.routing = meeting_routing::agent;
@@ -430,6 +430,16 @@ card read_card(reader& r, const json& j, const std::string& path) {
       if (c.routing == meeting_routing::agent) c.agent_id = r.text(j, "agent_id", path, true, 64).value_or("");
       else if (j.contains("agent_id")) r.fail(reader::join(path, "agent_id"), "goes with \"routing\": \"agent\"");
       c.fallback = r.card_ref(j, "fallback", path, true);
+      // Where the booked agent goes in the lead: {"name": "salesRep", "email": "salesRepEmail"}.
+      if (auto it = j.find("agent_fields"); it != j.end()) {
+        const auto where = reader::join(path, "agent_fields");
+        if (r.object(*it, where, {"name", "email"})) {
+          c.agent_name_attribute = r.attribute(*it, "name", where, false);
+          c.agent_email_attribute = r.attribute(*it, "email", where, false);
+          for (const auto* a : {&c.agent_name_attribute, &c.agent_email_attribute})
+            if (*a == "email") r.fail(where, "the email field is the visitor's: it is written only by an email capture");
+        }
+      }
       break;
     }
     case card_kind::live_chat: {

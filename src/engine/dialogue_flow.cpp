@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dynchat/calendar/slots.hpp"
+#include "dynchat/core/email.hpp"
 #include "dynchat/dialogue/tokens.hpp"
 #include "dynchat/targeting/audience.hpp"
 #include "flows.hpp"
@@ -21,6 +23,9 @@ constexpr std::string_view field_prefix = "field:"; // a field this conversation
 constexpr std::size_t max_text_bytes = 4000;  // a rendered bot text
 constexpr std::size_t max_field_bytes = 255;  // a field's value (what Marketo's string fields hold), a label
 constexpr std::string_view card_prefix = "card:";   // the answer given at a card
+constexpr std::string_view offered_prefix = "offered:"; // the slot ids a card showed, one per line
+constexpr std::string_view booking_prefix = "booking:"; // the slot a card is booking now
+constexpr std::string_view instead_prefix = "instead:"; // a live_chat card offers a meeting instead
 
 std::string lower(std::string_view s) {
   std::string out{s};
@@ -34,31 +39,6 @@ std::string trimmed(std::string_view s) {
   return std::string{s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1)};
 }
 
-// local@domain.tld, the common form: the local part of letters, digits and
-// !#$%&'*+/=?^_`{|}~.- with no dot at either end nor two in a row; the domain of labels
-// of letters, digits and '-' (neither end a '-'), at least two, the last of letters.
-bool valid_email(std::string_view s) {
-  const auto at = s.find('@');
-  if (s.size() > 254 || at == 0 || at == std::string_view::npos || at > 64) return false;
-  const auto local = s.substr(0, at), domain = s.substr(at + 1);
-  static constexpr std::string_view local_extra = "!#$%&'*+/=?^_`{|}~.-";
-  for (char c : local)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && local_extra.find(c) == std::string_view::npos) return false;
-  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) return false;
-  std::size_t labels = 0;
-  std::string_view last;
-  for (std::size_t start = 0; start <= domain.size(); ++labels) {
-    const auto end = std::min(domain.find('.', start), domain.size());
-    const auto label = domain.substr(start, end - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    for (char c : label)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-    last = label;
-    start = end + 1;
-  }
-  return labels >= 2 && last.size() >= 2 &&
-         std::all_of(last.begin(), last.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
-}
 
 // 7 to 15 digits, with the usual separators and a leading +.
 bool valid_phone(std::string_view s) {
@@ -170,13 +150,12 @@ struct dialogue_run {
           break;
         case card_kind::document: say(out::bot_message{c->text, {}, {}, {}, {}, c->url}); break;
         case card_kind::meeting:
-          // Booking comes with the meetings issue; until then the card takes its fallback.
-          following = c->fallback;
-          break;
+          next.card = id;
+          return ask_for_slots(*c);
         case card_kind::live_chat:
           if (ctx.agents == agent_availability::none_available) { // nobody could take it now
-            // "Book a meeting instead" (offer_meeting) needs booking: the meetings issue adds it.
             say(c->nobody.text);
+            if (c->nobody.offer_meeting) return offer_meeting_instead(*c);
             following = c->nobody.next;
             break;
           }
@@ -196,6 +175,41 @@ struct dialogue_run {
     next.card.clear();
     next.finished = true;
   }
+
+  // ---- booking: a meeting card, or a live_chat card offering a meeting instead ----
+  bool books_here(const card& c) const {
+    return c.kind == card_kind::meeting ||
+           (c.kind == card_kind::live_chat && next.answers.count(std::string{instead_prefix} + c.id));
+  }
+  static out::ask_slots slots_request(const card& c) {
+    if (c.kind == card_kind::meeting && c.routing == dialogue::meeting_routing::agent) return {"agent", c.agent_id};
+    if (c.kind == card_kind::meeting && c.routing == dialogue::meeting_routing::rule) return {"rule", {}};
+    return {"round_robin", {}};
+  }
+  void ask_for_slots(const card& c) { outputs.push_back(slots_request(c)); }
+  void offer_meeting_instead(const card& c) {
+    next.card = c.id;
+    next.answers[std::string{instead_prefix} + c.id] = "1";
+    ask_for_slots(c);
+  }
+  bool offered(const card& c, const std::string& slot_id) const {
+    auto it = next.answers.find(std::string{offered_prefix} + c.id);
+    if (it == next.answers.end() || slot_id.empty()) return false;
+    for (std::size_t at = 0; at < it->second.size();) {
+      const auto end = std::min(it->second.find('\n', at), it->second.size());
+      if (std::string_view{it->second}.substr(at, end - at) == slot_id) return true;
+      at = end + 1;
+    }
+    return false;
+  }
+  // Done with booking at this card: booked, or nothing could be; the dialogue goes on.
+  void leave_booking(const card& c, const std::string& following) {
+    for (auto prefix : {offered_prefix, booking_prefix, instead_prefix}) next.answers.erase(std::string{prefix} + c.id);
+    next.card.clear();
+    run_from(following);
+  }
+  std::string after_booking(const card& c) const { return c.kind == card_kind::meeting ? c.next : c.nobody.next; }
+  std::string without_slots(const card& c) const { return c.kind == card_kind::meeting ? c.fallback : c.nobody.next; }
 
   std::string choose(const card& branch) const {
     const targeting::lead_attributes attrs{fields.begin(), fields.end()};
@@ -278,6 +292,7 @@ struct dialogue_run {
   }
   void operator()(const in::choice& ch) {
     const card* c = here();
+    if (ch.is_slot) return choose_slot(c, ch.value);
     if (c && c->kind == card_kind::question) {
       for (const auto& a : c->answers)
         if (a.value == ch.value) return choose_answer(*c, a);
@@ -292,9 +307,31 @@ struct dialogue_run {
     }
     outputs.push_back(out::reject{error_code::unsupported, "there is nothing to choose now"});
   }
+  void choose_slot(const card* c, const std::string& slot_id) {
+    if (!c || next.handed_over || !books_here(*c)) {
+      outputs.push_back(out::reject{error_code::unsupported, "there is no meeting time to choose now"});
+      return;
+    }
+    if (next.answers.count(std::string{booking_prefix} + c->id)) {
+      outputs.push_back(out::reject{error_code::busy, "a booking is in progress; wait for its answer"});
+      return;
+    }
+    if (!offered(*c, slot_id)) { // not offered, or offered before the last fresh list
+      outputs.push_back(out::reject{error_code::bad_value, "that time was not offered; the free times follow"});
+      return ask_for_slots(*c);
+    }
+    next.engaged = true;
+    next.answers[std::string{booking_prefix} + c->id] = slot_id;
+    outputs.push_back(out::book{slot_id, slots_request(*c).routing_hint}); // the routing the times came by
+  }
   void operator()(const in::visitor_text& t) {
     const card* c = here();
     if (!c || next.handed_over) return; // before the start, after the end, or for the agent
+    if (books_here(*c)) {
+      if (next.answers.count(std::string{booking_prefix} + c->id)) return; // its answer is coming
+      say("Please pick one of the times.");
+      return ask_for_slots(*c);
+    }
     if (c->kind == card_kind::capture) return take_capture(*c, t.text);
     if (c->kind == card_kind::question) { // typing a button's label is choosing it
       const auto typed = lower(trimmed(t.text));
@@ -309,7 +346,37 @@ struct dialogue_run {
     if (c && c->kind == card_kind::capture) return take_capture(*c, cap.value);
     outputs.push_back(out::reject{error_code::unsupported, "this card asks for nothing"});
   }
-  void operator()(const in::booking_result&) {} // nothing is booked until the meetings issue
+  // The free times found for the card that asked (none: nobody is eligible, and the
+  // card's fallback follows).
+  void operator()(const in::slots_found& f) {
+    const card* c = here();
+    if (!c || next.handed_over || !books_here(*c) || next.answers.count(std::string{booking_prefix} + c->id)) return;
+    if (f.slots.empty()) return leave_booking(*c, without_slots(*c));
+    std::string ids;
+    out::bot_message m{c->kind == card_kind::meeting ? c->text : "Pick a time for a meeting:", {}, {}, {}, {}, {}, f.agent_name};
+    for (const auto& slot : f.slots) {
+      (ids += slot.id) += '\n';
+      m.slots.push_back({slot.id, slot.start_ms, slot.end_ms});
+    }
+    next.answers[std::string{offered_prefix} + c->id] = std::move(ids);
+    say(std::move(m));
+  }
+  void operator()(const in::booking_result& r) {
+    const card* c = here();
+    if (!c || !books_here(*c) || !next.answers.erase(std::string{booking_prefix} + c->id)) return; // not asked here
+    if (!r.booked) {
+      say("Sorry, that time was just taken. Here are the times still free.");
+      return ask_for_slots(*c);
+    }
+    answered(*c, r.meeting_id);
+    if (!c->agent_name_attribute.empty()) set_field(c->agent_name_attribute, r.agent_name);
+    if (!c->agent_email_attribute.empty()) set_field(c->agent_email_attribute, r.agent_email);
+    next.completed = true;
+    say("You're booked with " + r.agent_name + " on " + calendar::local_label(r.start_ms, ctx.time_zone) +
+        ". The invitation is on its way to your email.");
+    outputs.push_back(out::activity{"meeting_booked", r.meeting_id});
+    leave_booking(*c, after_booking(*c));
+  }
   void operator()(const in::timer_due& t) { drop_timer(next, t.name); }
   void operator()(const in::agent_joined& j) { engine::agent_joined(next, outputs, j); }
   void operator()(const in::chat_ended& e) {
@@ -331,6 +398,7 @@ struct dialogue_run {
       outputs.push_back(out::withdraw{});
       outputs.push_back(out::activity{"livechat_missed", d.name});
       say(c->nobody.text);
+      if (c->nobody.offer_meeting) return offer_meeting_instead(*c);
       next.card.clear();
       return run_from(c->nobody.next);
     }
@@ -351,8 +419,13 @@ struct dialogue_run {
   }
   void operator()(const in::resumed&) {
     const card* c = here();
-    if (c && !next.handed_over && !next.finished && (c->kind == card_kind::question || c->kind == card_kind::capture))
-      prompt(*c);
+    if (!c || next.handed_over || next.finished) return;
+    if (c->kind == card_kind::question || c->kind == card_kind::capture) return prompt(*c);
+    // Times never found, or a booking in flight that was never answered (its slot may be
+    // taken by now): the free times are asked for again. Times shown stay bookable.
+    if (books_here(*c) && (next.answers.erase(std::string{booking_prefix} + c->id) ||
+                           !next.answers.count(std::string{offered_prefix} + c->id)))
+      ask_for_slots(*c);
   }
 };
 
@@ -381,6 +454,23 @@ std::optional<std::string> choice_label(const cursor& at, const std::string& val
       if (item == value) return item;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> slot_label(const cursor& at, const std::string& slot_id, const context& ctx) {
+  if (auto shared = shared_slot_label(at, slot_id, ctx)) return shared;
+  const card* c = current_card(at, ctx);
+  if (!c || at.handed_over) return std::nullopt;
+  dialogue_run run{*ctx.dialogue, ctx, at};
+  const auto colon = slot_id.rfind(':');
+  if (!run.books_here(*c) || !run.offered(*c, slot_id) || colon == std::string::npos) return std::nullopt;
+  return calendar::local_label(std::stoll(slot_id.substr(colon + 1)), ctx.time_zone);
+}
+
+bool waits_for_booking(const cursor& at, const context& ctx) {
+  const card* c = current_card(at, ctx);
+  if (!c || at.handed_over || at.finished) return false;
+  dialogue_run run{*ctx.dialogue, ctx, at};
+  return run.books_here(*c);
 }
 
 bool waits_for_answer(const cursor& at, const context& ctx) {

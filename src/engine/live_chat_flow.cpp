@@ -1,5 +1,6 @@
 // Live chat: every conversation goes straight to an agent, and again when the visitor
-// writes into one that has ended. It offers nothing to choose, capture or book.
+// writes into one that has ended. It offers nothing to choose or capture; a meeting is
+// booked here only from times the agent shares (shared_slots.cpp).
 #include "flows.hpp"
 
 namespace dynchat::engine {
@@ -42,6 +43,7 @@ struct live_chat {
   void operator()(const in::trigger&) {}
   void operator()(const in::page_event&) {}
   void operator()(const in::resumed&) {} // its messages need no prompt
+  void operator()(const in::slots_found&) {} // only an agent shares slots here (shared_slots.cpp)
 };
 
 } // namespace

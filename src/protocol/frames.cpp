@@ -178,7 +178,8 @@ visitor_decode decode_visitor(const json& frame, const decode_limits& limits) {
   if (t == "book") {
     visitor_book b;
     b.id = r.client_msg_id();
-    b.slot = r.line("slot", limits.max_id_bytes, true);
+    b.slot = r.line("slot", limits.max_id_bytes, true); // "<agent id>:<start ms>"
+    b.time_zone = r.line("time_zone", 64, false);
     return finish<visitor_frame>(r, std::move(b));
   }
   if (t == "typing") return visitor_frame{visitor_typing{}};
@@ -260,6 +261,12 @@ json prompt_json(const bot_prompt& p) {
   if (!p.input.empty()) j["input"] = p.input;
   if (!p.placeholder.empty()) j["placeholder"] = p.placeholder;
   if (!p.link.empty()) j["link"] = p.link;
+  if (!p.slots.empty()) {
+    json slots = json::array();
+    for (const auto& s : p.slots) slots.push_back({{"id", s.id}, {"start_ms", s.start_ms}, {"end_ms", s.end_ms}});
+    j["slots"] = std::move(slots);
+  }
+  if (!p.slots_agent.empty()) j["slots_agent"] = p.slots_agent;
   return j;
 }
 

@@ -8,6 +8,7 @@ std::string_view to_string(role r) noexcept {
     case role::marketer: return "marketer";
     case role::sales_admin: return "sales_admin";
     case role::agent: return "agent";
+    case role::booker: return "booker";
   }
   return "agent";
 }
@@ -21,7 +22,7 @@ std::optional<role> role_from_string(std::string_view s) noexcept {
 std::string role_set::describe() const {
   if (root_only_) return "the operator's admin token (server.admin_token) only";
   std::string out{"admin"};
-  for (auto r : {role::marketer, role::sales_admin, role::agent})
+  for (auto r : {role::marketer, role::sales_admin, role::agent, role::booker})
     if (bits_ & bit(r)) (out += ", ") += to_string(r);
   return out;
 }

@@ -2,44 +2,12 @@
 
 #include <algorithm>
 
-#include <msgpack.hpp>
+#include "pack.hpp"
 
 namespace dynchat::store {
-namespace {
 
-constexpr char schema_v1 = 1;
-
-template <class... Fields>
-std::string pack(const Fields&... fields) {
-  msgpack::sbuffer buffer;
-  buffer.write(&schema_v1, 1);
-  msgpack::pack(buffer, std::forward_as_tuple(fields...));
-  return std::string{buffer.data(), buffer.size()};
-}
-
-// Unpacks into the given fields; false on a wrong version or shape. The first
-// `required` fields must be there; later ones were appended to the schema and take
-// their defaults when an older record lacks them.
-template <class... Fields>
-bool unpack(std::string_view bytes, std::size_t required, Fields&... fields) {
-  if (bytes.size() < 2 || bytes[0] != schema_v1) return false;
-  try {
-    auto handle = msgpack::unpack(bytes.data() + 1, bytes.size() - 1);
-    const auto& o = handle.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size < required) return false;
-    std::size_t i = 0;
-    auto take = [&](auto& field) {
-      if (i < o.via.array.size) o.via.array.ptr[i].convert(field);
-      ++i;
-    };
-    (take(fields), ...);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-} // namespace
+using detail::pack;
+using detail::unpack;
 
 std::string_view to_string(conversation_phase p) noexcept {
   switch (p) {
@@ -79,8 +47,10 @@ std::string encode(const message_record& r) {
   if (r.prompt.empty()) return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name);
   std::vector<std::pair<std::string, std::string>> options;
   for (const auto& o : r.prompt.options) options.emplace_back(o.label, o.value);
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> slots;
+  for (const auto& s : r.prompt.slots) slots.emplace_back(s.id, s.start_ms, s.end_ms);
   return pack(r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name, options, r.prompt.input,
-              r.prompt.placeholder, r.prompt.link);
+              r.prompt.placeholder, r.prompt.link, slots, r.prompt.slots_agent);
 }
 std::string encode(const agent_record& r) {
   return pack(r.id, r.name, r.email, r.token_hash, r.max_chats, r.created_ms);
@@ -103,10 +73,12 @@ std::optional<conversation_record> decode_conversation(std::string_view bytes) {
 std::optional<message_record> decode_message(std::string_view bytes) {
   message_record r;
   std::vector<std::pair<std::string, std::string>> options;
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> slots;
   if (!unpack(bytes, 6, r.from, r.text, r.ts_ms, r.client_msg_id, r.agent_id, r.agent_name, options, r.prompt.input,
-              r.prompt.placeholder, r.prompt.link))
+              r.prompt.placeholder, r.prompt.link, slots, r.prompt.slots_agent))
     return std::nullopt;
   for (auto& [label, value] : options) r.prompt.options.push_back({std::move(label), std::move(value)});
+  for (auto& [id, start, end] : slots) r.prompt.slots.push_back({std::move(id), start, end});
   return r;
 }
 std::optional<agent_record> decode_agent(std::string_view bytes) {

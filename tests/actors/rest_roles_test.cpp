@@ -89,10 +89,11 @@ struct rest_fixture : actor_fixture {
     return nlohmann::json::parse(listed.body)["tokens"].size();
   }
   // A concrete path for a route: {id} is the agent's own id (so the agent role can pass
-  // the ownership check where there is one), except for a DELETE, which must not take
-  // the fixture's agent away from the rows that follow.
+  // the ownership check where there is one), except for a DELETE of the resource itself,
+  // which must not take the fixture's agent away from the rows that follow.
   std::string sample_path(const rest::route& r) const {
-    return std::regex_replace(r.pattern, std::regex{"\\{id\\}"}, r.method == "DELETE" ? new_id() : agent.id);
+    const bool deletes_it = r.method == "DELETE" && r.pattern.size() >= 4 && r.pattern.ends_with("{id}");
+    return std::regex_replace(r.pattern, std::regex{"\\{id\\}"}, deletes_it ? new_id() : agent.id);
   }
 };
 

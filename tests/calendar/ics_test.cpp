@@ -66,7 +66,7 @@ TEST_CASE("UTC times, cancelled and free events, the window", "[calendar][ics]")
   CHECK(r->busy == std::vector<interval>{{utc(2026, 3, 10, 10), utc(2026, 3, 10, 10, 45)}});
 }
 
-TEST_CASE("a daily rule from long ago is expanded only as far as the window needs, and bounded", "[calendar][ics]") {
+TEST_CASE("a daily rule from long ago is expanded only as far as the window needs and is bounded", "[calendar][ics]") {
   const auto ics = vcalendar("BEGIN:VEVENT\r\nUID:daily@x\r\nDTSTART:20000101T090000Z\r\nDTEND:20000101T100000Z\r\n"
                              "RRULE:FREQ=HOURLY\r\nEND:VEVENT\r\n");
   busy_limits lim;

@@ -130,13 +130,22 @@ TEST_CASE("a dialogue from its start to a live agent, card by card", "[engine][d
   CHECK(goals[0].name == "qualified");
   CHECK(goals[0].score == 2);
   CHECK(w.at.completed);
+  std::vector<std::string> activities;
+  for (auto& a : all_of<out::activity>(r)) activities.push_back(a.kind);
+  CHECK(activities == lines{"email_captured", "goal_reached"});
+  // The meeting card asks for times and waits for them; with none, its fallback follows.
+  REQUIRE(all_of<out::ask_slots>(r).size() == 1);
+  CHECK(all_of<out::ask_slots>(r)[0].routing_hint == "round_robin");
+  CHECK(w.at.card == "meet");
+  CHECK(said(r).empty());
+  r = w.feed(in::slots_found{});
   CHECK(all_of<out::hand_over>(r).size() == 1);
   CHECK(said(r) == lines{"Connecting you"});
   CHECK(w.at.card == "live");
   CHECK(w.at.handed_over);
-  std::vector<std::string> activities;
+  activities.clear();
   for (auto& a : all_of<out::activity>(r)) activities.push_back(a.kind);
-  CHECK(activities == lines{"email_captured", "goal_reached", "livechat_requested"});
+  CHECK(activities == lines{"livechat_requested"});
 
   // Text for the agent is not the dialogue's; the chat's end ends the dialogue.
   CHECK(w.feed(in::visitor_text{"hello?"}).outputs.empty());
@@ -177,9 +186,9 @@ TEST_CASE("a known visitor is greeted by name and skips the email they gave", "[
   auto r = w.feed(in::started{});
   CHECK(said(r).at(0) == "Hi Ann!");
   r = w.feed(in::choice{"Ads"});
-  // when_known: skip — straight on to the known branch, the action, the goal, and live chat.
+  // when_known: skip — straight on to the known branch, the action, the goal, and the meeting.
   CHECK(all_of<out::goal>(r).size() == 1);
-  CHECK(w.at.card == "live");
+  CHECK(w.at.card == "meet");
 }
 
 TEST_CASE("with nobody available the live-chat card gives its fallback", "[engine][dialogue]") {
@@ -189,11 +198,15 @@ TEST_CASE("with nobody available the live-chat card gives its fallback", "[engin
   w.feed(in::choice{"Ads"});
   auto r = w.feed(in::visitor_text{"ann@acme.example"});
   CHECK(all_of<out::hand_over>(r).empty());
-  auto messages = all_of<out::bot_message>(r);
-  REQUIRE(messages.size() == 2);
-  CHECK(messages[0].text == "Nobody is free right now.");
-  CHECK(messages[0].options.empty()); // "book a meeting instead" comes with booking
-  CHECK(messages[1].text == "Thanks!");
+  r = w.feed(in::slots_found{}); // the meeting card: nobody has a time
+  CHECK(all_of<out::hand_over>(r).empty());
+  CHECK(said(r) == lines{"Nobody is free right now."});
+  // "Book a meeting instead": the times are asked for at the live_chat card.
+  REQUIRE(all_of<out::ask_slots>(r).size() == 1);
+  CHECK(w.at.card == "live");
+  CHECK(waits_for_booking(w.at, w.ctx));
+  r = w.feed(in::slots_found{}); // none either: the fallback goes on
+  CHECK(said(r) == lines{"Thanks!"});
   CHECK(w.at.finished);
 }
 
@@ -342,13 +355,16 @@ TEST_CASE("while a live-chat card waits in line, the fallback takes over and the
   w.feed(in::started{});
   w.feed(in::choice{"SEO"});
   w.feed(in::visitor_text{"ann@acme.example"});
+  w.feed(in::slots_found{}); // the meeting card's fallback: live chat
   REQUIRE(w.at.handed_over);
   auto r = w.feed(in::none_available{3});
   CHECK(all_of<out::withdraw>(r).size() == 1);
   CHECK(std::holds_alternative<out::withdraw>(r.outputs.front())); // before anything is said
-  CHECK(said(r) == lines{"Nobody is free right now.", "Thanks!"});
+  CHECK(said(r) == lines{"Nobody is free right now."});
+  CHECK(all_of<out::ask_slots>(r).size() == 1); // a meeting instead
   CHECK(all_of<out::notice>(r).empty()); // no "number 3 in line"
   CHECK_FALSE(w.at.handed_over);
+  CHECK(said(w.feed(in::slots_found{})) == lines{"Thanks!"});
   CHECK(w.at.finished);
   // Outside a live-chat card the place in line is told, as in a live chat.
   walk other;
@@ -365,8 +381,12 @@ TEST_CASE("a resumed conversation is asked its card again, and nothing else is",
   CHECK(r.cursor == w.at); // asking again changes nothing
   w.feed(in::choice{"SEO"});
   CHECK(all_of<out::bot_message>(w.feed(in::resumed{})).at(0).input_kind == "email");
-  // Handed over, or finished: nothing to ask.
+  // At the meeting card, before its times came: they are asked for again.
   w.feed(in::visitor_text{"ann@acme.example"});
+  REQUIRE(w.at.card == "meet");
+  CHECK(all_of<out::ask_slots>(w.feed(in::resumed{})).size() == 1);
+  // Handed over, or finished: nothing to ask.
+  w.feed(in::slots_found{});
   REQUIRE(w.at.handed_over);
   CHECK(w.feed(in::resumed{}).outputs.empty());
   walk done;

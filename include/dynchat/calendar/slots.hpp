@@ -51,5 +51,7 @@ std::int64_t local_to_utc_ms(std::int64_t local_ms, const std::string& zone);
 
 /// "2026-03-29T09:00:00+02:00": the instant as local time in `zone` (UTC when unknown).
 std::string local_iso(std::int64_t ms, const std::string& zone);
+/// "Thu 3 Dec 2026, 09:00 (Europe/Berlin)": the instant as a person reads it, in `zone`.
+std::string local_label(std::int64_t ms, const std::string& zone);
 
 } // namespace dynchat::calendar

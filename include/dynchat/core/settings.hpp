@@ -77,6 +77,7 @@ struct chat_settings {
   seconds chat_idle_timeout{600};      // a live chat silent this long ends
   std::uint32_t default_max_chats = 5; // 1..10
   std::uint32_t bot_response_delay_ms = 1000; // the bot shows typing this long before each message
+  std::uint32_t meeting_slots_shown = 8;       // free times a meeting card shows at once
   std::size_t max_in_flight = 64;      // unacked messages per conversation
   std::size_t max_replay = 10000;      // messages replayed on resume at most
   std::uint32_t history_page = 50;     // newest messages in an offer or chat frame; default history page

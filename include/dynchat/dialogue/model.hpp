@@ -99,6 +99,8 @@ struct card {
   dialogue::meeting_routing routing = meeting_routing::round_robin; // meeting
   std::string agent_id;                    // meeting, routing agent
   std::string fallback;                    // meeting: the card when no slot can be booked
+  std::string agent_name_attribute;        // meeting: the lead field the booked agent's name goes to
+  std::string agent_email_attribute;       // meeting: the lead field the booked agent's email goes to
   live_chat_fallback nobody;               // live_chat
   std::string flow_id;                     // flow: the conversational flow it embeds
 };

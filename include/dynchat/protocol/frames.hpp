@@ -46,7 +46,7 @@ struct visitor_hello {
 };
 struct visitor_say { client_msg_id id; std::string text; };
 struct visitor_choose { client_msg_id id; std::string option; };
-struct visitor_book { client_msg_id id; std::string slot; };
+struct visitor_book { client_msg_id id; std::string slot; std::string time_zone; }; // the visitor's zone, optional
 struct visitor_opened { std::string link; }; // a document card's link, opened
 struct visitor_event { std::string kind; std::int64_t value = 0; }; // time_on_page_s, time_on_site_s, scroll_pct
 struct visitor_trigger { std::string flow; }; // the page starts a conversational flow (its id)

@@ -11,20 +11,25 @@
 
 namespace dynchat::rest {
 
-enum class role : std::uint8_t { admin, marketer, sales_admin, agent };
+/// `booker` is no token's role: it is the visitor who booked a meeting, holding the
+/// meeting's secret link (`?token=`), and it reaches only that meeting's routes.
+enum class role : std::uint8_t { admin, marketer, sales_admin, agent, booker };
 
 std::string_view to_string(role r) noexcept;
+/// The roles an API token may have (never booker).
 std::optional<role> role_from_string(std::string_view s) noexcept;
 
-/// Who a request comes from, once its bearer token is known.
+/// Who a request comes from, once its bearer token (or a meeting's link token) is known.
 struct principal {
   rest::role role = role::admin;
-  std::string agent_id; // for role agent: the agent it acts as
+  std::string agent_id; // for role agent: the agent it acts as; for booker: the meeting's id
   std::string token_id; // the API token's id; empty for the admin token and agent logins
   bool root = false;    // the operator's own admin token (server.admin_token), not an API token
   /// May this caller see what belongs to `agent_id`? Everyone the route admitted, except
-  /// an agent looking at another agent's things.
-  bool may_see_agent(std::string_view owner) const { return role != role::agent || owner == agent_id; }
+  /// an agent looking at another agent's things, and a booker.
+  bool may_see_agent(std::string_view owner) const {
+    return role == role::agent ? owner == agent_id : role != role::booker;
+  }
 };
 
 /// A set of roles, as a route declares them.

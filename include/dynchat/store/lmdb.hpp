@@ -38,6 +38,10 @@ enum class table : std::uint8_t {
   dialogue_visits,   // dialogue id | be64(triggered_ms) | conversation id -> dialogue_visit (reports)
   activities,        // conversation id | kind \0 name -> activity_record: the outbox Marketo delivers from
   live_chats,        // be64(requested_ms) | conversation id -> live_chat_visit: each request for an agent (reports)
+  calendars,         // agent id -> calendar_record: settings, connected calendar, its busy times
+  meetings,          // meeting id -> meeting_record
+  agent_meetings,    // agent id | be64(start_ms) | meeting id -> "" (an agent's meetings in time order)
+  meeting_outbox,    // meeting id | be64(sequence) | recipient -> invite_delivery (the invites SMTP sends)
   count_
 };
 

@@ -1,0 +1,394 @@
+// The scheduler actor: a thin shell over src/calendar (slots, invites) and
+// src/routing/meeting_turn (whose turn). It owns the agents' calendars and the meetings
+// still ahead, keeps them in memory, and writes every change through the store writer
+// before it answers. A booking takes its slot in memory before the write: a second
+// booking of the same slot, even while the first commits, finds it gone; a failed write
+// gives the slot back.
+#include "actors/scheduler.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "dynchat/calendar/meeting_invite.hpp"
+#include "dynchat/calendar/slots.hpp"
+#include "dynchat/core/ids.hpp"
+#include "dynchat/routing/meeting_turn.hpp"
+#include "dynchat/store/meetings.hpp"
+#include "dynchat/store/writes.hpp"
+
+namespace dynchat {
+namespace {
+
+constexpr const char* turn_key = "meetings.turn"; // who took the last round-robin meeting
+constexpr const char* invite_host = "dynchat";
+
+struct agent_calendar {
+  store::agent_record agent;
+  std::optional<calendar::settings> settings;
+  store::calendar_record record;
+  std::vector<store::meeting_record> meetings; // scheduled or rescheduled, ahead, in start order
+  calendar::occupancy busy;                     // the calendar's events and the meetings
+};
+
+struct scheduler_state {
+  actor_context ctx;
+  std::map<std::string, agent_calendar> agents; // by id: creation order
+  std::string last_turn;
+  std::map<std::string, std::uint64_t> totals; // meetings each agent was given, cancelled ones included
+  static inline const char* name = "scheduler";
+};
+using scheduler_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
+
+bool active(const store::meeting_record& m) { return m.status == "scheduled" || m.status == "rescheduled"; }
+
+void rebuild(agent_calendar& a) {
+  std::vector<calendar::interval> busy;
+  busy.reserve(a.record.busy.size() + a.meetings.size());
+  for (const auto& [start, end] : a.record.busy) busy.push_back({start, end});
+  for (const auto& m : a.meetings) busy.push_back({m.start_ms, m.end_ms});
+  a.busy = calendar::occupancy{std::move(busy)};
+}
+
+void apply_calendar(agent_calendar& a, const store::calendar_record& r) {
+  a.record = r;
+  a.settings.reset();
+  if (!r.settings_json.empty()) {
+    try {
+      if (auto d = calendar::decode_settings(nlohmann::json::parse(r.settings_json)); d.value) a.settings = std::move(d.value);
+    } catch (const std::exception&) {
+    }
+  }
+  rebuild(a);
+}
+
+// Takes meetings, and has a connected calendar that has been read at least once (a
+// failing feed keeps its last good busy times).
+bool may_take_meetings(const agent_calendar& a) {
+  return a.settings && a.settings->takes_meetings && !a.record.source.empty() && a.record.refreshed_ms > 0;
+}
+
+std::vector<calendar::interval> slots_of(const agent_calendar& a, std::int64_t now, std::int64_t from, std::int64_t to,
+                                         std::size_t max) {
+  if (!may_take_meetings(a)) return {};
+  return calendar::free_slots(*a.settings, a.busy, {now, from, to, max});
+}
+
+std::string slot_id(const std::string& agent_id, std::int64_t start) { return agent_id + ":" + std::to_string(start); }
+
+void insert_meeting(agent_calendar& a, store::meeting_record m) {
+  auto at = std::upper_bound(a.meetings.begin(), a.meetings.end(), m.start_ms,
+                             [](std::int64_t s, const store::meeting_record& x) { return s < x.start_ms; });
+  a.meetings.insert(at, std::move(m));
+  rebuild(a);
+}
+
+void remove_meeting(agent_calendar& a, const std::string& id) {
+  a.meetings.erase(std::remove_if(a.meetings.begin(), a.meetings.end(), [&](const auto& m) { return m.id == id; }),
+                   a.meetings.end());
+  rebuild(a);
+}
+
+// The invites of a meeting as it stands now, one per recipient, for SMTP to deliver.
+void queue_invites(store::write_batch& batch, const store::meeting_record& m, const agent_calendar& a) {
+  const auto inv = calendar::meeting_invite(m, a.agent, a.settings.value_or(calendar::settings{}), invite_host);
+  const auto ics = calendar::invite_ics(inv);
+  for (const auto& to : {a.agent.email, m.booker_email}) {
+    if (to.empty()) continue;
+    store::invite_delivery d;
+    d.meeting_id = m.id;
+    d.sequence = m.sequence;
+    d.recipient = to;
+    d.subject = (inv.cancelled ? "Cancelled: " : m.sequence > 0 ? "Updated: " : "Invitation: ") + inv.summary;
+    d.ics = ics;
+    d.next_attempt_ms = now_ms();
+    store::writes::put_invite_delivery(batch, d);
+  }
+}
+
+// The lead's "scheduled meeting" activity for Marketo, rewritten with each change (its
+// key is the conversation, the kind and the meeting).
+void queue_activity(store::write_batch& batch, const store::meeting_record& m, const agent_calendar& a) {
+  store::activity_record act;
+  act.kind = "meeting_scheduled";
+  act.name = m.id;
+  act.ts_ms = m.created_ms;
+  act.updated_ms = m.updated_ms;
+  act.conversation_id = m.conversation_id;
+  act.email = m.booker_email;
+  act.page_url = m.page_url;
+  act.dialogue_id = m.dialogue_id;
+  act.status = m.status;
+  act.agent_id = a.agent.id;
+  act.agent_name = a.agent.name;
+  act.agent_email = a.agent.email;
+  store::writes::put_activity(batch, act);
+}
+
+// Whether [start, start + duration) is one of the agent's free slots now.
+bool bookable(const agent_calendar& a, std::int64_t start, std::int64_t now) {
+  if (!may_take_meetings(a)) return false;
+  const auto duration = static_cast<std::int64_t>(a.settings->duration_min) * 60'000;
+  const auto found = calendar::free_slots(*a.settings, a.busy, {now, start, start + duration, 1});
+  return !found.empty() && found.front().start_ms == start;
+}
+
+void write_then(scheduler_ptr self, store::write_batch batch, std::function<void(bool)> done) {
+  self->request(self->state.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
+    .then([done](std::uint64_t) { done(true); }, [done](caf::error&) { done(false); });
+}
+
+void load(scheduler_ptr self) {
+  auto& st = self->state;
+  auto txn = st.ctx.db->read();
+  const auto now = now_ms();
+  for (auto& agent : store::load_agents(txn)) st.agents[agent.id].agent = std::move(agent);
+  for (const auto& c : store::load_calendars(txn))
+    if (auto it = st.agents.find(c.agent_id); it != st.agents.end()) apply_calendar(it->second, c);
+  for (auto& [id, a] : st.agents) {
+    for (auto& m : store::load_agent_meetings(txn, id, now))
+      if (active(m)) a.meetings.push_back(std::move(m));
+    rebuild(a);
+  }
+  st.last_turn = store::load_meta(txn, turn_key).value_or("");
+  store::scan_meetings(txn, {}, [&](const store::meeting_record& m) {
+    ++st.totals[m.agent_id];
+    return true;
+  });
+}
+
+// A refresh of the connected calendar keeps the settings; a failing one keeps the last
+// good busy times too, so a feed that is down never frees an agent's busy hours.
+store::calendar_record merged(const store::calendar_record& before, store::calendar_record refresh) {
+  refresh.settings_json = before.settings_json;
+  if (refresh.status == "failing" && before.refreshed_ms > 0 && refresh.source == before.source &&
+      refresh.feed_url == before.feed_url) {
+    refresh.busy = before.busy;
+    refresh.events = before.events;
+    refresh.refreshed_ms = before.refreshed_ms;
+  }
+  return refresh;
+}
+
+caf::result<bool> store_calendar(scheduler_ptr self, store::calendar_record record) {
+  auto promise = self->make_response_promise<bool>();
+  store::write_batch batch;
+  store::writes::put_calendar(batch, record);
+  write_then(self, std::move(batch), [=](bool ok) mutable {
+    if (!ok) {
+      promise.deliver(to_caf_error(protocol::error_code::store_failed));
+      return;
+    }
+    if (auto it = self->state.agents.find(record.agent_id); it != self->state.agents.end())
+      apply_calendar(it->second, record);
+    promise.deliver(true);
+  });
+  return promise;
+}
+
+std::string routing_snapshot(scheduler_ptr self) {
+  auto& st = self->state;
+  std::vector<std::string> ids;
+  for (const auto& [id, a] : st.agents) ids.push_back(id);
+  const auto now = now_ms();
+  auto order = nlohmann::json::array();
+  for (const auto& id : routing::meeting_turns(ids, st.last_turn)) {
+    const auto& a = st.agents.at(id);
+    const auto totals = st.totals.find(id);
+    order.push_back({{"agent_id", id},
+                     {"name", a.agent.name},
+                     {"takes_meetings", a.settings && a.settings->takes_meetings},
+                     {"calendar", a.record.source.empty() ? "none" : a.record.status},
+                     {"eligible", !slots_of(a, now, 0, 0, 1).empty()},
+                     {"meetings", totals == st.totals.end() ? 0 : totals->second},
+                     {"upcoming", a.meetings.size()}});
+  }
+  return nlohmann::json{{"last_agent_id", st.last_turn}, {"next", order}}.dump();
+}
+
+msg::slot_offer offer(scheduler_ptr self, const msg::slot_request& req) {
+  auto& st = self->state;
+  const auto now = now_ms();
+  std::vector<std::string> order;
+  if (req.routing == "agent") {
+    order.push_back(req.agent_id);
+  } else {
+    std::vector<std::string> ids;
+    for (const auto& [id, a] : st.agents) ids.push_back(id);
+    order = routing::meeting_turns(ids, st.last_turn);
+  }
+  for (const auto& id : order) {
+    auto it = st.agents.find(id);
+    if (it == st.agents.end()) continue;
+    auto found = slots_of(it->second, now, req.from_ms, req.to_ms, req.max_slots);
+    if (found.empty()) continue; // not eligible: nothing free within the horizon
+    msg::slot_offer out{id, it->second.agent.name, it->second.settings->time_zone, {}};
+    for (const auto& s : found) out.slots.push_back({slot_id(id, s.start_ms), s.start_ms, s.end_ms});
+    return out;
+  }
+  return {};
+}
+
+caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_request& req) {
+  auto& st = self->state;
+  std::string agent_id;
+  std::int64_t start = 0;
+  if (!parse_slot_id(req.slot_id, agent_id, start)) return msg::booking_reply{false, "that is not a slot", {}, {}, {}, {}};
+  auto it = st.agents.find(agent_id);
+  const auto now = now_ms();
+  if (it == st.agents.end() || !bookable(it->second, start, now))
+    return msg::booking_reply{false, "that time is no longer free", {}, {}, {}, {}};
+  auto& a = it->second;
+  store::meeting_record m;
+  m.id = new_id();
+  m.agent_id = agent_id;
+  m.start_ms = start;
+  m.end_ms = start + static_cast<std::int64_t>(a.settings->duration_min) * 60'000;
+  m.time_zone = calendar::known_time_zone(req.time_zone) ? req.time_zone : a.settings->time_zone;
+  m.booker_email = req.booker_email;
+  m.booker_name = req.booker_name;
+  m.conversation_id = req.conversation_id;
+  m.dialogue_id = req.dialogue_id;
+  m.page_url = req.page_url;
+  m.created_ms = m.updated_ms = now;
+  const auto token = new_secret();
+  m.manage_token_hash = sha256_hex(token);
+  insert_meeting(a, m); // taken now: a booking behind this one finds it gone
+
+  store::write_batch batch;
+  store::writes::put_meeting(batch, m, nullptr);
+  queue_invites(batch, m, a);
+  queue_activity(batch, m, a);
+  const auto previous_turn = st.last_turn;
+  if (req.routing != "agent") {
+    st.last_turn = agent_id;
+    store::writes::put_meta(batch, turn_key, agent_id);
+  }
+  auto promise = self->make_response_promise<msg::booking_reply>();
+  write_then(self, std::move(batch), [=](bool ok) mutable {
+    auto& s = self->state;
+    auto found = s.agents.find(agent_id);
+    if (!ok) {
+      if (found != s.agents.end()) remove_meeting(found->second, m.id);
+      if (s.last_turn == agent_id) s.last_turn = previous_turn;
+      promise.deliver(to_caf_error(protocol::error_code::store_failed));
+      return;
+    }
+    ++s.totals[agent_id];
+    const auto& agent = found != s.agents.end() ? found->second.agent : store::agent_record{};
+    promise.deliver(msg::booking_reply{true, {}, m, token, agent.name, agent.email});
+  });
+  return promise;
+}
+
+// A change to a stored meeting: cancelled, moved to `new_slot`, or marked completed or
+// no_show (`new_status`). A cancellation or a move sends the invite again with the next
+// SEQUENCE.
+caf::result<msg::booking_reply> change(scheduler_ptr self, const std::string& meeting_id, const std::string& new_slot,
+                                       const std::string& new_status = {}) {
+  auto& st = self->state;
+  auto before = store::load_meeting(st.ctx.db->read(), meeting_id);
+  if (!before) return to_caf_error(protocol::error_code::not_found);
+  if (!active(*before)) return msg::booking_reply{false, "the meeting is " + before->status, *before, {}, {}, {}};
+  auto it = st.agents.find(before->agent_id);
+  if (it == st.agents.end()) return msg::booking_reply{false, "the meeting's agent is gone", *before, {}, {}, {}};
+  auto& a = it->second;
+  auto m = *before;
+  const auto now = now_ms();
+  if (!new_status.empty()) {
+    m.status = new_status; // completed or no_show: it keeps its time, ahead or not
+  } else if (new_slot.empty()) {
+    m.status = "cancelled";
+    remove_meeting(a, m.id);
+  } else {
+    std::string agent_id;
+    std::int64_t start = 0;
+    if (!parse_slot_id(new_slot, agent_id, start) || agent_id != m.agent_id)
+      return msg::booking_reply{false, "a meeting moves to another slot of the same agent", *before, {}, {}, {}};
+    remove_meeting(a, m.id); // its own time is free for itself
+    if (!bookable(a, start, now)) {
+      insert_meeting(a, *before);
+      return msg::booking_reply{false, "that time is no longer free", *before, {}, {}, {}};
+    }
+    m.status = "rescheduled";
+    m.end_ms = start + (m.end_ms - m.start_ms);
+    m.start_ms = start;
+    insert_meeting(a, m);
+  }
+  if (new_status.empty()) m.sequence += 1;
+  m.updated_ms = now;
+  store::write_batch batch;
+  store::writes::put_meeting(batch, m, &*before);
+  if (m.status != "completed" && m.status != "no_show") queue_invites(batch, m, a); // what the invitees see changed
+  queue_activity(batch, m, a);
+  auto promise = self->make_response_promise<msg::booking_reply>();
+  write_then(self, std::move(batch), [=, old = *before](bool ok) mutable {
+    auto& s = self->state;
+    if (!ok) {
+      if (auto found = s.agents.find(old.agent_id); found != s.agents.end()) {
+        remove_meeting(found->second, old.id);
+        insert_meeting(found->second, old);
+      }
+      promise.deliver(to_caf_error(protocol::error_code::store_failed));
+      return;
+    }
+    promise.deliver(msg::booking_reply{true, {}, m, {}, {}, {}});
+  });
+  return promise;
+}
+
+} // namespace
+
+bool parse_slot_id(const std::string& id, std::string& agent_id, std::int64_t& start_ms) {
+  const auto colon = id.find(':');
+  if (colon == std::string::npos || !is_id(std::string_view{id}.substr(0, colon))) return false;
+  const char* first = id.data() + colon + 1;
+  const char* last = id.data() + id.size();
+  auto [end, ec] = std::from_chars(first, last, start_ms);
+  if (ec != std::errc{} || end != last || first == last || start_ms < 0) return false;
+  agent_id = id.substr(0, colon);
+  return true;
+}
+
+scheduler_actor spawn_scheduler(caf::actor_system& sys, const actor_context& ctx) {
+  return sys.spawn([ctx](scheduler_ptr self) -> scheduler_actor::behavior_type {
+    self->state.ctx = ctx;
+    load(self);
+    return {
+      [=](msg::slots_atom, const msg::slot_request& req) { return offer(self, req); },
+      [=](msg::book_atom, const msg::booking_request& req) { return book(self, req); },
+      [=](msg::cancel_atom, const std::string& meeting_id) { return change(self, meeting_id, {}); },
+      [=](msg::reschedule_atom, const std::string& meeting_id, const std::string& slot) { return change(self, meeting_id, slot); },
+      [=](msg::meetings_atom, const std::string& meeting_id, const std::string& status) -> caf::result<msg::booking_reply> {
+        if (status != "completed" && status != "no_show")
+          return msg::booking_reply{false, "a meeting is marked completed or no_show", {}, {}, {}, {}};
+        return change(self, meeting_id, {}, status);
+      },
+      [=](msg::calendar_atom, const std::string& agent_id, const std::string& settings_json) -> caf::result<bool> {
+        auto it = self->state.agents.find(agent_id);
+        if (it == self->state.agents.end()) return to_caf_error(protocol::error_code::not_found);
+        auto record = it->second.record;
+        record.agent_id = agent_id;
+        record.settings_json = settings_json;
+        return store_calendar(self, std::move(record));
+      },
+      [=](msg::calendar_atom, store::calendar_record refresh) -> caf::result<bool> {
+        auto it = self->state.agents.find(refresh.agent_id);
+        if (it == self->state.agents.end()) return to_caf_error(protocol::error_code::not_found);
+        return store_calendar(self, merged(it->second.record, std::move(refresh)));
+      },
+      [=](msg::meetings_atom) { return routing_snapshot(self); },
+      [=](msg::aadded_atom, store::agent_record record) {
+        auto& a = self->state.agents[record.id];
+        a.agent = std::move(record);
+      },
+      [=](msg::aremoved_atom, const std::string& id) { self->state.agents.erase(id); },
+      [=](msg::shutdown_atom) { self->quit(); },
+    };
+  });
+}
+
+} // namespace dynchat
