@@ -1,0 +1,218 @@
+// Meetings over real websockets and REST: a dialogue's meeting card shows two agents'
+// calendars in strict turn, visitors racing for one slot (exactly one wins, the others
+// get fresh times), the turn kept across a restart, and the invite read back by libical.
+#include "helpers.hpp"
+
+#include <set>
+
+#include "dynchat/calendar/ics.hpp"
+
+using namespace dynchat::testing;
+
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("dynchat-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+json bot_says(ws_client& v, std::chrono::milliseconds wait = 5s) {
+  for (auto until = std::chrono::steady_clock::now() + wait; std::chrono::steady_clock::now() < until;) {
+    auto m = v.receive_type("message", wait);
+    REQUIRE(m);
+    if ((*m)["from"] == "bot") return *m;
+  }
+  FAIL("no bot message");
+  return {};
+}
+
+// An agent who meets any day, all day, from now on: every half hour is a slot.
+std::string agent_with_calendar(std::uint16_t port, const std::string& name) {
+  auto created = http_call(port, "POST", "/v1/agents", json{{"name", name}, {"email", name + "@acme.example"}}.dump(), admin_token);
+  REQUIRE(created.status == 201);
+  const std::string id = created.json_body()["id"];
+  json week = json::array();
+  for (auto day : {"sun", "mon", "tue", "wed", "thu", "fri", "sat"}) week.push_back({{"day", day}, {"start", "00:00"}, {"end", "24:00"}});
+  auto settings = http_call(port, "PUT", "/v1/agents/" + id + "/calendar",
+                            json{{"time_zone", "UTC"}, {"min_notice_min", 0}, {"horizon_days", 2}, {"availability", week}}.dump(),
+                            admin_token);
+  REQUIRE(settings.status == 200);
+  const std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n";
+  auto uploaded = http_call(port, "PUT", "/v1/agents/" + id + "/calendar/ics", ics, admin_token);
+  REQUIRE(uploaded.status == 200);
+  REQUIRE(uploaded.json_body()["connection"]["status"] == "ok");
+  return id;
+}
+
+void publish_meeting_dialogue(std::uint16_t port) {
+  auto created = http_call(port, "POST", "/v1/dialogues", R"({
+    "name": "Book a demo", "priority": 1, "audience": {"urls": ["https://example.com/*"]}, "start": "meet",
+    "cards": [
+      {"id": "meet", "kind": "meeting", "text": "Pick a time", "next": "bye", "fallback": "none"},
+      {"id": "none", "kind": "end", "text": "Nobody can meet."},
+      {"id": "bye", "kind": "end", "text": "Bye!"}]})", admin_token);
+  REQUIRE(created.status == 201);
+  const std::string id = created.json_body()["id"];
+  REQUIRE(http_call(port, "POST", "/v1/dialogues/" + id + "/publish", {}, admin_token).status == 200);
+}
+
+// A visitor at the meeting card: the times it shows.
+json times_shown(ws_client& v, std::uint16_t port) {
+  visitor_hello(v, port);
+  auto m = bot_says(v);
+  REQUIRE(m["text"] == "Pick a time");
+  REQUIRE(m["prompt"].contains("slots"));
+  return m;
+}
+
+std::string agent_of(const std::string& slot_id) { return slot_id.substr(0, slot_id.find(':')); }
+
+} // namespace
+
+TEST_CASE("visitors racing for one slot: exactly one books it, the others get fresh times", "[e2e][meetings]") {
+  const auto dir = fresh_dir("meetings-race");
+  std::string ann, bob, taken;
+  {
+    daemon_process server({"--set", "chat.bot_response_delay_ms=0", "--no-seed"}, dir);
+    const auto port = server.port();
+    ann = agent_with_calendar(port, "ann");
+    bob = agent_with_calendar(port, "bob");
+    publish_meeting_dialogue(port);
+
+    constexpr int racers = 12;
+    std::vector<std::unique_ptr<ws_client>> visitors;
+    for (int i = 0; i < racers; ++i) {
+      visitors.push_back(std::make_unique<ws_client>());
+      auto shown = times_shown(*visitors.back(), port);
+      // Nobody has booked yet: it is the first agent's turn for everyone.
+      REQUIRE(agent_of(shown["prompt"]["slots"][0]["id"]) == ann);
+      CHECK(shown["prompt"]["slots_agent"] == "ann");
+      taken = shown["prompt"]["slots"][0]["id"];
+    }
+    for (int i = 0; i < racers; ++i)
+      visitors[i]->send({{"type", "book"}, {"client_msg_id", "b" + std::to_string(i)}, {"slot", taken},
+                         {"time_zone", "Europe/Berlin"}});
+    int booked = 0, refused = 0;
+    for (auto& v : visitors) {
+      REQUIRE(v->receive_type("ack"));
+      auto answer = bot_says(*v);
+      const std::string text = answer["text"];
+      if (text.rfind("You're booked with ann on ", 0) == 0) {
+        ++booked;
+        CHECK(text.find("(Europe/Berlin)") != std::string::npos);
+        CHECK(bot_says(*v)["text"] == "Bye!");
+      } else {
+        ++refused;
+        CHECK(text == "Sorry, that time was just taken. Here are the times still free.");
+        auto fresh = bot_says(*v);
+        REQUIRE(fresh["prompt"]["slots"].size() > 0);
+        for (auto& s : fresh["prompt"]["slots"]) CHECK(s["id"] != taken);
+      }
+    }
+    CHECK(booked == 1);
+    CHECK(refused == racers - 1);
+
+    // One meeting, stored as scheduled, where it was booked.
+    auto listed = http_call(port, "GET", "/v1/meetings", {}, admin_token).json_body();
+    REQUIRE(listed["meetings"].size() == 1);
+    const auto& m = listed["meetings"][0];
+    CHECK(m["status"] == "scheduled");
+    CHECK(m["agent_id"] == ann);
+    CHECK(m["agent_name"] == "ann");
+    CHECK(m["time_zone"] == "Europe/Berlin");
+    CHECK(std::to_string(m["start_ms"].get<std::int64_t>()) == taken.substr(taken.find(':') + 1));
+    CHECK(m["page_url"] == "https://example.com/pricing");
+    CHECK(m["dialogue_id"].get<std::string>().size() == 32);
+
+    // Its invite is iCalendar that libical reads back: the meeting's own time.
+    auto invite = http_call(port, "GET", "/v1/meetings/" + m["id"].get<std::string>() + "/invite.ics", {}, admin_token);
+    REQUIRE(invite.status == 200);
+    CHECK(invite.body.find("METHOD:REQUEST") != std::string::npos);
+    CHECK(invite.body.find("mailto:ann@acme.example") != std::string::npos);
+    auto read = dynchat::calendar::busy_from_ics(invite.body, "UTC", 0, std::numeric_limits<std::int64_t>::max() / 2);
+    REQUIRE(read);
+    REQUIRE(read->busy.size() == 1);
+    CHECK(read->busy[0].start_ms == m["start_ms"].get<std::int64_t>());
+    CHECK(read->busy[0].end_ms == m["end_ms"].get<std::int64_t>());
+
+    // The agent's free times account for it at once.
+    auto ann_slots = http_call(port, "GET", "/v1/agents/" + ann + "/slots?limit=500", {}, admin_token).json_body();
+    for (auto& s : ann_slots["slots"]) CHECK(s["id"] != taken);
+  }
+
+  // After a restart, the turn has moved on: bob is next, and the totals are kept.
+  daemon_process server({"--set", "chat.bot_response_delay_ms=0", "--no-seed"}, dir);
+  ws_client next;
+  auto shown = times_shown(next, server.port());
+  CHECK(agent_of(shown["prompt"]["slots"][0]["id"]) == bob);
+  auto routing = http_call(server.port(), "GET", "/v1/routing", {}, admin_token).json_body();
+  CHECK(routing["meetings"]["last_agent_id"] == ann);
+  REQUIRE(routing["meetings"]["next"].size() == 2);
+  CHECK(routing["meetings"]["next"][0]["agent_id"] == bob);
+  CHECK(routing["meetings"]["next"][1]["meetings"] == 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a booker's secret link cancels their meeting, and frees the time", "[e2e][meetings]") {
+  daemon_process server({"--set", "chat.bot_response_delay_ms=0", "--no-seed"});
+  const auto port = server.port();
+  const auto ann = agent_with_calendar(port, "ann");
+  auto slots = http_call(port, "GET", "/v1/agents/" + ann + "/slots?limit=2&tz=America/New_York", {}, admin_token).json_body();
+  REQUIRE(slots["slots"].size() == 2);
+  CHECK(slots["time_zone"] == "America/New_York");
+  const std::string slot = slots["slots"][0]["id"];
+
+  // Bad bookings: every problem listed, nothing stored.
+  auto bad = http_call(port, "POST", "/v1/meetings", R"({"slot":"nope","email":"not-an-email","time_zone":"Mars/Base","x":1})", admin_token);
+  CHECK(bad.status == 400);
+  CHECK(bad.json_body()["error"]["problems"].size() == 4);
+
+  auto booked = http_call(port, "POST", "/v1/meetings", json{{"slot", slot}, {"email", "vic@example.org"}, {"name", "Vic"}}.dump(), admin_token);
+  REQUIRE(booked.status == 201);
+  const std::string id = booked.json_body()["meeting"]["id"];
+  const std::string token = booked.json_body()["manage_token"];
+  auto again = http_call(port, "POST", "/v1/meetings", json{{"slot", slot}, {"email", "eve@example.org"}}.dump(), admin_token);
+  CHECK(again.status == 409);
+  CHECK(again.json_body()["fresh_slots"]["slots"].size() > 0);
+
+  // The link reaches only its own meeting, and only the routes a booker has.
+  CHECK(http_call(port, "GET", "/v1/meetings/" + id + "?token=wrong").status == 401);
+  CHECK(http_call(port, "GET", "/v1/meetings?token=" + token).status == 401);
+  CHECK(http_call(port, "PUT", "/v1/meetings/" + id + "/status?token=" + token, R"({"status":"completed"})").status == 403);
+  CHECK(http_call(port, "GET", "/v1/meetings/" + id + "?token=" + token).json_body()["booker_name"] == "Vic");
+
+  auto cancelled = http_call(port, "POST", "/v1/meetings/" + id + "/cancel?token=" + token);
+  REQUIRE(cancelled.status == 200);
+  CHECK(cancelled.json_body()["meeting"]["status"] == "cancelled");
+  CHECK(cancelled.json_body()["meeting"]["sequence"] == 1);
+  auto invite = http_call(port, "GET", "/v1/meetings/" + id + "/invite.ics?token=" + token);
+  CHECK(invite.body.find("METHOD:CANCEL") != std::string::npos);
+  CHECK(invite.body.find("SEQUENCE:1") != std::string::npos);
+  CHECK(http_call(port, "POST", "/v1/meetings/" + id + "/cancel?token=" + token).status == 409); // once
+  // The time is free again.
+  auto rebooked = http_call(port, "POST", "/v1/meetings", json{{"slot", slot}, {"email", "eve@example.org"}}.dump(), admin_token);
+  CHECK(rebooked.status == 201);
+  auto listed = http_call(port, "GET", "/v1/meetings?status=cancelled", {}, admin_token).json_body();
+  REQUIRE(listed["meetings"].size() == 1);
+  CHECK(listed["meetings"][0]["id"] == id);
+}
+
+TEST_CASE("calendar settings and files that are wrong are refused and nothing is stored", "[e2e][meetings]") {
+  daemon_process server({"--no-seed"});
+  const auto port = server.port();
+  auto created = http_call(port, "POST", "/v1/agents", R"({"name":"cy"})", admin_token);
+  const std::string id = created.json_body()["id"];
+  auto bad = http_call(port, "PUT", "/v1/agents/" + id + "/calendar",
+                       R"({"time_zone":"Mars/Base","availability":[{"day":"mon","start":"10:00","end":"09:00"},
+                           {"day":"tue","start":"09:00","end":"12:00"},{"day":"tue","start":"11:00","end":"13:00"}]})",
+                       admin_token);
+  CHECK(bad.status == 400);
+  CHECK(bad.json_body()["error"]["problems"].size() == 3);
+  CHECK(http_call(port, "PUT", "/v1/agents/" + id + "/calendar/ics", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", admin_token).status == 400);
+  auto shown = http_call(port, "GET", "/v1/agents/" + id + "/calendar", {}, admin_token).json_body();
+  CHECK(shown["settings"].is_null());
+  CHECK(shown["connection"]["status"] == "not_connected");
+  // Not connected: not eligible, so no times.
+  CHECK(http_call(port, "GET", "/v1/slots", {}, admin_token).json_body()["slots"].empty());
+}
