@@ -163,6 +163,14 @@ using scheduler_actor = caf::typed_actor<
   caf::reacts_to<msg::aremoved_atom, std::string>,
   caf::reacts_to<msg::shutdown_atom>>;
 
+/// Reads the agents' iCal feeds: once when connected, then every meetings.feed_refresh.
+/// Each read goes to the scheduler as a refresh of the agent's calendar.
+using calendar_feeds_actor = caf::typed_actor<
+  caf::replies_to<msg::feed_atom, std::string, std::string>::with<store::calendar_record>, // agent, URL: read, stored
+  caf::reacts_to<msg::fetched_atom, msg::feed_fetched>,                                     // its own
+  caf::reacts_to<msg::refresh_atom>,                                                        // its own
+  caf::reacts_to<msg::shutdown_atom>>;
+
 /// The REST API's one actor.
 using rest_actor_handle = caf::typed_actor<
   caf::reacts_to<msg::rest_atom, net::http_request, std::function<void(net::http_response)>>,

@@ -16,6 +16,17 @@ using slots_atom = caf::atom_constant<caf::atom("slots")>;
 using calendar_atom = caf::atom_constant<caf::atom("calendar")>;
 using reschedule_atom = caf::atom_constant<caf::atom("resched")>;
 using meetings_atom = caf::atom_constant<caf::atom("meetings")>;
+using feed_atom = caf::atom_constant<caf::atom("feed")>;        // connect an iCal feed
+using fetched_atom = caf::atom_constant<caf::atom("fetched")>;  // the feeds actor's own: a read ended
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;  // the feeds actor's own: read every feed
+
+/// One read of an agent's feed, as the HTTP client's callback reports it.
+struct feed_fetched {
+  std::string agent_id, url;
+  bool answered = false;
+  std::uint32_t status = 0;
+  std::string body, error;
+};
 
 /// Who may get a meeting: round_robin (every eligible agent in strict turn), agent (the
 /// one named). Slots come from one agent: the first eligible in that order.
@@ -52,6 +63,10 @@ struct booking_reply {
   std::string agent_name, agent_email;
 };
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, feed_fetched& x) {
+  return f(caf::meta::type_name("feed_fetched"), x.agent_id, x.url, x.answered, x.status, x.body, x.error);
+}
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_request& x) {
   return f(caf::meta::type_name("slot_request"), x.routing, x.agent_id, x.from_ms, x.to_ms, x.max_slots);

@@ -31,7 +31,7 @@ const std::vector<handler_fn> handlers = {
   unpublish_dialogue, preview_dialogue,
   get_dialogue_report, get_dialogue_report_csv, get_reports, get_reports_csv,
   get_site_config, put_site_config, put_conversation_score,
-  get_calendar, put_calendar, put_calendar_ics, delete_calendar_connection, get_slots,
+  get_calendar, put_calendar, put_calendar_ics, delete_calendar_connection, get_slots, put_calendar_feed,
   list_meetings, get_meeting, get_meeting_invite, create_meeting, cancel_meeting, reschedule_meeting,
   put_meeting_status, get_meeting_slots,
 };
@@ -41,7 +41,7 @@ enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_
                      dialogue_publish, dialogue_unpublish, dialogue_preview,
                      dialogue_report, dialogue_report_csv, reports_all, reports_all_csv,
                      site_config_get, site_config_put, conversation_score,
-                     calendar_get, calendar_put, calendar_ics_put, calendar_disconnect, slots_get,
+                     calendar_get, calendar_put, calendar_ics_put, calendar_disconnect, slots_get, calendar_feed_put,
                      meetings_list, meeting_get, meeting_invite, meetings_create, meeting_cancel, meeting_reschedule,
                      meeting_status, meeting_slots };
 
@@ -80,6 +80,7 @@ const rest::route_table& rest_routes() {
     {"GET", "/v1/agents/{id}/calendar", calendar_get, {role::sales_admin, role::agent}},
     {"PUT", "/v1/agents/{id}/calendar", calendar_put, {role::sales_admin, role::agent}},
     {"PUT", "/v1/agents/{id}/calendar/ics", calendar_ics_put, {role::sales_admin, role::agent}},
+    {"PUT", "/v1/agents/{id}/calendar/feed", calendar_feed_put, {role::sales_admin, role::agent}},
     {"DELETE", "/v1/agents/{id}/calendar/connection", calendar_disconnect, {role::sales_admin, role::agent}},
     {"GET", "/v1/agents/{id}/slots", slots_get, {role::sales_admin, role::agent}},
     {"GET", "/v1/slots", slots_get, {role::sales_admin, role::agent}},

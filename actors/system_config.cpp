@@ -29,6 +29,7 @@ void announce_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<msg::booking_reply>("dynchat::booking_reply");
   cfg.add_message_type<store::meeting_record>("dynchat::meeting_record");
   cfg.add_message_type<store::calendar_record>("dynchat::calendar_record");
+  cfg.add_message_type<msg::feed_fetched>("dynchat::feed_fetched");
 }
 
 } // namespace

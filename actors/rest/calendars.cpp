@@ -7,6 +7,7 @@
 #include "actors/messages.hpp"
 #include "actors/rest/handlers.hpp"
 #include "actors/rest/meeting_json.hpp"
+#include "dynchat/calendar/feed.hpp"
 #include "dynchat/calendar/ics.hpp"
 #include "dynchat/calendar/settings.hpp"
 #include "dynchat/core/ids.hpp"
@@ -109,6 +110,29 @@ void put_calendar_ics(call c) {
   if (read->truncated) r.error = "more busy times than the limit: the latest were left out";
   for (const auto& b : read->busy) r.busy.emplace_back(b.start_ms, b.end_ms);
   ask_scheduler_to_store(std::move(c), agent->id, std::move(r));
+}
+
+// {"url": an iCal address}: connected, and answered after its first read.
+void put_calendar_feed(call c) {
+  if (!query_ok(c)) return;
+  auto agent = agent_in_path(c);
+  auto body = agent ? parse_body(c) : std::nullopt;
+  if (!body) return;
+  auto url = body->find("url");
+  if (!body->is_object() || body->size() != 1 || url == body->end() || !url->is_string() ||
+      url->get_ref<const std::string&>().size() > 2000)
+    return c.reply(problems_response("calendar feed", {{"url", "required: the one field, the calendar's iCal address"}}));
+  std::string why;
+  auto fetch = calendar::feed_fetch_url(url->get<std::string>(), why);
+  if (!fetch) return c.reply(problems_response("calendar feed", {{"url", why}}));
+  if (!c.ctx().feeds) return c.reply(error_response(503, error_code::unavailable, "calendar feeds are not read here"));
+  c.self->request(c.ctx().feeds, std::chrono::seconds{120}, msg::feed_atom::value, agent->id, *fetch)
+    .then([c, id = agent->id](const store::calendar_record&) { answer_stored(c, id); },
+          [reply = c.reply](caf::error& e) {
+            if (e == to_caf_error(error_code::not_found))
+              return reply(error_response(404, error_code::not_found, "no such agent"));
+            reply(error_response(503, error_code::store_failed, "the calendar could not be stored"));
+          });
 }
 
 // Disconnects the calendar: the agent takes no meetings until one is connected again.

@@ -16,6 +16,7 @@ void delete_agent(call c);
 void get_calendar(call c);
 void put_calendar(call c);
 void put_calendar_ics(call c);
+void put_calendar_feed(call c);
 void delete_calendar_connection(call c);
 void get_slots(call c);
 /// The slot query (tz, limit, from, to) into `req`; false (and the 400 sent) when it is bad.

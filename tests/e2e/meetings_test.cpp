@@ -3,9 +3,13 @@
 // get fresh times), the turn kept across a restart, and the invite read back by libical.
 #include "helpers.hpp"
 
+#include <atomic>
+#include <ctime>
 #include <set>
+#include <thread>
 
 #include "dynchat/calendar/ics.hpp"
+#include "http/test_server.hpp"
 
 using namespace dynchat::testing;
 
@@ -215,4 +219,88 @@ TEST_CASE("calendar settings and files that are wrong are refused and nothing is
   CHECK(shown["connection"]["status"] == "not_connected");
   // Not connected: not eligible, so no times.
   CHECK(http_call(port, "GET", "/v1/slots", {}, admin_token).json_body()["slots"].empty());
+}
+
+TEST_CASE("an iCal feed from a real local server: read, refreshed, and failing keeps the last good busy times",
+          "[e2e][meetings][feeds]") {
+  // The feed: one busy hour tomorrow at 10:00 UTC; then garbage; then silence.
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto day = now / 86'400'000 + 1;
+  const std::int64_t busy_start = day * 86'400'000 + 10 * 3'600'000;
+  const auto stamp = [](std::int64_t ms) {
+    const std::time_t t = ms / 1000;
+    char out[20];
+    std::strftime(out, sizeof out, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+    return std::string{out};
+  };
+  const std::string calendar = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:busy-1\r\nDTSTAMP:" +
+                               stamp(now) + "\r\nDTSTART:" + stamp(busy_start) + "\r\nDTEND:" + stamp(busy_start + 3'600'000) +
+                               "\r\nSUMMARY:Customer call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  std::atomic<int> mode{0}; // 0: the calendar, 1: garbage, 2: never answers
+  test_server feed_server([&](const served_request&) {
+    canned_reply r;
+    if (mode == 0) {
+      r.body = calendar;
+      r.headers = {{"Content-Type", "text/calendar"}};
+    } else if (mode == 1) r.body = "<html>sign in</html>";
+    else r.never = true;
+    return r;
+  });
+  daemon_process server({"--no-seed", "--set", "meetings.feed_refresh=1", "--set", "meetings.feed_timeout=1"});
+  const auto port = server.port();
+  auto created = http_call(port, "POST", "/v1/agents", R"({"name":"dee","email":"dee@acme.example"})", admin_token);
+  const std::string id = created.json_body()["id"];
+  json week = json::array();
+  for (auto d : {"sun", "mon", "tue", "wed", "thu", "fri", "sat"}) week.push_back({{"day", d}, {"start", "00:00"}, {"end", "24:00"}});
+  REQUIRE(http_call(port, "PUT", "/v1/agents/" + id + "/calendar",
+                    json{{"time_zone", "UTC"}, {"min_notice_min", 0}, {"horizon_days", 3}, {"availability", week}}.dump(),
+                    admin_token).status == 200);
+  CHECK(http_call(port, "PUT", "/v1/agents/" + id + "/calendar/feed", R"({"url":"ftp://x/y.ics"})", admin_token).status == 400);
+
+  auto feed_url = feed_server.url("/calendar/secret/basic.ics");
+  auto connected = http_call(port, "PUT", "/v1/agents/" + id + "/calendar/feed", json{{"url", feed_url}}.dump(), admin_token);
+  REQUIRE(connected.status == 200);
+  auto connection = connected.json_body()["connection"];
+  CHECK(connection["source"] == "feed");
+  CHECK(connection["status"] == "ok");
+  CHECK(connection["events"] == 1);
+  CHECK(connection["busy_intervals"] == 1);
+  CHECK(feed_server.requests().at(0).header("Accept") == "text/calendar");
+
+  auto free_at = [&](std::int64_t start) {
+    auto slots = http_call(port, "GET", "/v1/agents/" + id + "/slots?limit=500", {}, admin_token).json_body();
+    for (auto& s : slots["slots"])
+      if (s["start_ms"] == start) return true;
+    return false;
+  };
+  CHECK_FALSE(free_at(busy_start));
+  CHECK_FALSE(free_at(busy_start + 1'800'000));
+  CHECK(free_at(busy_start + 3'600'000));
+
+  // Garbage: failing, and why; the busy hour stays busy.
+  mode = 1;
+  auto wait_for = [&](const std::function<bool(const json&)>& ok) {
+    for (int i = 0; i < 100; ++i) {
+      auto c = http_call(port, "GET", "/v1/agents/" + id + "/calendar", {}, admin_token).json_body()["connection"];
+      if (ok(c)) return c;
+      std::this_thread::sleep_for(100ms);
+    }
+    FAIL("the connection status did not change");
+    return json{};
+  };
+  auto failing = wait_for([](const json& c) { return c["status"] == "failing"; });
+  CHECK(failing["error"].get<std::string>().find("not a calendar") != std::string::npos);
+  CHECK(failing["busy_intervals"] == 1);
+  CHECK(failing["refreshed_ms"] == connection["refreshed_ms"]);
+  CHECK_FALSE(free_at(busy_start));
+
+  // A feed that never answers: a timeout, and still the last good busy times.
+  mode = 2;
+  auto timing_out = wait_for([](const json& c) { return c["error"].get<std::string>().find("could not be read") != std::string::npos; });
+  CHECK(timing_out["busy_intervals"] == 1);
+  CHECK_FALSE(free_at(busy_start));
+
+  // Back to good: ok again.
+  mode = 0;
+  wait_for([&](const json& c) { return c["status"] == "ok" && c["refreshed_ms"] > connection["refreshed_ms"]; });
 }

@@ -88,11 +88,28 @@ struct chat_settings {
   double new_conversations_burst = 20;
 };
 
+/// Meetings: connected iCal feeds, and the SMTP relay that delivers invites (docs/meetings.md).
+struct meetings_settings {
+  seconds feed_refresh{900};                // each iCal feed is read again this often
+  seconds feed_timeout{20};                 // one read of a feed, start to end
+  std::size_t feed_max_bytes = 8 * 1024 * 1024; // a feed's text at most
+  std::string feed_ca_file;                 // further CAs to trust for https feeds (PEM); empty: the system's
+  std::string smtp_url;                     // smtp://host:port or smtps://host:port; empty: invites stay in the outbox
+  std::string smtp_user, smtp_password;
+  std::string smtp_from = "dynchat@localhost"; // the invites' sender
+  bool smtp_starttls = true;                // STARTTLS on smtp:// (required when true)
+  std::string smtp_ca_file;                 // further CAs to trust for the relay (PEM)
+  seconds smtp_timeout{30};                 // one delivery, start to end
+  unsigned smtp_max_attempts = 8;           // then the invite is marked failed, and stays visible
+  seconds smtp_retry_base{30};              // back-off after a failure: doubles each time, capped at an hour
+};
+
 struct settings {
   server_settings server;
   store_settings store;
   websocket_settings websocket;
   chat_settings chat;
+  meetings_settings meetings;
   protocol::decode_limits limits;
 };
 
