@@ -31,6 +31,7 @@ struct actor_context {
   directory_actor directory;
   scheduler_actor scheduler;                    // meetings; null: none are booked
   calendar_feeds_actor feeds;                   // iCal feeds; null: none are read
+  invite_mailer_actor mailer;                   // invites by SMTP; null: they wait in the outbox
   std::shared_ptr<dialogue::library> dialogues; // the published dialogues; null: none are run
   std::shared_ptr<site::holder> site;           // the chat configuration (GET/PUT /v1/config); null: its defaults
   // Written by the router after each change: some available agent has room for a chat.

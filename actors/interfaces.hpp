@@ -171,6 +171,13 @@ using calendar_feeds_actor = caf::typed_actor<
   caf::reacts_to<msg::refresh_atom>,                                                        // its own
   caf::reacts_to<msg::shutdown_atom>>;
 
+/// Delivers the invites' outbox by SMTP, on a thread of its own (detached): every pending
+/// invite at start, then what the scheduler commits, retried with back-off.
+using invite_mailer_actor = caf::typed_actor<
+  caf::reacts_to<msg::mail_atom, std::vector<store::invite_delivery>>,
+  caf::reacts_to<msg::wake_atom>, // its own: deliver what is due
+  caf::reacts_to<msg::shutdown_atom>>;
+
 /// The REST API's one actor.
 using rest_actor_handle = caf::typed_actor<
   caf::reacts_to<msg::rest_atom, net::http_request, std::function<void(net::http_response)>>,

@@ -19,6 +19,7 @@ using meetings_atom = caf::atom_constant<caf::atom("meetings")>;
 using feed_atom = caf::atom_constant<caf::atom("feed")>;        // connect an iCal feed
 using fetched_atom = caf::atom_constant<caf::atom("fetched")>;  // the feeds actor's own: a read ended
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;  // the feeds actor's own: read every feed
+using mail_atom = caf::atom_constant<caf::atom("mail")>;        // invites to deliver, committed
 
 /// One read of an agent's feed, as the HTTP client's callback reports it.
 struct feed_fetched {
@@ -98,6 +99,11 @@ typename Inspector::result_type inspect(Inspector& f, meeting_record& x) {
   return f(caf::meta::type_name("meeting_record"), x.id, x.agent_id, x.start_ms, x.end_ms, x.status, x.time_zone,
            x.booker_email, x.booker_name, x.conversation_id, x.dialogue_id, x.page_url, x.sequence, x.created_ms,
            x.updated_ms, x.manage_token_hash);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, invite_delivery& x) {
+  return f(caf::meta::type_name("invite_delivery"), x.meeting_id, x.sequence, x.recipient, x.subject, x.ics, x.status,
+           x.attempts, x.next_attempt_ms, x.last_error, x.sent_ms);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, calendar_record& x) {

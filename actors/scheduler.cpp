@@ -93,7 +93,9 @@ void remove_meeting(agent_calendar& a, const std::string& id) {
 }
 
 // The invites of a meeting as it stands now, one per recipient, for SMTP to deliver.
-void queue_invites(store::write_batch& batch, const store::meeting_record& m, const agent_calendar& a) {
+std::vector<store::invite_delivery> queue_invites(store::write_batch& batch, const store::meeting_record& m,
+                                                  const agent_calendar& a) {
+  std::vector<store::invite_delivery> queued;
   const auto inv = calendar::meeting_invite(m, a.agent, a.settings.value_or(calendar::settings{}), invite_host);
   const auto ics = calendar::invite_ics(inv);
   for (const auto& to : {a.agent.email, m.booker_email}) {
@@ -106,7 +108,14 @@ void queue_invites(store::write_batch& batch, const store::meeting_record& m, co
     d.ics = ics;
     d.next_attempt_ms = now_ms();
     store::writes::put_invite_delivery(batch, d);
+    queued.push_back(std::move(d));
   }
+  return queued;
+}
+
+// Committed invites go to the mailer; it finds them in the outbox after a restart too.
+void hand_to_mailer(scheduler_ptr self, std::vector<store::invite_delivery> invites) {
+  if (self->state.ctx.mailer && !invites.empty()) self->send(self->state.ctx.mailer, msg::mail_atom::value, std::move(invites));
 }
 
 // The lead's "scheduled meeting" activity for Marketo, rewritten with each change (its
@@ -260,7 +269,7 @@ caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_requ
 
   store::write_batch batch;
   store::writes::put_meeting(batch, m, nullptr);
-  queue_invites(batch, m, a);
+  auto invites = queue_invites(batch, m, a);
   queue_activity(batch, m, a);
   const auto previous_turn = st.last_turn;
   if (req.routing != "agent") {
@@ -278,6 +287,7 @@ caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_requ
       return;
     }
     ++s.totals[agent_id];
+    hand_to_mailer(self, std::move(invites));
     const auto& agent = found != s.agents.end() ? found->second.agent : store::agent_record{};
     promise.deliver(msg::booking_reply{true, {}, m, token, agent.name, agent.email});
   });
@@ -322,7 +332,8 @@ caf::result<msg::booking_reply> change(scheduler_ptr self, const std::string& me
   m.updated_ms = now;
   store::write_batch batch;
   store::writes::put_meeting(batch, m, &*before);
-  if (m.status != "completed" && m.status != "no_show") queue_invites(batch, m, a); // what the invitees see changed
+  std::vector<store::invite_delivery> invites;
+  if (m.status != "completed" && m.status != "no_show") invites = queue_invites(batch, m, a); // what the invitees see changed
   queue_activity(batch, m, a);
   auto promise = self->make_response_promise<msg::booking_reply>();
   write_then(self, std::move(batch), [=, old = *before](bool ok) mutable {
@@ -335,6 +346,7 @@ caf::result<msg::booking_reply> change(scheduler_ptr self, const std::string& me
       promise.deliver(to_caf_error(protocol::error_code::store_failed));
       return;
     }
+    hand_to_mailer(self, std::move(invites));
     promise.deliver(msg::booking_reply{true, {}, m, {}, {}, {}});
   });
   return promise;

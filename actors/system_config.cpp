@@ -30,6 +30,8 @@ void announce_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<store::meeting_record>("dynchat::meeting_record");
   cfg.add_message_type<store::calendar_record>("dynchat::calendar_record");
   cfg.add_message_type<msg::feed_fetched>("dynchat::feed_fetched");
+  cfg.add_message_type<store::invite_delivery>("dynchat::invite_delivery");
+  cfg.add_message_type<std::vector<store::invite_delivery>>("std::vector<dynchat::invite_delivery>");
 }
 
 } // namespace

@@ -128,7 +128,17 @@ void get_meeting(call c) {
   auto m = meeting_in_path(c);
   if (!m) return;
   auto txn = c.ctx().db->read();
-  c.reply(json_response(200, meeting_json(*m, agent_name(txn, m->agent_id))));
+  auto j = meeting_json(*m, agent_name(txn, m->agent_id));
+  // Where its invites are: pending, sent, or failed and why.
+  j["invites"] = json::array();
+  for (const auto& d : store::load_invite_deliveries(txn, m->id))
+    j["invites"].push_back({{"recipient", d.recipient},
+                            {"sequence", d.sequence},
+                            {"status", d.status},
+                            {"attempts", d.attempts},
+                            {"last_error", d.last_error},
+                            {"sent_ms", d.sent_ms}});
+  c.reply(json_response(200, j));
 }
 
 // The invite as it stands (METHOD:REQUEST, or CANCEL once cancelled), for a calendar app.

@@ -23,6 +23,7 @@
 #include "actors/rest_api.hpp"
 #include "actors/router.hpp"
 #include "actors/calendar_feeds.hpp"
+#include "actors/invite_mailer.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/socket_bridge.hpp"
 #include "actors/store_writer.hpp"
@@ -79,7 +80,8 @@ void finish_actors(caf::actor_system& sys, actor_context& ctx) {
   caf::scoped_actor self{sys};
   int stopping = 0;
   for (const caf::actor& a : {caf::actor_cast<caf::actor>(ctx.directory), caf::actor_cast<caf::actor>(ctx.router),
-                              caf::actor_cast<caf::actor>(ctx.feeds), caf::actor_cast<caf::actor>(ctx.scheduler)}) {
+                              caf::actor_cast<caf::actor>(ctx.feeds), caf::actor_cast<caf::actor>(ctx.scheduler),
+                              caf::actor_cast<caf::actor>(ctx.mailer)}) {
     if (!a) continue;
     self->monitor(a);
     caf::anon_send(a, msg::shutdown_atom::value);
@@ -125,7 +127,7 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   server.bind();
   const std::string admin_hash = ensure_admin_token(*db, cfg);
   seed_demo_data(*db, cfg);
-  actor_context ctx{db, &cfg, &stats, {}, {}, {}, {}, {}, std::make_shared<dialogue::library>(db)};
+  actor_context ctx{db, &cfg, &stats, {}, {}, {}, {}, {}, {}, std::make_shared<dialogue::library>(db)};
   ctx.dialogues->reload(); // what visitors meet from the first hello on
   site::config site_defaults;
   site_defaults.response_delay_ms = cfg.chat.bot_response_delay_ms; // until a configuration is saved
@@ -140,6 +142,7 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   } finish{sys, ctx};
   ctx.writer = spawn_store_writer(sys, ctx, true);
   ctx.router = spawn_router(sys, ctx);
+  ctx.mailer = spawn_invite_mailer(sys, ctx); // before the scheduler, which hands it the invites it commits
   ctx.scheduler = spawn_scheduler(sys, ctx); // before the directory, whose sessions book through it
   ctx.feeds = spawn_calendar_feeds(sys, ctx);
   ctx.directory = spawn_directory(sys, ctx);
@@ -148,6 +151,7 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
                                  {"router", ctx.router},
                                  {"scheduler", ctx.scheduler},
                                  {"calendar feeds", ctx.feeds},
+                                 {"invite mailer", ctx.mailer},
                                  {"directory", ctx.directory}},
                                 [](const std::string&, const std::string&) {
                                   actor_failed = true;

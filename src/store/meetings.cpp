@@ -86,9 +86,9 @@ std::vector<meeting_record> load_agent_meetings(const read_txn& txn, std::string
   });
   return out;
 }
-std::vector<invite_delivery> load_invite_deliveries(const read_txn& txn) {
+std::vector<invite_delivery> load_invite_deliveries(const read_txn& txn, std::string_view meeting_id) {
   std::vector<invite_delivery> out;
-  txn.scan_prefix(table::meeting_outbox, "", "", [&](std::string_view, std::string_view value) {
+  txn.scan_prefix(table::meeting_outbox, meeting_id, "", [&](std::string_view, std::string_view value) {
     if (auto d = decode_invite_delivery(value)) out.push_back(std::move(*d));
     return true;
   });

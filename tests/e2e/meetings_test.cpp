@@ -10,6 +10,7 @@
 
 #include "dynchat/calendar/ics.hpp"
 #include "http/test_server.hpp"
+#include "support/smtp_sink.hpp"
 
 using namespace dynchat::testing;
 
@@ -303,4 +304,88 @@ TEST_CASE("an iCal feed from a real local server: read, refreshed, and failing k
   // Back to good: ok again.
   mode = 0;
   wait_for([&](const json& c) { return c["status"] == "ok" && c["refreshed_ms"] > connection["refreshed_ms"]; });
+}
+
+TEST_CASE("invites go by SMTP to a real local server, once each, across a restart", "[e2e][meetings][smtp]") {
+  smtp_sink sink;
+  const auto dir = fresh_dir("meetings-smtp");
+  const std::vector<std::string> flags{"--no-seed", "--set", "meetings.smtp_url=\"" + sink.url() + "\"",
+                                       "--set", "meetings.smtp_starttls=false",
+                                       "--set", "meetings.smtp_from=\"Acme <meetings@acme.example>\""};
+  std::string first_id;
+  {
+    daemon_process server(flags, dir);
+    const auto port = server.port();
+    const auto ann = agent_with_calendar(port, "ann");
+    auto slots = http_call(port, "GET", "/v1/agents/" + ann + "/slots?limit=2", {}, admin_token).json_body();
+    for (int i = 0; i < 2; ++i) {
+      auto booked = http_call(port, "POST", "/v1/meetings",
+                              json{{"slot", slots["slots"][i]["id"]}, {"email", "v" + std::to_string(i) + "@example.org"}}.dump(),
+                              admin_token);
+      REQUIRE(booked.status == 201);
+      if (i == 0) first_id = booked.json_body()["meeting"]["id"];
+    }
+    // Two meetings: an invite each to the agent and to the visitor.
+    auto got = sink.wait_for(4, 20s);
+    REQUIRE(got.size() == 4);
+    std::multiset<std::string> to;
+    for (const auto& m : got) {
+      CHECK(m.find("Content-Type: text/calendar; charset=utf-8; method=REQUEST") != std::string::npos);
+      CHECK(m.find("From: Acme <meetings@acme.example>") != std::string::npos);
+      CHECK(m.find("BEGIN:VCALENDAR") != std::string::npos);
+      const auto at = m.find("\nTo: ");
+      REQUIRE(at != std::string::npos);
+      to.insert(m.substr(at + 5, m.find_first_of("\r\n", at + 5) - at - 5));
+    }
+    CHECK(to == std::multiset<std::string>{"ann@acme.example", "ann@acme.example", "v0@example.org", "v1@example.org"});
+    // Recorded as sent, and shown.
+    for (int i = 0; i < 50; ++i) {
+      auto shown = http_call(port, "GET", "/v1/meetings/" + first_id, {}, admin_token).json_body();
+      if (shown["invites"].size() == 2 && shown["invites"][0]["status"] == "sent" && shown["invites"][1]["status"] == "sent") break;
+      std::this_thread::sleep_for(100ms);
+    }
+    auto shown = http_call(port, "GET", "/v1/meetings/" + first_id, {}, admin_token).json_body();
+    REQUIRE(shown["invites"].size() == 2);
+    CHECK(shown["invites"][0]["status"] == "sent");
+    CHECK(shown["invites"][1]["attempts"] == 1);
+    REQUIRE(server.stop() == 0);
+  }
+  // After a restart nothing goes twice; a cancellation sends the update.
+  daemon_process server(flags, dir);
+  std::this_thread::sleep_for(1s);
+  CHECK(sink.messages().size() == 4);
+  REQUIRE(http_call(server.port(), "POST", "/v1/meetings/" + first_id + "/cancel", {}, admin_token).status == 200);
+  auto got = sink.wait_for(6, 20s);
+  REQUIRE(got.size() == 6);
+  int cancels = 0;
+  for (const auto& m : got)
+    if (m.find("method=CANCEL") != std::string::npos) ++cancels;
+  CHECK(cancels == 2);
+  std::this_thread::sleep_for(500ms);
+  CHECK(sink.messages().size() == 6);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an SMTP relay that is down: the invite is retried, and its failure stays visible", "[e2e][meetings][smtp]") {
+  // Nobody listens on the relay's port: every attempt fails.
+  daemon_process server({"--no-seed", "--set", "meetings.smtp_url=\"smtp://127.0.0.1:9\"", "--set", "meetings.smtp_starttls=false",
+                         "--set", "meetings.smtp_retry_base=1", "--set", "meetings.smtp_max_attempts=2"});
+  const auto port = server.port();
+  const auto ann = agent_with_calendar(port, "ann");
+  auto slots = http_call(port, "GET", "/v1/agents/" + ann + "/slots?limit=1", {}, admin_token).json_body();
+  auto booked = http_call(port, "POST", "/v1/meetings", json{{"slot", slots["slots"][0]["id"]}, {"email", "v@example.org"}}.dump(), admin_token);
+  REQUIRE(booked.status == 201);
+  const std::string id = booked.json_body()["meeting"]["id"];
+  json invites;
+  for (int i = 0; i < 100; ++i) {
+    invites = http_call(port, "GET", "/v1/meetings/" + id, {}, admin_token).json_body()["invites"];
+    if (invites.size() == 2 && invites[0]["status"] == "failed" && invites[1]["status"] == "failed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(invites.size() == 2);
+  for (auto& inv : invites) {
+    CHECK(inv["status"] == "failed");
+    CHECK(inv["attempts"] == 2);
+    CHECK_FALSE(inv["last_error"].get<std::string>().empty());
+  }
 }

@@ -75,7 +75,8 @@ std::optional<meeting_record> load_meeting(const read_txn& txn, std::string_view
 void scan_meetings(const read_txn& txn, std::string_view after, const std::function<bool(const meeting_record&)>& fn);
 /// An agent's meetings that end after `from_ms`, in start order.
 std::vector<meeting_record> load_agent_meetings(const read_txn& txn, std::string_view agent_id, std::int64_t from_ms);
-std::vector<invite_delivery> load_invite_deliveries(const read_txn& txn);
+/// The invites of one meeting (every one when `meeting_id` is empty), in key order.
+std::vector<invite_delivery> load_invite_deliveries(const read_txn& txn, std::string_view meeting_id = {});
 
 namespace writes {
 void put_calendar(write_batch& b, const calendar_record& c);
