@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <set>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -30,26 +31,38 @@ struct agent_calendar {
   store::agent_record agent;
   std::optional<calendar::settings> settings;
   store::calendar_record record;
-  std::vector<store::meeting_record> meetings; // scheduled or rescheduled, ahead, in start order
-  calendar::occupancy busy;                     // the calendar's events and the meetings
+  std::vector<store::meeting_record> meetings; // every one but the cancelled, ahead, in start order
+  // The new times of meetings being moved, held until the move commits (by meeting id).
+  std::vector<std::pair<std::string, calendar::interval>> moving;
+  calendar::occupancy busy; // the calendar's events, the meetings and the times held
 };
 
 struct scheduler_state {
   actor_context ctx;
   std::map<std::string, agent_calendar> agents; // by id: creation order
-  std::string last_turn;
+  // Who took the last round-robin meeting: the last one stored, unless bookings are in
+  // flight, whose turns count at once (in booking order) and are dropped if they fail.
+  std::string committed_turn;
+  std::vector<std::pair<std::string, std::string>> turns_in_flight; // meeting id, agent
+  const std::string& last_turn() const { return turns_in_flight.empty() ? committed_turn : turns_in_flight.back().second; }
   std::map<std::string, std::uint64_t> totals; // meetings each agent was given, cancelled ones included
+  // Meetings whose write is in flight (a booking or a change): another change waits for
+  // it to settle, so the store and memory never disagree about what it replaces.
+  std::set<std::string> changing;
   static inline const char* name = "scheduler";
 };
 using scheduler_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
 
 bool active(const store::meeting_record& m) { return m.status == "scheduled" || m.status == "rescheduled"; }
+// Its time is taken: every meeting but a cancelled one (a completed one took place then).
+bool occupies(const store::meeting_record& m) { return m.status != "cancelled"; }
 
 void rebuild(agent_calendar& a) {
   std::vector<calendar::interval> busy;
   busy.reserve(a.record.busy.size() + a.meetings.size());
   for (const auto& [start, end] : a.record.busy) busy.push_back({start, end});
   for (const auto& m : a.meetings) busy.push_back({m.start_ms, m.end_ms});
+  for (const auto& [id, held] : a.moving) busy.push_back(held);
   a.busy = calendar::occupancy{std::move(busy)};
 }
 
@@ -159,10 +172,10 @@ void load(scheduler_ptr self) {
     if (auto it = st.agents.find(c.agent_id); it != st.agents.end()) apply_calendar(it->second, c);
   for (auto& [id, a] : st.agents) {
     for (auto& m : store::load_agent_meetings(txn, id, now))
-      if (active(m)) a.meetings.push_back(std::move(m));
+      if (occupies(m)) a.meetings.push_back(std::move(m));
     rebuild(a);
   }
-  st.last_turn = store::load_meta(txn, turn_key).value_or("");
+  st.committed_turn = store::load_meta(txn, turn_key).value_or("");
   store::scan_meetings(txn, {}, [&](const store::meeting_record& m) {
     ++st.totals[m.agent_id];
     return true;
@@ -204,7 +217,7 @@ std::string routing_snapshot(scheduler_ptr self) {
   for (const auto& [id, a] : st.agents) ids.push_back(id);
   const auto now = now_ms();
   auto order = nlohmann::json::array();
-  for (const auto& id : routing::meeting_turns(ids, st.last_turn)) {
+  for (const auto& id : routing::meeting_turns(ids, st.last_turn())) {
     const auto& a = st.agents.at(id);
     const auto totals = st.totals.find(id);
     order.push_back({{"agent_id", id},
@@ -215,7 +228,7 @@ std::string routing_snapshot(scheduler_ptr self) {
                      {"meetings", totals == st.totals.end() ? 0 : totals->second},
                      {"upcoming", a.meetings.size()}});
   }
-  return nlohmann::json{{"last_agent_id", st.last_turn}, {"next", order}}.dump();
+  return nlohmann::json{{"last_agent_id", st.last_turn()}, {"next", order}}.dump();
 }
 
 msg::slot_offer offer(scheduler_ptr self, const msg::slot_request& req) {
@@ -227,7 +240,7 @@ msg::slot_offer offer(scheduler_ptr self, const msg::slot_request& req) {
   } else {
     std::vector<std::string> ids;
     for (const auto& [id, a] : st.agents) ids.push_back(id);
-    order = routing::meeting_turns(ids, st.last_turn);
+    order = routing::meeting_turns(ids, st.last_turn());
   }
   for (const auto& id : order) {
     auto it = st.agents.find(id);
@@ -266,23 +279,29 @@ caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_requ
   const auto token = new_secret();
   m.manage_token_hash = sha256_hex(token);
   insert_meeting(a, m); // taken now: a booking behind this one finds it gone
+  st.changing.insert(m.id);
 
   store::write_batch batch;
   store::writes::put_meeting(batch, m, nullptr);
   auto invites = queue_invites(batch, m, a);
   queue_activity(batch, m, a);
-  const auto previous_turn = st.last_turn;
-  if (req.routing != "agent") {
-    st.last_turn = agent_id;
+  const bool takes_turn = req.routing != "agent";
+  if (takes_turn) {
+    st.turns_in_flight.emplace_back(m.id, agent_id);
     store::writes::put_meta(batch, turn_key, agent_id);
   }
   auto promise = self->make_response_promise<msg::booking_reply>();
   write_then(self, std::move(batch), [=](bool ok) mutable {
     auto& s = self->state;
+    s.changing.erase(m.id);
+    if (takes_turn) { // the writer answers in order: a stored turn is the latest stored
+      auto& flying = s.turns_in_flight;
+      flying.erase(std::remove_if(flying.begin(), flying.end(), [&](const auto& t) { return t.first == m.id; }), flying.end());
+      if (ok) s.committed_turn = agent_id;
+    }
     auto found = s.agents.find(agent_id);
     if (!ok) {
       if (found != s.agents.end()) remove_meeting(found->second, m.id);
-      if (s.last_turn == agent_id) s.last_turn = previous_turn;
       promise.deliver(to_caf_error(protocol::error_code::store_failed));
       return;
     }
@@ -296,10 +315,14 @@ caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_requ
 
 // A change to a stored meeting: cancelled, moved to `new_slot`, or marked completed or
 // no_show (`new_status`). A cancellation or a move sends the invite again with the next
-// SEQUENCE.
+// SEQUENCE. Memory only ever gains busy time before the write commits: a move holds its
+// new time at once, but its old time (or a cancelled meeting's) is freed once stored, so
+// a failed write never leaves a time that was given away meanwhile booked twice.
 caf::result<msg::booking_reply> change(scheduler_ptr self, const std::string& meeting_id, const std::string& new_slot,
                                        const std::string& new_status = {}) {
   auto& st = self->state;
+  if (st.changing.count(meeting_id))
+    return msg::booking_reply{false, "another change to this meeting is being stored; try again", {}, {}, {}, {}};
   auto before = store::load_meeting(st.ctx.db->read(), meeting_id);
   if (!before) return to_caf_error(protocol::error_code::not_found);
   if (!active(*before)) return msg::booking_reply{false, "the meeting is " + before->status, *before, {}, {}, {}};
@@ -309,24 +332,23 @@ caf::result<msg::booking_reply> change(scheduler_ptr self, const std::string& me
   auto m = *before;
   const auto now = now_ms();
   if (!new_status.empty()) {
-    m.status = new_status; // completed or no_show: it keeps its time, ahead or not
+    m.status = new_status; // completed or no_show: it keeps its time
   } else if (new_slot.empty()) {
     m.status = "cancelled";
-    remove_meeting(a, m.id);
   } else {
     std::string agent_id;
     std::int64_t start = 0;
     if (!parse_slot_id(new_slot, agent_id, start) || agent_id != m.agent_id)
       return msg::booking_reply{false, "a meeting moves to another slot of the same agent", *before, {}, {}, {}};
-    remove_meeting(a, m.id); // its own time is free for itself
-    if (!bookable(a, start, now)) {
-      insert_meeting(a, *before);
-      return msg::booking_reply{false, "that time is no longer free", *before, {}, {}, {}};
-    }
+    remove_meeting(a, m.id); // its own time is free for itself, for this check only
+    const bool free = bookable(a, start, now);
+    insert_meeting(a, *before);
+    if (!free) return msg::booking_reply{false, "that time is no longer free", *before, {}, {}, {}};
     m.status = "rescheduled";
     m.end_ms = start + (m.end_ms - m.start_ms);
     m.start_ms = start;
-    insert_meeting(a, m);
+    a.moving.emplace_back(m.id, calendar::interval{m.start_ms, m.end_ms});
+    rebuild(a);
   }
   if (new_status.empty()) m.sequence += 1;
   m.updated_ms = now;
@@ -336,13 +358,18 @@ caf::result<msg::booking_reply> change(scheduler_ptr self, const std::string& me
   if (m.status != "completed" && m.status != "no_show") invites = queue_invites(batch, m, a); // what the invitees see changed
   queue_activity(batch, m, a);
   auto promise = self->make_response_promise<msg::booking_reply>();
-  write_then(self, std::move(batch), [=, old = *before](bool ok) mutable {
+  st.changing.insert(m.id);
+  write_then(self, std::move(batch), [=](bool ok) mutable {
     auto& s = self->state;
+    s.changing.erase(m.id);
+    if (auto found = s.agents.find(m.agent_id); found != s.agents.end()) {
+      auto& held = found->second.moving;
+      held.erase(std::remove_if(held.begin(), held.end(), [&](const auto& h) { return h.first == m.id; }), held.end());
+      if (ok) remove_meeting(found->second, m.id); // rebuilds: a failed move gives its new time back
+      if (ok && occupies(m)) insert_meeting(found->second, m);
+      if (!ok) rebuild(found->second);
+    }
     if (!ok) {
-      if (auto found = s.agents.find(old.agent_id); found != s.agents.end()) {
-        remove_meeting(found->second, old.id);
-        insert_meeting(found->second, old);
-      }
       promise.deliver(to_caf_error(protocol::error_code::store_failed));
       return;
     }
