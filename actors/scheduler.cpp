@@ -211,6 +211,20 @@ caf::result<bool> store_calendar(scheduler_ptr self, store::calendar_record reco
   return promise;
 }
 
+// The agent, known here or stored: a REST call right after the agent was created can
+// arrive before the directory's word of it does.
+agent_calendar* known_agent(scheduler_ptr self, const std::string& agent_id) {
+  auto& st = self->state;
+  if (auto it = st.agents.find(agent_id); it != st.agents.end()) return &it->second;
+  auto txn = st.ctx.db->read();
+  auto agent = store::load_agent(txn, agent_id);
+  if (!agent) return nullptr;
+  auto& a = st.agents[agent_id];
+  a.agent = std::move(*agent);
+  if (auto c = store::load_calendar(txn, agent_id)) apply_calendar(a, *c);
+  return &a;
+}
+
 std::string routing_snapshot(scheduler_ptr self) {
   auto& st = self->state;
   std::vector<std::string> ids;
@@ -407,17 +421,17 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, const actor_context& ctx
         return change(self, meeting_id, {}, status);
       },
       [=](msg::calendar_atom, const std::string& agent_id, const std::string& settings_json) -> caf::result<bool> {
-        auto it = self->state.agents.find(agent_id);
-        if (it == self->state.agents.end()) return to_caf_error(protocol::error_code::not_found);
-        auto record = it->second.record;
+        auto* a = known_agent(self, agent_id);
+        if (!a) return to_caf_error(protocol::error_code::not_found);
+        auto record = a->record;
         record.agent_id = agent_id;
         record.settings_json = settings_json;
         return store_calendar(self, std::move(record));
       },
       [=](msg::calendar_atom, store::calendar_record refresh) -> caf::result<bool> {
-        auto it = self->state.agents.find(refresh.agent_id);
-        if (it == self->state.agents.end()) return to_caf_error(protocol::error_code::not_found);
-        return store_calendar(self, merged(it->second.record, std::move(refresh)));
+        auto* a = known_agent(self, refresh.agent_id);
+        if (!a) return to_caf_error(protocol::error_code::not_found);
+        return store_calendar(self, merged(a->record, std::move(refresh)));
       },
       [=](msg::meetings_atom) { return routing_snapshot(self); },
       [=](msg::aadded_atom, store::agent_record record) {

@@ -5,7 +5,7 @@
 
 using namespace dynchat::calendar;
 
-TEST_CASE("feed addresses: http and https as given, webcal as https, others refused", "[calendar][feeds]") {
+TEST_CASE("feed addresses: http and https as given and webcal as https and others refused", "[calendar][feeds]") {
   std::string why;
   CHECK(feed_fetch_url("https://calendar.google.com/calendar/ical/x%40group/private-abc/basic.ics", why) ==
         "https://calendar.google.com/calendar/ical/x%40group/private-abc/basic.ics");
@@ -17,7 +17,7 @@ TEST_CASE("feed addresses: http and https as given, webcal as https, others refu
   CHECK_FALSE(feed_fetch_url("webcal://", why));
 }
 
-TEST_CASE("a read of a feed: ok with its busy times, or failing and why", "[calendar][feeds]") {
+TEST_CASE("a read of a feed is ok with its busy times or failing and why", "[calendar][feeds]") {
   constexpr std::int64_t now = 1'796'000'000'000; // 2026-11-29
   const std::string ics =
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20261201T100000Z\r\n"

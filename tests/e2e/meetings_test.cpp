@@ -75,7 +75,7 @@ std::string agent_of(const std::string& slot_id) { return slot_id.substr(0, slot
 
 } // namespace
 
-TEST_CASE("visitors racing for one slot: exactly one books it, the others get fresh times", "[e2e][meetings]") {
+TEST_CASE("visitors racing for one slot: exactly one books it and the others get fresh times", "[e2e][meetings]") {
   const auto dir = fresh_dir("meetings-race");
   std::string ann, bob, taken;
   {
@@ -159,7 +159,7 @@ TEST_CASE("visitors racing for one slot: exactly one books it, the others get fr
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a booker's secret link cancels their meeting, and frees the time", "[e2e][meetings]") {
+TEST_CASE("a booker's secret link cancels their meeting and frees the time", "[e2e][meetings]") {
   daemon_process server({"--set", "chat.bot_response_delay_ms=0", "--no-seed"});
   const auto port = server.port();
   const auto ann = agent_with_calendar(port, "ann");
@@ -222,7 +222,7 @@ TEST_CASE("calendar settings and files that are wrong are refused and nothing is
   CHECK(http_call(port, "GET", "/v1/slots", {}, admin_token).json_body()["slots"].empty());
 }
 
-TEST_CASE("an iCal feed from a real local server: read, refreshed, and failing keeps the last good busy times",
+TEST_CASE("an iCal feed from a real local server is read and refreshed and when failing keeps the last good busy times",
           "[e2e][meetings][feeds]") {
   // The feed: one busy hour tomorrow at 10:00 UTC; then garbage; then silence.
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -306,7 +306,7 @@ TEST_CASE("an iCal feed from a real local server: read, refreshed, and failing k
   wait_for([&](const json& c) { return c["status"] == "ok" && c["refreshed_ms"] > connection["refreshed_ms"]; });
 }
 
-TEST_CASE("invites go by SMTP to a real local server, once each, across a restart", "[e2e][meetings][smtp]") {
+TEST_CASE("invites go by SMTP to a real local server once each across a restart", "[e2e][meetings][smtp]") {
   smtp_sink sink;
   const auto dir = fresh_dir("meetings-smtp");
   const std::vector<std::string> flags{"--no-seed", "--set", "meetings.smtp_url=\"" + sink.url() + "\"",
@@ -366,7 +366,7 @@ TEST_CASE("invites go by SMTP to a real local server, once each, across a restar
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("an SMTP relay that is down: the invite is retried, and its failure stays visible", "[e2e][meetings][smtp]") {
+TEST_CASE("an SMTP relay that is down gets the invite retried and its failure stays visible", "[e2e][meetings][smtp]") {
   // Nobody listens on the relay's port: every attempt fails.
   daemon_process server({"--no-seed", "--set", "meetings.smtp_url=\"smtp://127.0.0.1:9\"", "--set", "meetings.smtp_starttls=false",
                          "--set", "meetings.smtp_retry_base=1", "--set", "meetings.smtp_max_attempts=2"});

@@ -142,7 +142,7 @@ TEST_CASE("a meeting card with no times takes its fallback", "[engine][meetings]
   CHECK(w.at.finished);
 }
 
-TEST_CASE("typing at a meeting card asks for the times again, and a restart keeps times shown", "[engine][meetings]") {
+TEST_CASE("typing at a meeting card asks for the times again and a restart keeps times shown", "[engine][meetings]") {
   booking_walk w;
   w.feed(in::started{});
   w.feed(two_times());

@@ -64,7 +64,7 @@ TEST_CASE("meeting rows round trip through their encoding", "[store][meetings]")
   CHECK(back->prompt == bot.prompt);
 }
 
-TEST_CASE("a meeting moves in its agent's time index, and is read back across a reopen", "[store][meetings]") {
+TEST_CASE("a meeting moves in its agent's time index and is read back across a reopen", "[store][meetings]") {
   temp_dir dir;
   {
     auto db = database::open(dir.path, {});
