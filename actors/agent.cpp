@@ -358,6 +358,16 @@ agent_actor::behavior_type agent(agent_ptr self, actor_context ctx, store::agent
           });
       });
     },
+    // A calendar shared into a chat it holds: its own, or another agent's (who must exist).
+    [=](msg::share_atom, std::uint64_t conn, std::string conversation_id, std::string whose) {
+      if (!self->state.chats.count(conversation_id))
+        return send_error(self, conn, error_code::not_assigned, "you do not hold this conversation");
+      if (whose.empty()) whose = self->state.record.id;
+      else if (!is_id(whose)) return send_error(self, conn, error_code::bad_value, "agent_id is not an agent's id");
+      with_session(self, conversation_id, [=](session_actor session) {
+        self->send(session, msg::share_atom::value, self->state.record.id, whose);
+      });
+    },
     [=](msg::history_atom, std::uint64_t conn, const std::string& conversation_id, const protocol::history_request& h) {
       auto& st = self->state;
       auto* s = socket_of(self, conn);

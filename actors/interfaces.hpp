@@ -33,6 +33,7 @@ using agent_actor = caf::typed_actor<
   caf::reacts_to<msg::typing_atom, std::uint64_t, std::string>,
   caf::reacts_to<msg::end_atom, std::uint64_t, std::string>,
   caf::reacts_to<msg::history_atom, std::uint64_t, std::string, protocol::history_request>,
+  caf::reacts_to<msg::share_atom, std::uint64_t, std::string, std::string>, // conversation, whose calendar
   // from the router
   caf::reacts_to<msg::offer_atom, msg::chat_request, std::int64_t>,
   caf::reacts_to<msg::withdraw_atom, std::string, std::string>,
@@ -69,6 +70,7 @@ using session_actor = caf::typed_actor<
   // from its agent
   caf::replies_to<msg::agent_say_atom, std::string, std::uint64_t, protocol::agent_say>::with<std::uint64_t>,
   caf::reacts_to<msg::agent_typing_atom, std::string>,
+  caf::reacts_to<msg::share_atom, std::string, std::string>, // the agent holding it, whose calendar
   caf::replies_to<msg::agent_end_atom, std::string, std::string>::with<bool>,
   // its own clocks
   caf::reacts_to<msg::grace_atom, std::uint64_t>,

@@ -20,6 +20,7 @@ using feed_atom = caf::atom_constant<caf::atom("feed")>;        // connect an iC
 using fetched_atom = caf::atom_constant<caf::atom("fetched")>;  // the feeds actor's own: a read ended
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;  // the feeds actor's own: read every feed
 using mail_atom = caf::atom_constant<caf::atom("mail")>;        // invites to deliver, committed
+using share_atom = caf::atom_constant<caf::atom("share")>;      // an agent shares a calendar into a chat
 
 /// One read of an agent's feed, as the HTTP client's callback reports it.
 struct feed_fetched {

@@ -84,6 +84,8 @@ struct agent_traits {
           caf::anon_send(to, msg::typing_atom::value, conn, std::move(x.conversation_id));
         else if constexpr (std::is_same_v<T, protocol::agent_end>)
           caf::anon_send(to, msg::end_atom::value, conn, std::move(x.conversation_id));
+        else if constexpr (std::is_same_v<T, protocol::agent_share_calendar>)
+          caf::anon_send(to, msg::share_atom::value, conn, std::move(x.conversation_id), std::move(x.agent_id));
         else if constexpr (std::is_same_v<T, protocol::agent_history>)
           caf::anon_send(to, msg::history_atom::value, conn, std::move(x.conversation_id), x.page);
       },

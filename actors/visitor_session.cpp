@@ -1199,6 +1199,12 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       flush(self);
       return promise;
     },
+    // The agent shares a calendar: its free times go to the visitor, who books with `book`.
+    [=](msg::share_atom, const std::string& agent_id, const std::string& whose) {
+      auto& st = self->state;
+      if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id) return;
+      find_slots(self, msg::slot_request{"agent", whose, 0, 0, 0}, true);
+    },
     [=](msg::agent_typing_atom, std::string agent_id) {
       auto& st = self->state;
       if (st.conv.phase == conversation_phase::live && st.conv.agent_id == agent_id)

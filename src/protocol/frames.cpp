@@ -223,6 +223,12 @@ agent_decode decode_agent(const json& frame, const decode_limits& limits) {
   }
   if (t == "typing") return finish<agent_frame>(r, agent_typing{conversation()});
   if (t == "end") return finish<agent_frame>(r, agent_end{conversation()});
+  if (t == "share_calendar") {
+    agent_share_calendar s;
+    s.conversation_id = conversation();
+    s.agent_id = r.line("agent_id", limits.max_id_bytes, false);
+    return finish<agent_frame>(r, std::move(s));
+  }
   if (t == "history") {
     agent_history h;
     h.conversation_id = conversation();

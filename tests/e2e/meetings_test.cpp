@@ -73,6 +73,8 @@ json times_shown(ws_client& v, std::uint16_t port) {
 
 std::string agent_of(const std::string& slot_id) { return slot_id.substr(0, slot_id.find(':')); }
 
+std::string new_test_id() { return std::string(32, 'a'); }
+
 } // namespace
 
 TEST_CASE("visitors racing for one slot: exactly one books it and the others get fresh times", "[e2e][meetings]") {
@@ -388,4 +390,38 @@ TEST_CASE("an SMTP relay that is down gets the invite retried and its failure st
     CHECK(inv["attempts"] == 2);
     CHECK_FALSE(inv["last_error"].get<std::string>().empty());
   }
+}
+
+TEST_CASE("a live agent shares a calendar into the chat and the visitor books from it", "[e2e][meetings]") {
+  daemon_process server({"--no-seed", "--set", "chat.bot_response_delay_ms=0"});
+  const auto port = server.port();
+  const auto cal = agent_with_calendar(port, "cal"); // whose calendar is shared
+  auto created = http_call(port, "POST", "/v1/agents", R"({"name":"liv","email":"liv@acme.example"})", admin_token);
+  REQUIRE(created.status == 201);
+  const std::string liv_token = created.json_body()["token"];
+  ws_client agent, visitor;
+  login_agent(agent, port, liv_token);
+  auto welcome = start_live_chat(agent, visitor, port);
+  const std::string conv = welcome["conversation_id"];
+
+  // Not a chat it holds, or no such agent: refused or nothing offered.
+  agent.send({{"type", "share_calendar"}, {"conversation_id", new_test_id()}});
+  expect_error(agent, "not_assigned");
+  agent.send({{"type", "share_calendar"}, {"conversation_id", conv}, {"agent_id", cal}});
+  auto shared = bot_says(visitor);
+  REQUIRE(shared["prompt"]["slots"].size() > 0);
+  CHECK(shared["prompt"]["slots_agent"] == "cal");
+  const std::string slot = shared["prompt"]["slots"][0]["id"];
+  CHECK(agent_of(slot) == cal);
+  visitor.send({{"type", "book"}, {"client_msg_id", "b1"}, {"slot", slot}, {"time_zone", "Asia/Tokyo"}});
+  REQUIRE(visitor.receive_type("ack"));
+  auto booked = bot_says(visitor);
+  CHECK(booked["text"].get<std::string>().rfind("You're booked with cal on ", 0) == 0);
+  CHECK(booked["text"].get<std::string>().find("(Asia/Tokyo)") != std::string::npos);
+  auto listed = http_call(port, "GET", "/v1/meetings?agent=" + cal, {}, admin_token).json_body();
+  REQUIRE(listed["meetings"].size() == 1);
+  CHECK(listed["meetings"][0]["conversation_id"] == conv);
+  // Booked once: the same times are no longer choosable.
+  visitor.send({{"type", "book"}, {"client_msg_id", "b2"}, {"slot", shared["prompt"]["slots"][1]["id"]}});
+  expect_error(visitor, "unsupported");
 }

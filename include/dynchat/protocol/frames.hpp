@@ -69,8 +69,10 @@ struct agent_say { std::string conversation_id; client_msg_id id; std::string te
 struct agent_typing { std::string conversation_id; };
 struct agent_end { std::string conversation_id; };
 struct agent_history { std::string conversation_id; history_request page; };
+/// Free times of a calendar shared into a chat the agent holds: theirs, or `agent_id`'s.
+struct agent_share_calendar { std::string conversation_id; std::string agent_id; };
 using agent_frame = std::variant<agent_hello, agent_status, agent_accept, agent_decline,
-                                 agent_say, agent_typing, agent_end, agent_history>;
+                                 agent_say, agent_typing, agent_end, agent_history, agent_share_calendar>;
 
 using visitor_decode = result<visitor_frame, error_code>;
 using agent_decode = result<agent_frame, error_code>;
