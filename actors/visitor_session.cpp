@@ -480,6 +480,28 @@ protocol::bot_prompt prompt_of(const engine::out::bot_message& m) {
   return prompt;
 }
 
+// A button pressed or a meeting time chosen: stored as the visitor's line (`label`, what
+// they saw), acked, and fed to the flow once stored, as a typed answer is. Not offered
+// now (no label): the engine says so, and asks again.
+void take_pick(session_ptr self, std::uint64_t conn, const net::sink_ptr& sink, const protocol::client_msg_id& id,
+               const engine::in::choice& pick, std::optional<std::string> label) {
+  auto& st = self->state;
+  if (!label) {
+    feed(self, pick, sink, id);
+    flush(self);
+    return;
+  }
+  touch(self);
+  store::message_record rec{"visitor", std::move(*label), now_ms(), id.text, {}, {}, {}};
+  st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, id)}, conn, 0});
+  after_commit(self, [=](bool ok) {
+    if (!ok) return;
+    feed(self, pick, sink, id);
+    flush(self);
+  });
+  flush(self);
+}
+
 // ---- meetings: the scheduler finds the times and books them ----
 
 // Free times, fed back to the flow as slots_found: none when nobody is eligible or the
@@ -1029,22 +1051,8 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
         send_error(self, sink, error_code::busy, "too many messages waiting to be stored", id);
         return;
       }
-      auto label = engine::choice_label(st.cursor, value, engine_context(self));
-      if (!label) {
-        feed(self, engine::in::choice{value, false}, sink, id); // not offered now: the engine says so, and asks again
-        flush(self);
-        return;
-      }
-      touch(self);
-      store::message_record rec{"visitor", std::move(*label), now_ms(), id.text, {}, {}, {}};
-      st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, id)}, conn, 0});
-      // Taken once stored, as a typed answer is.
-      after_commit(self, [=](bool ok) {
-        if (!ok) return;
-        feed(self, engine::in::choice{value, false}, sink, id);
-        flush(self);
-      });
-      flush(self);
+      take_pick(self, conn, sink, id, engine::in::choice{value, false},
+                engine::choice_label(st.cursor, value, engine_context(self)));
     },
     // A document card's link, opened: an activity, once per document. Only links the
     // dialogue offers count.
@@ -1095,21 +1103,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
       if (st.log->full(st.ctx.cfg->chat.max_in_flight))
         return send_error(self, sink, error_code::busy, "too many messages waiting to be stored", id);
       if (!time_zone.empty()) st.time_zone = time_zone;
-      auto label = engine::slot_label(st.cursor, slot, engine_context(self));
-      if (!label) {
-        feed(self, engine::in::choice{slot, true}, sink, id); // not offered: the engine says so, with fresh times
-        flush(self);
-        return;
-      }
-      touch(self);
-      store::message_record rec{"visitor", std::move(*label), now_ms(), id.text, {}, {}, {}};
-      st.log->append({std::move(rec), "visitor", {socket_ack(self, sink, id)}, conn, 0});
-      after_commit(self, [=](bool ok) {
-        if (!ok) return;
-        feed(self, engine::in::choice{slot, true}, sink, id);
-        flush(self);
-      });
-      flush(self);
+      take_pick(self, conn, sink, id, engine::in::choice{slot, true}, engine::slot_label(st.cursor, slot, engine_context(self)));
     },
     // ---- the flow's clock ----
     [=](msg::flow_timer_atom, const std::string& name, std::int64_t due_ms) {
