@@ -61,10 +61,7 @@ void read_feed(feeds_ptr self, const std::string& agent_id, const std::string& u
 
 // The agent's zone and the calendar as the store has it: all-day events are read in it.
 std::string agent_zone(const store::calendar_record& c) {
-  if (c.settings_json.empty()) return "UTC";
-  auto parsed = nlohmann::json::parse(c.settings_json, nullptr, false);
-  if (parsed.is_discarded()) return "UTC";
-  auto s = calendar::decode_settings(parsed).value;
+  auto s = calendar::settings_from_stored(c.settings_json);
   return s ? s->time_zone : "UTC";
 }
 

@@ -68,13 +68,7 @@ void rebuild(agent_calendar& a) {
 
 void apply_calendar(agent_calendar& a, const store::calendar_record& r) {
   a.record = r;
-  a.settings.reset();
-  if (!r.settings_json.empty()) {
-    try {
-      if (auto d = calendar::decode_settings(nlohmann::json::parse(r.settings_json)); d.value) a.settings = std::move(d.value);
-    } catch (const std::exception&) {
-    }
-  }
+  a.settings = calendar::settings_from_stored(r.settings_json);
   rebuild(a);
 }
 

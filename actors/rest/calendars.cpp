@@ -39,13 +39,6 @@ json calendar_json(const std::string& agent_id, const std::optional<store::calen
               {"connection", connection_json(r.value_or(store::calendar_record{}))}};
 }
 
-// The agent's stored settings, for reading an .ics in their zone and horizon.
-std::optional<calendar::settings> stored_settings(const store::calendar_record& r) {
-  if (r.settings_json.empty()) return std::nullopt;
-  auto parsed = json::parse(r.settings_json, nullptr, false);
-  return parsed.is_discarded() ? std::nullopt : calendar::decode_settings(parsed).value;
-}
-
 void answer_stored(const call& c, const std::string& agent_id) {
   auto txn = c.ctx().db->read();
   c.reply(json_response(200, calendar_json(agent_id, store::load_calendar(txn, agent_id))));
@@ -91,7 +84,7 @@ void put_calendar_ics(call c) {
     auto txn = c.ctx().db->read();
     before = store::load_calendar(txn, agent->id);
   }
-  const auto s = before ? stored_settings(*before) : std::nullopt;
+  const auto s = before ? calendar::settings_from_stored(before->settings_json) : std::nullopt;
   const auto zone = s ? s->time_zone : std::string{"UTC"};
   const auto now = now_ms();
   // One day back (a meeting in progress) to the longest horizon settings allow, plus a day.

@@ -148,10 +148,8 @@ void get_meeting_invite(call c) {
   if (!m) return;
   auto txn = c.ctx().db->read();
   auto agent = store::load_agent(txn, m->agent_id).value_or(store::agent_record{});
-  calendar::settings s;
-  if (auto cal = store::load_calendar(txn, m->agent_id); cal && !cal->settings_json.empty())
-    if (auto parsed = json::parse(cal->settings_json, nullptr, false); !parsed.is_discarded())
-      s = calendar::decode_settings(parsed).value.value_or(s);
+  const auto cal = store::load_calendar(txn, m->agent_id);
+  const auto s = (cal ? calendar::settings_from_stored(cal->settings_json) : std::nullopt).value_or(calendar::settings{});
   const auto ics = calendar::invite_ics(calendar::meeting_invite(*m, agent, s, "dynchat"));
   c.reply(net::http_response{200, "text/calendar; charset=utf-8", ics, {}});
 }

@@ -172,4 +172,11 @@ json to_json(const settings& s) {
               {"conference_template", s.conference_template}};
 }
 
+std::optional<settings> settings_from_stored(const std::string& json_text) {
+  if (json_text.empty()) return std::nullopt;
+  auto parsed = nlohmann::json::parse(json_text, nullptr, false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return decode_settings(parsed).value;
+}
+
 } // namespace dynchat::calendar

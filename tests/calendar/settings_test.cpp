@@ -79,3 +79,14 @@ TEST_CASE("bad calendar settings list every problem with its path", "[calendar]"
   const auto d = decode_settings(json::parse(R"({"time_zone":"Nowhere/City","duration_min":1000,"colour":1})"));
   CHECK(d.problems.size() == 3);
 }
+
+TEST_CASE("stored settings read back, and none or unreadable text is no settings", "[calendar]") {
+  auto decoded = dynchat::calendar::decode_settings(nlohmann::json::parse(
+    R"({"time_zone":"Asia/Tokyo","availability":[{"day":"mon","start":"09:00","end":"10:00"}]})"));
+  REQUIRE(decoded.value);
+  const auto text = dynchat::calendar::to_json(*decoded.value).dump();
+  CHECK(dynchat::calendar::settings_from_stored(text) == decoded.value);
+  CHECK_FALSE(dynchat::calendar::settings_from_stored(""));
+  CHECK_FALSE(dynchat::calendar::settings_from_stored("{not json"));
+  CHECK_FALSE(dynchat::calendar::settings_from_stored(R"({"time_zone":"Mars/Base"})"));
+}

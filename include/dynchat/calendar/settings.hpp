@@ -3,6 +3,7 @@
 // when they take meetings, in their own time zone, and how a meeting is laid out. Decoded
 // strictly: every problem is listed with its path, and nothing is stored while any is.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@ struct decoded {
 /// another on the same day, and values out of range are all problems.
 decoded decode_settings(const nlohmann::json& body, const limits& lim = {});
 nlohmann::json to_json(const settings& s);
+/// Settings as the store keeps them (to_json's text); nullopt for none or unreadable.
+std::optional<settings> settings_from_stored(const std::string& json_text);
 
 /// True when `name` is a time zone of the system's database (tzdata).
 bool known_time_zone(const std::string& name);
