@@ -94,6 +94,7 @@ struct chat_request {
   session_actor session;
   visitor_summary visitor;
   std::int64_t requested_ms = 0;
+  std::map<std::string, std::string> lead; // the lead's attributes: account routing and rules read them
 };
 
 /// An agent's routing-relevant state, reported to the router whenever it changes. The
@@ -110,7 +111,7 @@ struct agent_state_report {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_request& x) {
-  return f(caf::meta::type_name("chat_request"), x.conversation_id, x.session, x.visitor, x.requested_ms);
+  return f(caf::meta::type_name("chat_request"), x.conversation_id, x.session, x.visitor, x.requested_ms, x.lead);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_state_report& x) {
@@ -144,6 +145,7 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<msg::aupdate_atom, msg::agent_state_report>,
   caf::reacts_to<msg::aadded_atom, store::agent_record>,
   caf::reacts_to<msg::aremoved_atom, std::string>,
+  caf::reacts_to<msg::rules_atom, std::string>, // rules | teams | accounts: read that part of the rule book again
   caf::replies_to<msg::snapshot_atom>::with<std::string>,                                // JSON for GET /v1/routing
   caf::reacts_to<msg::timeout_atom, std::string, std::uint64_t>,                         // its own: an offer ran out
   caf::reacts_to<msg::wake_atom>,                                                        // its own: a cool-down ended
@@ -161,6 +163,7 @@ using scheduler_actor = caf::typed_actor<
   caf::replies_to<msg::calendar_atom, store::calendar_record>::with<bool>,     // a refresh of the connected calendar
   caf::replies_to<msg::meetings_atom>::with<std::string>,                      // JSON: the turn order and totals
   caf::replies_to<msg::meetings_atom, std::string, std::string>::with<msg::booking_reply>, // meeting id, completed|no_show
+  caf::reacts_to<msg::rules_atom, std::string>, // rules | teams | accounts: read that part of the rule book again
   caf::reacts_to<msg::aadded_atom, store::agent_record>,
   caf::reacts_to<msg::aremoved_atom, std::string>,
   caf::reacts_to<msg::shutdown_atom>>;

@@ -2,6 +2,7 @@
 // What the scheduler (actors/scheduler.cpp) is asked and answers: free slots, bookings,
 // calendar changes (docs/meetings.md). Plain serializable structs, like messages.hpp.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ using fetched_atom = caf::atom_constant<caf::atom("fetched")>;  // the feeds act
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;  // the feeds actor's own: read every feed
 using mail_atom = caf::atom_constant<caf::atom("mail")>;        // invites to deliver, committed
 using share_atom = caf::atom_constant<caf::atom("share")>;      // an agent shares a calendar into a chat
+using rules_atom = caf::atom_constant<caf::atom("rules")>;      // the rule book changed: rules, teams or accounts
 
 /// One read of an agent's feed, as the HTTP client's callback reports it.
 struct feed_fetched {
@@ -30,13 +32,15 @@ struct feed_fetched {
   std::string body, error;
 };
 
-/// Who may get a meeting: round_robin (every eligible agent in strict turn), agent (the
-/// one named). Slots come from one agent: the first eligible in that order.
+/// Who may get a meeting: rule (account owners, then the first matching rule, then
+/// round robin), round_robin (every eligible agent in strict turn), agent (the one
+/// named). Slots come from one agent: the first eligible in that order.
 struct slot_request {
   std::string routing = "round_robin";
   std::string agent_id;
   std::int64_t from_ms = 0, to_ms = 0; // 0: the agent's notice and horizon
   std::uint32_t max_slots = 0;         // 0: all of them
+  std::map<std::string, std::string> lead; // the lead's attributes, for routing rule
 };
 
 struct offered_slot {
@@ -52,7 +56,8 @@ struct slot_offer {
 
 struct booking_request {
   std::string slot_id;
-  std::string routing = "round_robin"; // a round-robin booking moves the turn on
+  std::string routing = "round_robin"; // which turn a booking moves on: the rule's, round robin's, or none
+  std::map<std::string, std::string> lead;
   std::string booker_email, booker_name, time_zone;
   std::string conversation_id, dialogue_id, page_url;
 };
@@ -71,7 +76,7 @@ typename Inspector::result_type inspect(Inspector& f, feed_fetched& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_request& x) {
-  return f(caf::meta::type_name("slot_request"), x.routing, x.agent_id, x.from_ms, x.to_ms, x.max_slots);
+  return f(caf::meta::type_name("slot_request"), x.routing, x.agent_id, x.from_ms, x.to_ms, x.max_slots, x.lead);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offered_slot& x) {
@@ -83,7 +88,7 @@ typename Inspector::result_type inspect(Inspector& f, slot_offer& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, booking_request& x) {
-  return f(caf::meta::type_name("booking_request"), x.slot_id, x.routing, x.booker_email, x.booker_name, x.time_zone,
+  return f(caf::meta::type_name("booking_request"), x.slot_id, x.routing, x.lead, x.booker_email, x.booker_name, x.time_zone,
            x.conversation_id, x.dialogue_id, x.page_url);
 }
 template <class Inspector>

@@ -34,6 +34,9 @@ const std::vector<handler_fn> handlers = {
   get_calendar, put_calendar, put_calendar_ics, delete_calendar_connection, get_slots, put_calendar_feed,
   list_meetings, get_meeting, get_meeting_invite, create_meeting, cancel_meeting, reschedule_meeting,
   put_meeting_status, get_meeting_slots,
+  list_rules, create_rule, get_rule, update_rule, delete_rule,
+  list_teams, create_team, get_team, update_team, delete_team,
+  list_accounts, create_account, delete_account, import_accounts,
 };
 enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list,
                      conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete,
@@ -43,7 +46,10 @@ enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_
                      site_config_get, site_config_put, conversation_score,
                      calendar_get, calendar_put, calendar_ics_put, calendar_disconnect, slots_get, calendar_feed_put,
                      meetings_list, meeting_get, meeting_invite, meetings_create, meeting_cancel, meeting_reschedule,
-                     meeting_status, meeting_slots };
+                     meeting_status, meeting_slots,
+                     rules_list, rules_create, rule_get, rule_update, rule_delete,
+                     teams_list, teams_create, team_get, team_update, team_delete,
+                     accounts_list, accounts_create, account_delete, accounts_import };
 
 } // namespace
 
@@ -60,6 +66,20 @@ const rest::route_table& rest_routes() {
     {"GET", "/v1/conversations/{id}/transcript.txt", conversation_text, {role::marketer, role::sales_admin, role::agent}},
     {"PUT", "/v1/conversations/{id}/score", conversation_score, {role::sales_admin, role::agent}},
     {"GET", "/v1/routing", routing_get, {role::sales_admin}},
+    {"GET", "/v1/routing/rules", rules_list, {role::sales_admin}},
+    {"POST", "/v1/routing/rules", rules_create, {role::sales_admin}},
+    {"GET", "/v1/routing/rules/{id}", rule_get, {role::sales_admin}},
+    {"PUT", "/v1/routing/rules/{id}", rule_update, {role::sales_admin}},
+    {"DELETE", "/v1/routing/rules/{id}", rule_delete, {role::sales_admin}},
+    {"GET", "/v1/routing/teams", teams_list, {role::sales_admin}},
+    {"POST", "/v1/routing/teams", teams_create, {role::sales_admin}},
+    {"GET", "/v1/routing/teams/{id}", team_get, {role::sales_admin}},
+    {"PUT", "/v1/routing/teams/{id}", team_update, {role::sales_admin}},
+    {"DELETE", "/v1/routing/teams/{id}", team_delete, {role::sales_admin}},
+    {"GET", "/v1/routing/accounts", accounts_list, {role::sales_admin}},
+    {"POST", "/v1/routing/accounts", accounts_create, {role::sales_admin}},
+    {"POST", "/v1/routing/accounts/import", accounts_import, {role::sales_admin}},
+    {"DELETE", "/v1/routing/accounts/{key}", account_delete, {role::sales_admin}},
     {"GET", "/v1/tokens", tokens_list, {}},
     {"POST", "/v1/tokens", tokens_create, rest::role_set::root_only()},
     {"DELETE", "/v1/tokens/{id}", token_delete, rest::role_set::root_only()},

@@ -16,7 +16,9 @@
 
 #include "actors/messages.hpp"
 #include "dynchat/store/writes.hpp"
+#include "dynchat/routing/assignment.hpp"
 #include "dynchat/routing/dispatcher.hpp"
+#include "dynchat/routing/stored_rules.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -40,6 +42,12 @@ struct router_state {
   std::set<std::string> removed; // deleted agents: a late report must not bring one back
   std::string saved_cursor;
   std::int64_t wake_at = 0;      // the cool-down timer armed, 0: none
+  // Live chat follows the same rule book as meetings: the lead's account owner and its
+  // rule's agents are offered the chat first (docs/meetings.md, "Routing").
+  routing::rule_book book;
+  routing::compiled_rules rules;
+  std::map<std::string, std::string> rule_turns;                 // rule id -> who got its last chat offer
+  std::unordered_map<std::string, routing::shortlist> shortlists; // by conversation, while routed
   static inline const char* name = "router";
 };
 
@@ -79,11 +87,29 @@ agent_actor agent_handle(router_ptr self, const std::string& id) {
 
 void after_change(router_ptr self);
 
+// Who the lead's chat goes to first: its account's owner, then (at most
+// routing.agents_tried_per_rule of) the agents of the first live-chat rule it matches.
+std::vector<std::string> prefer(router_ptr self, const std::string& conversation_id,
+                                const std::map<std::string, std::string>& lead) {
+  auto& st = self->state;
+  auto list = routing::make_shortlist(st.rules, lead, routing::rule_scope::live_chat, st.rule_turns,
+                                      st.ctx.cfg->routing.agents_tried_per_rule);
+  std::vector<std::string> out;
+  if (!list.account_owner.empty()) out.push_back(list.account_owner);
+  out.insert(out.end(), list.rule_agents.begin(), list.rule_agents.end());
+  if (out.empty()) st.shortlists.erase(conversation_id);
+  else st.shortlists[conversation_id] = std::move(list);
+  return out;
+}
+
 void carry_out(router_ptr self, const routing::effects& fx) {
   auto& st = self->state;
   const auto now = clock_ms(self);
   for (const auto& e : fx) {
     if (auto* o = std::get_if<routing::offer_made>(&e)) {
+      if (auto s = st.shortlists.find(o->conversation_id); s != st.shortlists.end()) {
+        if (routing::classify(s->second, o->agent_id).stage == routing::stage::rule) st.rule_turns[s->second.rule_id] = o->agent_id;
+      }
       // The timer is armed whatever happens to the offer on its way: it must expire.
       self->delayed_send(self, std::chrono::milliseconds{std::max<std::int64_t>(0, o->expires_at_ms - now)},
                          msg::timeout_atom::value, o->conversation_id, o->offer_id);
@@ -138,6 +164,8 @@ void restore(router_ptr self) {
     }
     st.saved_cursor = store::load_meta(txn, cursor_key).value_or("");
     st.policy->set_cursor(st.saved_cursor);
+    st.book = routing::load_rule_book(txn);
+    st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
     for (auto& w : store::load_waiting(txn)) {
       auto c = store::load_conversation(txn, w.conversation_id);
       if (!c || c->phase != store::conversation_phase::waiting || c->requested_ms != w.requested_ms) {
@@ -167,10 +195,13 @@ router_actor::behavior_type router(router_ptr self, actor_context ctx) {
     [=](msg::request_atom, msg::chat_request& req) {
       auto& st = self->state;
       const auto id = req.conversation_id;
+      auto preferred = prefer(self, id, req.lead);
       if (auto it = st.routed.find(id); it != st.routed.end()) {
-        // Already routed (restored from the store): now it is known who to tell.
+        // Already routed (restored from the store): now it is known who to tell, and who
+        // its lead prefers.
         it->second.session = req.session;
         it->second.visitor = std::move(req.visitor);
+        carry_out(self, st.policy->request(id, it->second.requested_ms, clock_ms(self), std::move(preferred)));
         return;
       }
       // A session made from the store for an accept in progress asks as it starts; the
@@ -180,13 +211,19 @@ router_actor::behavior_type router(router_ptr self, actor_context ctx) {
       if (auto holder = st.policy->assigned_to(id)) carry_out(self, st.policy->release(id, *holder, clock_ms(self)));
       const auto requested = req.requested_ms;
       st.routed[id] = std::move(req);
-      carry_out(self, st.policy->request(id, requested, clock_ms(self)));
+      carry_out(self, st.policy->request(id, requested, clock_ms(self), std::move(preferred)));
     },
     [=](msg::cancel_atom, const std::string& conversation_id) {
       auto& st = self->state;
       auto fx = st.policy->cancel(conversation_id, clock_ms(self));
       carry_out(self, fx);
       st.routed.erase(conversation_id);
+      st.shortlists.erase(conversation_id);
+    },
+    [=](msg::rules_atom, const std::string& part) {
+      auto& st = self->state;
+      if (!routing::reload_part(st.book, st.ctx.db->read(), part)) return;
+      st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
     },
     [=](msg::timeout_atom, const std::string& conversation_id, std::uint64_t offer_id) {
       carry_out(self, self->state.policy->offer_expired(conversation_id, offer_id, clock_ms(self)));
@@ -208,6 +245,7 @@ router_actor::behavior_type router(router_ptr self, actor_context ctx) {
       }
       auto request = std::move(st.routed[conversation_id]);
       st.routed.erase(conversation_id);
+      st.shortlists.erase(conversation_id);
       after_change(self);
       // The seat is taken; the chat is the agent's once its session confirms. A session
       // that is no longer waiting (the visitor left meanwhile) or no longer there gives

@@ -17,7 +17,9 @@
 #include "dynchat/calendar/meeting_invite.hpp"
 #include "dynchat/calendar/slots.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/routing/assignment.hpp"
 #include "dynchat/routing/meeting_turn.hpp"
+#include "dynchat/routing/stored_rules.hpp"
 #include "dynchat/store/meetings.hpp"
 #include "dynchat/store/writes.hpp"
 
@@ -25,6 +27,7 @@ namespace dynchat {
 namespace {
 
 constexpr const char* turn_key = "meetings.turn"; // who took the last round-robin meeting
+constexpr const char* rule_turn_prefix = "meetings.rule_turn:"; // + rule id: who took its last meeting
 constexpr const char* invite_host = "dynchat";
 
 struct agent_calendar {
@@ -40,12 +43,30 @@ struct agent_calendar {
 struct scheduler_state {
   actor_context ctx;
   std::map<std::string, agent_calendar> agents; // by id: creation order
-  // Who took the last round-robin meeting: the last one stored, unless bookings are in
-  // flight, whose turns count at once (in booking order) and are dropped if they fail.
-  std::string committed_turn;
-  std::vector<std::pair<std::string, std::string>> turns_in_flight; // meeting id, agent
-  const std::string& last_turn() const { return turns_in_flight.empty() ? committed_turn : turns_in_flight.back().second; }
+  // Who took the last meeting of each turn (key "": round robin over everyone; else a
+  // rule's id): the last one stored, unless bookings are in flight, whose turns count at
+  // once (in booking order) and are dropped if they fail.
+  std::map<std::string, std::string> committed_turns;
+  struct turn_taken {
+    std::string meeting_id, key, agent_id;
+  };
+  std::vector<turn_taken> turns_in_flight;
+  std::string last_turn(const std::string& key = {}) const {
+    for (auto it = turns_in_flight.rbegin(); it != turns_in_flight.rend(); ++it)
+      if (it->key == key) return it->agent_id;
+    auto c = committed_turns.find(key);
+    return c == committed_turns.end() ? std::string{} : c->second;
+  }
+  std::map<std::string, std::string> rule_turns() const {
+    auto out = committed_turns;
+    out.erase("");
+    for (const auto& t : turns_in_flight)
+      if (!t.key.empty()) out[t.key] = t.agent_id;
+    return out;
+  }
   std::map<std::string, std::uint64_t> totals; // meetings each agent was given, cancelled ones included
+  routing::rule_book book;       // as stored
+  routing::compiled_rules rules; // the same, indexed
   // Meetings whose write is in flight (a booking or a change): another change waits for
   // it to settle, so the store and memory never disagree about what it replaces.
   std::set<std::string> changing;
@@ -169,7 +190,13 @@ void load(scheduler_ptr self) {
       if (occupies(m)) a.meetings.push_back(std::move(m));
     rebuild(a);
   }
-  st.committed_turn = store::load_meta(txn, turn_key).value_or("");
+  st.committed_turns[""] = store::load_meta(txn, turn_key).value_or("");
+  txn.scan_prefix(store::table::meta, rule_turn_prefix, "", [&](std::string_view key, std::string_view agent) {
+    st.committed_turns[std::string{key.substr(std::string_view{rule_turn_prefix}.size())}] = std::string{agent};
+    return true;
+  });
+  st.book = routing::load_rule_book(txn);
+  st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
   store::scan_meetings(txn, {}, [&](const store::meeting_record& m) {
     ++st.totals[m.agent_id];
     return true;
@@ -236,30 +263,53 @@ std::string routing_snapshot(scheduler_ptr self) {
                      {"meetings", totals == st.totals.end() ? 0 : totals->second},
                      {"upcoming", a.meetings.size()}});
   }
-  return nlohmann::json{{"last_agent_id", st.last_turn()}, {"next", order}}.dump();
+  // Each rule's own turn order (meetings), tried before round robin.
+  auto rules = nlohmann::json::array();
+  const auto turns = st.rule_turns();
+  for (const auto& r : st.rules.rules()) {
+    if (r.scope == routing::rule_scope::live_chat) continue;
+    rules.push_back({{"rule_id", r.id},
+                     {"name", r.name},
+                     {"priority", r.priority},
+                     {"last_agent_id", st.last_turn(r.id)},
+                     {"next", routing::turn_order(st.rules, r, turns)}});
+  }
+  return nlohmann::json{{"last_agent_id", st.last_turn()}, {"next", order}, {"rules", rules},
+                        {"accounts", st.rules.accounts()}}
+    .dump();
+}
+
+// Account owners, then the rule that matched (routing "rule" only), for this lead.
+routing::shortlist shortlist_for(scheduler_ptr self, const std::string& how, const std::map<std::string, std::string>& lead) {
+  auto& st = self->state;
+  if (how != "rule") return {};
+  return routing::make_shortlist(st.rules, lead, routing::rule_scope::meetings, st.rule_turns(),
+                                 st.ctx.cfg->routing.agents_tried_per_rule);
 }
 
 msg::slot_offer offer(scheduler_ptr self, const msg::slot_request& req) {
   auto& st = self->state;
   const auto now = now_ms();
-  std::vector<std::string> order;
+  // Eligible: takes meetings, a connected calendar, and a free slot in the range asked.
+  auto eligible = [&](const std::string& id) {
+    auto it = st.agents.find(id);
+    return it != st.agents.end() && !slots_of(it->second, now, req.from_ms, req.to_ms, 1).empty();
+  };
+  std::string chosen;
   if (req.routing == "agent") {
-    order.push_back(req.agent_id);
+    if (eligible(req.agent_id)) chosen = req.agent_id;
   } else {
     std::vector<std::string> ids;
     for (const auto& [id, a] : st.agents) ids.push_back(id);
-    order = routing::meeting_turns(ids, st.last_turn());
+    const auto turns = routing::meeting_turns(ids, st.last_turn());
+    if (auto pick = routing::assign(shortlist_for(self, req.routing, req.lead), turns, eligible)) chosen = pick->agent_id;
   }
-  for (const auto& id : order) {
-    auto it = st.agents.find(id);
-    if (it == st.agents.end()) continue;
-    auto found = slots_of(it->second, now, req.from_ms, req.to_ms, req.max_slots);
-    if (found.empty()) continue; // not eligible: nothing free within the horizon
-    msg::slot_offer out{id, it->second.agent.name, it->second.settings->time_zone, {}};
-    for (const auto& s : found) out.slots.push_back({slot_id(id, s.start_ms), s.start_ms, s.end_ms});
-    return out;
-  }
-  return {};
+  if (chosen.empty()) return {};
+  const auto& a = st.agents.at(chosen);
+  msg::slot_offer out{chosen, a.agent.name, a.settings->time_zone, {}};
+  for (const auto& s : slots_of(a, now, req.from_ms, req.to_ms, req.max_slots))
+    out.slots.push_back({slot_id(chosen, s.start_ms), s.start_ms, s.end_ms});
+  return out;
 }
 
 caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_request& req) {
@@ -293,10 +343,15 @@ caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_requ
   store::writes::put_meeting(batch, m, nullptr);
   auto invites = queue_invites(batch, m, a);
   queue_activity(batch, m, a);
-  const bool takes_turn = req.routing != "agent";
+  // The turn this booking moves on: round robin's, the rule's that shortlisted the agent,
+  // or none (a named agent, an account's owner).
+  const bool named = req.routing == "agent";
+  const auto how = routing::classify(shortlist_for(self, req.routing, req.lead), agent_id);
+  const bool takes_turn = !named && how.stage != routing::stage::account;
+  const auto turn = how.stage == routing::stage::rule ? how.rule_id : std::string{};
   if (takes_turn) {
-    st.turns_in_flight.emplace_back(m.id, agent_id);
-    store::writes::put_meta(batch, turn_key, agent_id);
+    st.turns_in_flight.push_back({m.id, turn, agent_id});
+    store::writes::put_meta(batch, turn.empty() ? std::string{turn_key} : rule_turn_prefix + turn, agent_id);
   }
   auto promise = self->make_response_promise<msg::booking_reply>();
   write_then(self, std::move(batch), [=](bool ok) mutable {
@@ -304,8 +359,9 @@ caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_requ
     s.changing.erase(m.id);
     if (takes_turn) { // the writer answers in order: a stored turn is the latest stored
       auto& flying = s.turns_in_flight;
-      flying.erase(std::remove_if(flying.begin(), flying.end(), [&](const auto& t) { return t.first == m.id; }), flying.end());
-      if (ok) s.committed_turn = agent_id;
+      flying.erase(std::remove_if(flying.begin(), flying.end(), [&](const auto& t) { return t.meeting_id == m.id; }),
+                   flying.end());
+      if (ok) s.committed_turns[turn] = agent_id;
     }
     auto found = s.agents.find(agent_id);
     if (!ok) {
@@ -428,6 +484,11 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, const actor_context& ctx
         return store_calendar(self, merged(a->record, std::move(refresh)));
       },
       [=](msg::meetings_atom) { return routing_snapshot(self); },
+      [=](msg::rules_atom, const std::string& part) {
+        auto& st = self->state;
+        if (!routing::reload_part(st.book, st.ctx.db->read(), part)) return;
+        st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
+      },
       [=](msg::aadded_atom, store::agent_record record) {
         auto& a = self->state.agents[record.id];
         a.agent = std::move(record);

@@ -292,7 +292,8 @@ void touch(session_ptr self) { self->state.last_activity_ms = now_ms(); }
 void send_request(session_ptr self) {
   auto& st = self->state;
   self->send(st.ctx.router, msg::request_atom::value,
-             msg::chat_request{st.conv.id, caf::actor_cast<session_actor>(self), summary(st.conv), st.conv.requested_ms});
+             msg::chat_request{st.conv.id, caf::actor_cast<session_actor>(self), summary(st.conv), st.conv.requested_ms,
+                               st.lead.attributes});
 }
 
 // The rows that let a restart find this conversation again: `open_conversations` while
@@ -509,7 +510,7 @@ void take_pick(session_ptr self, std::uint64_t conn, const net::sink_ptr& sink, 
 void find_slots(session_ptr self, msg::slot_request req, bool shared) {
   auto& st = self->state;
   if (!st.ctx.scheduler) return feed(self, engine::in::slots_found{{}, {}, {}, shared});
-  if (req.routing == "rule") req.routing = "round_robin"; // rules choose among agents; until one is set, all take turns
+  req.lead = st.lead.attributes; // account routing and rules read the lead
   req.max_slots = st.ctx.cfg->chat.meeting_slots_shown;
   self->request(st.ctx.scheduler, std::chrono::seconds{10}, msg::slots_atom::value, req)
     .then(
@@ -531,7 +532,8 @@ void book_slot(session_ptr self, const engine::out::book& b) {
   if (!st.ctx.scheduler) return feed(self, engine::in::booking_result{false, {}, "meetings are not booked here", {}, {}, 0});
   msg::booking_request req;
   req.slot_id = b.slot_id;
-  req.routing = b.routing_hint == "agent" ? "agent" : "round_robin";
+  req.routing = b.routing_hint == "agent" || b.routing_hint == "rule" ? b.routing_hint : "round_robin";
+  req.lead = st.lead.attributes;
   req.booker_email = st.conv.email;
   if (auto it = st.lead.attributes.find("firstName"); it != st.lead.attributes.end()) req.booker_name = it->second;
   req.time_zone = st.time_zone;

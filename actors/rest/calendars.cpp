@@ -155,10 +155,17 @@ void answer_slots(const call& c, const msg::slot_request& req, const std::string
           });
 }
 
-// GET /v1/agents/{id}/slots (that agent's) and GET /v1/slots (whoever's turn it is).
+// GET /v1/agents/{id}/slots (that agent's) and GET /v1/slots (whoever's turn it is:
+// strict round robin, or with routing=rule the lead's account owner or rule first, the
+// lead given as lead.<attribute>=value).
 void get_slots(call c) {
   msg::slot_request req;
   std::string tz;
+  if (!c.params.count("id")) {
+    req.routing = c.query.text("routing", {"round_robin", "rule"});
+    if (req.routing.empty()) req.routing = "round_robin";
+    req.lead = c.query.with_prefix("lead.");
+  }
   if (!read_slot_query(c, req, tz)) return;
   if (c.params.count("id")) {
     auto agent = agent_in_path(c);

@@ -53,6 +53,21 @@ void get_reports(call c);
 void get_reports_csv(call c);
 // routing.cpp
 void get_routing(call c);
+// routing_rules.cpp
+void list_rules(call c);
+void create_rule(call c);
+void get_rule(call c);
+void update_rule(call c);
+void delete_rule(call c);
+void list_teams(call c);
+void create_team(call c);
+void get_team(call c);
+void update_team(call c);
+void delete_team(call c);
+void list_accounts(call c);
+void create_account(call c);
+void delete_account(call c);
+void import_accounts(call c);
 // site_config.cpp
 void get_site_config(call c);
 void put_site_config(call c);

@@ -474,6 +474,18 @@ card read_card(reader& r, const json& j, const std::string& path) {
 
 } // namespace
 
+condition decode_condition(const nlohmann::json& j, const std::string& path, std::vector<problem>& problems,
+                           const limits& lim) {
+  reader r{problems, lim};
+  return read_condition(r, j, path);
+}
+
+nlohmann::json to_json(const condition& c) {
+  nlohmann::json j{{"attribute", c.attribute}, {"op", to_string(c.op)}};
+  if (c.op != op::is_empty && c.op != op::is_not_empty) j["value"] = c.value;
+  return j;
+}
+
 checked decode(const nlohmann::json& body, const limits& lim) {
   checked out;
   reader r{out.problems, lim};

@@ -45,6 +45,16 @@ std::int64_t query::integer(const std::string& name, std::int64_t fallback, std:
   return n;
 }
 
+std::map<std::string, std::string> query::with_prefix(const std::string& prefix) {
+  std::map<std::string, std::string> out;
+  for (auto it = values_.lower_bound(prefix); it != values_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+    read_.insert(it->first);
+    if (it->first.size() > prefix.size()) out[it->first.substr(prefix.size())] = it->second;
+    else fail("parameter '" + prefix + "' needs a name after it");
+  }
+  return out;
+}
+
 std::string query::text(const std::string& name, const std::vector<std::string>& allowed) {
   read_.insert(name);
   auto it = values_.find(name);

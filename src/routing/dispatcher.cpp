@@ -26,25 +26,30 @@ bool dispatcher::may_take(const agent& a, const routed& r, std::int64_t now) con
   return it == r.refused_until.end() || it->second <= now;
 }
 
-// Strict round robin: the first agent after the cursor (wrapping) who may take it.
-std::optional<std::size_t> dispatcher::pick(const routed& r, std::int64_t now) const {
+// The conversation's preferred agents first (its account owner, its rule's), in their
+// order; else strict round robin: the first agent after the cursor (wrapping) who may.
+std::optional<dispatcher::choice> dispatcher::pick(const routed& r, std::int64_t now) const {
   const std::size_t n = order_.size();
   if (n == 0) return std::nullopt;
+  for (const auto& id : r.preferred)
+    for (std::size_t i = 0; i < n; ++i)
+      if (order_[i].id == id && may_take(order_[i], r, now)) return choice{i, false};
   std::size_t start = 0;
   for (std::size_t i = 0; i < n; ++i)
     if (order_[i].id == cursor_) start = i + 1;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = (start + k) % n;
-    if (may_take(order_[i], r, now)) return i;
+    if (may_take(order_[i], r, now)) return choice{i, true};
   }
   return std::nullopt;
 }
 
-void dispatcher::make_offer(const std::string& conversation_id, routed& r, agent& a, std::int64_t now, effects& out) {
+void dispatcher::make_offer(const std::string& conversation_id, routed& r, choice c, std::int64_t now, effects& out) {
+  auto& a = order_[c.index];
   const auto id = ++next_offer_id_;
   r.current = offer{a.id, id};
   a.offers.insert(conversation_id);
-  cursor_ = a.id;
+  if (c.by_turn) cursor_ = a.id; // an offer to a preferred agent is not round robin's turn
   out.push_back(offer_made{conversation_id, a.id, id, now + settings_.offer_timeout_ms, r.attempts + 1});
 }
 
@@ -85,7 +90,7 @@ void dispatcher::drain_into(std::int64_t now, effects& out) {
   line_.for_each([&](const std::string& id) {
     auto& r = routed_.at(id);
     if (auto next = pick(r, now)) {
-      make_offer(id, r, order_[*next], now, out);
+      make_offer(id, r, *next, now, out);
       offered.push_back(id);
       return any_room();
     }
@@ -166,15 +171,21 @@ effects dispatcher::remove_agent(const std::string& id, std::int64_t now) {
   return finish(std::move(out), line_);
 }
 
-effects dispatcher::request(const std::string& conversation_id, std::int64_t requested_ms, std::int64_t now) {
+effects dispatcher::request(const std::string& conversation_id, std::int64_t requested_ms, std::int64_t now,
+                            std::vector<std::string> preferred) {
   effects out;
-  if (routed_.count(conversation_id) || assigned_.count(conversation_id)) return out;
+  if (assigned_.count(conversation_id)) return out;
+  if (auto known = routed_.find(conversation_id); known != routed_.end()) {
+    known->second.preferred = std::move(preferred); // asked again (restored, say): who it prefers now
+    return out;
+  }
   auto& r = routed_[conversation_id];
   r.requested_ms = requested_ms;
+  r.preferred = std::move(preferred);
   // Strict FIFO: nobody overtakes a conversation already waiting.
   if (line_.empty()) {
     if (auto next = pick(r, now)) {
-      make_offer(conversation_id, r, order_[*next], now, out);
+      make_offer(conversation_id, r, *next, now, out);
       return out;
     }
   }

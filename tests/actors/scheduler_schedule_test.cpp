@@ -1,12 +1,13 @@
 // Random schedules of the scheduler on the deterministic coordinator: clients ask for
-// times (in turn, or of one agent), book them (offered, stale or never offered), cancel
+// times (in turn, by a routing rule, or of one agent), book them (offered, stale or never offered), cancel
 // and reschedule, while the store writer fails some writes and messages are taken in a
 // random order. Whatever the order, afterwards:
 // - no two active meetings of an agent overlap, with the buffer after each, and none
 //   lies on a busy time of the agent's calendar;
 // - each booking answered "booked" is one stored meeting, and nothing else is stored;
 // - a scheduler started from the store offers exactly the times the running one offers,
-//   and agrees whose turn it is (a failed write gave back what it took).
+//   and agrees whose turn it is, round robin's and the rule's (a failed write gave back
+//   what it took).
 #include "fixture.hpp"
 #include "flaky_writer.hpp"
 
@@ -16,6 +17,7 @@
 #include "actors/scheduler.hpp"
 #include "dynchat/calendar/settings.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/routing/stored_rules.hpp"
 #include "dynchat/store/meetings.hpp"
 #include "dynchat/store/writes.hpp"
 
@@ -69,10 +71,17 @@ struct scheduler_fixture : actor_fixture {
       store::writes::put_calendar(b, c);
       agents.push_back(a.id);
     }
+    std::sort(agents.begin(), agents.end());
+    // Leads from Germany go to the last and the first agent, in turn.
+    routing::rule germany;
+    germany.id = new_id();
+    germany.name = "Germany";
+    germany.conditions = {{"country", dialogue::op::is, "DE"}};
+    germany.agent_ids = {agents[2], agents[0]};
+    routing::put_rule(b, germany);
     auto txn = ctx.db->write();
     store::writes::apply(txn, b);
     txn.commit();
-    std::sort(agents.begin(), agents.end());
     ctx.scheduler = spawn_scheduler(sys, ctx);
     own(ctx.scheduler);
     run();
@@ -123,15 +132,23 @@ struct scheduler_fixture : actor_fixture {
     return seen->booked[rng() % seen->booked.size()].id;
   }
 
+  std::map<std::string, std::string> some_lead() {
+    if (rng() % 3 == 0) return {};
+    return {{"country", "DE"}};
+  }
+
   void random_step() {
-    switch (rng() % 6) {
+    switch (rng() % 7) {
       case 0: client(msg::slots_atom::value, msg::slot_request{"round_robin", {}, 0, 0, 20}); break;
+      case 6: client(msg::slots_atom::value, msg::slot_request{"rule", {}, 0, 0, 20, some_lead()}); break;
       case 1: client(msg::slots_atom::value, msg::slot_request{"agent", agents[rng() % agents.size()], 0, 0, 20}); break;
       case 2:
       case 3: {
         msg::booking_request req;
         req.slot_id = some_slot();
-        req.routing = rng() % 2 ? "round_robin" : "agent";
+        const char* routings[] = {"round_robin", "agent", "rule"};
+        req.routing = routings[rng() % 3];
+        if (req.routing == "rule") req.lead = some_lead();
         req.booker_email = "v@example.org";
         change_client(true, msg::book_atom::value, req);
         break;
@@ -153,6 +170,9 @@ struct scheduler_fixture : actor_fixture {
       self->receive([&](const msg::slot_offer& o) { out.push_back(o); });
     }
     self->send(s, msg::slots_atom::value, msg::slot_request{"round_robin", {}, 0, 0, 1});
+    run();
+    self->receive([&](const msg::slot_offer& o) { out.push_back(o); });
+    self->send(s, msg::slots_atom::value, msg::slot_request{"rule", {}, 0, 0, 1, {{"country", "DE"}}});
     run();
     self->receive([&](const msg::slot_offer& o) { out.push_back(o); });
     return out;

@@ -388,3 +388,36 @@ TEST_CASE("random interleavings keep the routing invariants", "[routing][dispatc
         }
   }
 }
+
+TEST_CASE("preferred agents are offered a chat first without moving the round-robin cursor", "[routing][dispatcher]") {
+  auto d = with_agents(4, 1);
+  CHECK(offered_agents(d.request("c1", 1, 1)) == std::vector<std::string>{"a1"});
+  CHECK(d.cursor() == "a1");
+  // the lead's account owner (a3) and its rule's agents (a4, a2) come first, in that order
+  CHECK(offered_agents(d.request("c2", 2, 2, {"a3", "a4", "a2"})) == std::vector<std::string>{"a3"});
+  CHECK(d.cursor() == "a1"); // not round robin's turn
+  CHECK(offered_agents(d.request("c3", 3, 3, {"a3", "a4", "a2"})) == std::vector<std::string>{"a4"}); // a3 is full
+  // nobody preferred has room (a2 is the next preferred, free): a2; then round robin takes the rest
+  CHECK(offered_agents(d.request("c4", 4, 4, {"a3", "a4"})) == std::vector<std::string>{"a2"});
+  CHECK(d.cursor() == "a2");
+  // every seat is taken: a preferred chat waits in line like any other
+  auto fx = d.request("c5", 5, 5, {"a1"});
+  CHECK(offers_in(fx).empty());
+  CHECK(d.is_waiting("c5"));
+  // a declined preferred offer goes on to round robin, not back to the decliner
+  auto e = with_agents(3);
+  CHECK(offered_agents(e.request("x", 1, 1, {"a2"})) == std::vector<std::string>{"a2"});
+  CHECK(offered_agents(e.decline("x", "a2", 2)) == std::vector<std::string>{"a1"});
+}
+
+TEST_CASE("asking again while routed only replaces the preferred agents", "[routing][dispatcher]") {
+  dispatcher d{defaults()};
+  d.add_agent("a1", 1, 0);
+  d.add_agent("a2", 1, 0);
+  d.restore_waiting("c1", 1); // restored at start-up, before its session asked
+  CHECK(d.request("c1", 1, 2, {"a2"}).empty());
+  CHECK(d.is_waiting("c1"));
+  CHECK(offered_agents(d.update_agent("a1", true, 1, 3)).empty() == false);
+  // a1 is the only one available: the preference is a first choice, never a wait
+  CHECK(d.offered_to("c1") == std::optional<std::string>{"a1"});
+}

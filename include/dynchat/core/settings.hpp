@@ -104,12 +104,22 @@ struct meetings_settings {
   seconds smtp_retry_base{30};              // back-off after a failure: doubles each time, capped at an hour
 };
 
+/// Who gets a meeting or a chat: the rule book's limits (docs/meetings.md, "Routing").
+struct routing_settings {
+  std::size_t agents_tried_per_rule = 2; // inside the rule that matched; then round robin over everyone
+  std::size_t max_rules = 100;
+  std::size_t max_teams = 100;
+  std::size_t max_members = 100;         // agents of one rule or team
+  std::size_t max_accounts = 100'000;
+};
+
 struct settings {
   server_settings server;
   store_settings store;
   websocket_settings websocket;
   chat_settings chat;
   meetings_settings meetings;
+  routing_settings routing;
   protocol::decode_limits limits;
 };
 

@@ -42,6 +42,12 @@ struct checked {
 /// Decodes and validates: fields, kinds, limits, then the graph (check_graph).
 checked decode(const nlohmann::json& body, const limits& lim = {});
 
+/// One attribute condition ({attribute, op, value}), as audiences and branches write it;
+/// its problems (under `path`) go to `problems`. Routing rules use the same form.
+dialogue::condition decode_condition(const nlohmann::json& j, const std::string& path, std::vector<problem>& problems,
+                                     const limits& lim = {});
+nlohmann::json to_json(const dialogue::condition& c);
+
 /// The graph's problems: cards named but missing, cards no path reaches, loops that pass
 /// no card waiting for the visitor, a live_chat card that is not last.
 std::vector<problem> check_graph(const definition& d);

@@ -22,6 +22,8 @@ public:
   std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t max);
   /// A string, "" when absent; `allowed` (when not empty) lists the values it may take.
   std::string text(const std::string& name, const std::vector<std::string>& allowed = {});
+  /// Every parameter named `prefix` + something (`lead.country=DE`), by that something.
+  std::map<std::string, std::string> with_prefix(const std::string& prefix);
   bool has(const std::string& name) const { return values_.count(name) != 0; }
   /// Records a problem found by the handler itself (a value out of range for the resource).
   void fail(std::string message);

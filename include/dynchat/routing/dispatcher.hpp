@@ -80,8 +80,12 @@ public:
   effects remove_agent(const std::string& id, std::int64_t now);
 
   // ---- conversations ----
-  /// A conversation asks for an agent. Asking again while it is routed changes nothing.
-  effects request(const std::string& conversation_id, std::int64_t requested_ms, std::int64_t now);
+  /// A conversation asks for an agent. `preferred`: agents to try first, in order, before
+  /// round robin (routing/assignment.hpp: the account's owner, the rule's agents); an
+  /// offer to one of them does not move the cursor. Asking again while it is routed only
+  /// replaces its preferred agents.
+  effects request(const std::string& conversation_id, std::int64_t requested_ms, std::int64_t now,
+                  std::vector<std::string> preferred = {});
   /// Start-up: a conversation that was waiting goes back into the line at its place,
   /// without dispatching (call drain() once everything is restored).
   void restore_waiting(const std::string& conversation_id, std::int64_t requested_ms);
@@ -143,13 +147,18 @@ private:
     unsigned attempts = 0;                            // refusals in a row
     std::map<std::string, std::int64_t> refused_until; // agent id -> cool-down end
     std::optional<offer> current;
+    std::vector<std::string> preferred; // tried first, in order
+  };
+  struct choice {
+    std::size_t index; // into order_
+    bool by_turn;      // round robin's pick, not a preferred agent
   };
 
   agent* find(const std::string& id);
   const agent* find(const std::string& id) const;
   bool may_take(const agent& a, const routed& r, std::int64_t now) const;
-  std::optional<std::size_t> pick(const routed& r, std::int64_t now) const;
-  void make_offer(const std::string& conversation_id, routed& r, agent& a, std::int64_t now, effects& out);
+  std::optional<choice> pick(const routed& r, std::int64_t now) const;
+  void make_offer(const std::string& conversation_id, routed& r, choice c, std::int64_t now, effects& out);
   /// The current offer failed: route on (refused: the agent chose not to, or missed it).
   void route_on(const std::string& conversation_id, bool refused, std::int64_t now, effects& out);
   void enqueue(const std::string& conversation_id, routed& r, bool tell_now, std::int64_t now, effects& out);

@@ -42,6 +42,9 @@ enum class table : std::uint8_t {
   meetings,          // meeting id -> meeting_record
   agent_meetings,    // agent id | be64(start_ms) | meeting id -> "" (an agent's meetings in time order)
   meeting_outbox,    // meeting id | be64(sequence) | recipient -> invite_delivery (the invites SMTP sends)
+  routing_rules,     // rule id -> the rule's JSON (routing/rule_book.hpp)
+  routing_teams,     // team id -> the team's JSON
+  routing_accounts,  // "domain:acme.com" | "company:acme" -> the account's JSON (its owner)
   count_
 };
 
