@@ -24,6 +24,7 @@ constexpr std::pair<const char*, const char*> latencies[] = {
   {"visitor_ack", "visitor ack"},      {"agent_ack", "agent ack"},
   {"visitor_to_agent", "visitor -> agent"}, {"agent_to_visitor", "agent -> visitor"},
   {"bot_first", "bot first, past delay"}, {"bot_reply", "bot reply, past delay"},
+  {"meeting_slots", "meeting times shown"}, {"meeting_booking", "booking answered"},
 };
 
 std::string reasons(const json& report) {
@@ -61,6 +62,10 @@ std::string render_report(const json& r) {
     out += fmt::format("  {:<20}{:>9}{:>9.1f}{:>9.1f}{:>9.1f}{:>9.1f}{:>9.1f}\n", name, count(h, "count"), ms(h, "p50_us"),
                        ms(h, "p90_us"), ms(h, "p99_us"), ms(h, "p999_us"), ms(h, "max_us"));
   }
+  if (count(r, "bookings_sent") > 0)
+    out += fmt::format("meetings   bookings sent {}  booked {}  refused (taken) {}  no times left {}  double-booked {}\n",
+                       count(r, "bookings_sent"), count(r, "meetings_booked"), count(r, "bookings_refused"),
+                       count(r, "no_times_left"), count(r, "double_booked"));
   out += fmt::format("exactly once  lost {}  duplicated {}  reordered {}\n", count(r, "lost"), count(r, "duplicated"),
                      count(r, "reordered"));
   std::string errors;

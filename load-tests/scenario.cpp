@@ -26,7 +26,7 @@ double number(const toml::node& n, const std::string& key) {
 }
 
 bool boolean(const toml::node& n, const std::string& key) {
-  if (auto v = n.value<bool>()) return *v;
+  if (auto* v = n.as_boolean()) return v->get(); // not value<bool>(): that takes 1 for true
   bad("'" + key + "' must be true or false");
 }
 
@@ -54,6 +54,9 @@ void apply(scenario& s, const std::string& table, const std::string& key, const 
     else if (key == "msgpack") s.msgpack = boolean(n, full);
     else if (key == "walk_dialogues") s.walk_dialogues = boolean(n, full);
     else if (key == "bot_delay") s.bot_delay_seconds = number(n, full);
+    else if (key == "book_meetings") s.book_meetings = boolean(n, full);
+    else if (key == "booking_attempts") s.booking_attempts = count(n, full);
+    else if (key == "book_together") s.book_together = boolean(n, full);
     else if (key == "known_share") s.known_share = number(n, full);
     else if (key == "leads_file") {
       auto file = n.value<std::string>();
@@ -139,6 +142,23 @@ scenario preset(std::string_view name) {
     s.agents = 0;
     return s;
   }
+  if (name == "meeting") { // 1,000 visitors are shown the meeting card's times, then all book at once
+    s.arrival_rate = 2000;
+    s.ramp_up_seconds = 0;
+    s.duration_seconds = 0.5;
+    s.max_concurrent = 5000;
+    s.messages_per_visitor = 0;
+    s.visitor_think = {think_time::shape::fixed, 0.0};
+    s.wait_for_agent = false;
+    s.resume_share = 0;
+    s.walk_dialogues = true;
+    s.book_meetings = true;
+    s.book_together = true;
+    s.booking_attempts = 40; // every round of the race books the times shown (8): the last slots go late
+    s.bot_delay_seconds = 0; // run the server with chat.bot_response_delay_ms=0
+    s.agents = 0;
+    return s;
+  }
   if (name == "soak") { // long and moderate: ~500 chats open for ten minutes
     s.arrival_rate = 5;
     s.duration_seconds = 600;
@@ -148,7 +168,7 @@ scenario preset(std::string_view name) {
     s.agents = 80;
     return s;
   }
-  bad("unknown preset '" + std::string{name} + "' (idle, chat, burst, dialogue, soak)");
+  bad("unknown preset '" + std::string{name} + "' (idle, chat, burst, dialogue, meeting, soak)");
 }
 
 scenario load_scenario_text(std::string_view text, const std::filesystem::path& base_dir) {

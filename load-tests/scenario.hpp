@@ -36,6 +36,11 @@ struct scenario {
   // options and filling captures, and measure each bot reply beyond the server's delay
   bool walk_dialogues = false;
   double bot_delay_seconds = 0;     // the server's chat.bot_response_delay_ms, in seconds
+  // meetings: walkers book one of the times a meeting card offers (at random: visitors
+  // shown the same times race for them), again from fresh times when theirs was taken
+  bool book_meetings = false;
+  bool book_together = false;       // every first booking goes at one instant, a second after the last arrival
+  std::uint32_t booking_attempts = 5;
   // agents
   std::uint32_t agents = 40;        // 400 seats: above the ~275 chats the defaults keep open
   std::uint32_t agent_max_chats = 10;
@@ -44,7 +49,7 @@ struct scenario {
   bool agents_end_chats = true;     // the agent ends a chat after the visitor's last message
 };
 
-/// A built-in preset: idle, chat, burst, dialogue, soak. Throws std::invalid_argument.
+/// A built-in preset: idle, chat, burst, dialogue, meeting, soak. Throws std::invalid_argument.
 scenario preset(std::string_view name);
 /// Reads [scenario], [visitors] and [agents] tables over `base` (the preset named by
 /// scenario.preset if given). Throws std::invalid_argument naming the bad key.

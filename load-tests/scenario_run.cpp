@@ -4,7 +4,9 @@
 //            maybe drop the socket once and resume (resending what was not acked)
 //            -> wait for the agent's replies -> hold -> close
 //   dialogue visitor (walk_dialogues): connect -> hello -> each bot prompt answered after a
-//            think time (an offered option, or a capture filled) -> quiet -> close
+//            think time (an offered option, or a capture filled) -> quiet -> close;
+//            with book_meetings, a meeting card's times are answered with `book` (one of
+//            those offered, at random: visitors race), again from fresh times when taken
 //   agent:   connect -> hello -> available -> accept offers -> reply to each visitor
 //            message after a think time -> end the chat after the last reply
 //
@@ -58,6 +60,7 @@ struct world {
   std::uint64_t active = 0;      // visitors between arrival and finish
   std::uint64_t agent_unacked = 0; // agent replies sent and not yet acked
   std::uint64_t connections = 0; // opened so far: picks the next source address
+  clock_type::time_point start{}; // arrivals begin
 
   clock_type::duration think(const think_time& tt) {
     double s = tt.mean_seconds;
@@ -116,7 +119,7 @@ private:
       hello["resume_token"] = resume_token_;
       hello["last_seq"] = last_seq_;
     }
-    bot_due_ = clock_type::now(); // the session starts: its first bot message is due one delay later
+    bot_due_ = slots_due_ = clock_type::now(); // the session starts: its first bot message is due one delay later
     send(hello);
   }
 
@@ -203,6 +206,10 @@ private:
   // A bot message: its latency beyond the configured delay (counted from when the session
   // started or the visitor's last answer was sent), then the answer its prompt asks for.
   void on_bot(const json& f) {
+    if (booking_) return on_booking_answer(f); // fresh times, or the card after it, follow
+    const bool times = f.contains("prompt") && f["prompt"].contains("slots") && !f["prompt"]["slots"].empty();
+    if (w_.sc.book_meetings && (awaiting_times_ || first_bot_) && !times) w_.t.no_times_left++; // the card's fallback
+    awaiting_times_ = false;
     if (bot_due_ != clock_type::time_point{}) {
       const auto delay = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(w_.sc.bot_delay_seconds));
       const auto beyond = clock_type::now() - bot_due_ - delay;
@@ -224,6 +231,28 @@ private:
     json answer;
     const std::string id = "d" + std::to_string(answers_++);
     const std::string input = prompt.value("input", "");
+    if (w_.sc.book_meetings && prompt.contains("slots") && !prompt["slots"].empty()) {
+      w_.t.meeting_slots.record(micros_since(slots_due_));
+      if (booking_attempts_++ >= w_.sc.booking_attempts) return finish_now();
+      const auto& slots = prompt["slots"];
+      const auto pick = std::uniform_int_distribution<std::size_t>{0, slots.size() - 1}(w_.rng);
+      booked_slot_ = slots[pick].value("id", "");
+      answer = {{"type", "book"}, {"client_msg_id", id}, {"slot", booked_slot_}};
+      auto when = clock_type::now() + w_.think(w_.sc.visitor_think);
+      if (w_.sc.book_together && booking_attempts_ == 1) // everyone's first booking at one instant, after the last arrival
+        when = std::max(when, w_.start + std::chrono::duration_cast<clock_type::duration>(
+                                           std::chrono::duration<double>(w_.sc.duration_seconds + 1.0)));
+      at(when, [this, answer, id] {
+        due_[id] = clock_type::now();
+        unacked_[id] = answer;
+        w_.t.sent++;
+        w_.t.bookings_sent++;
+        booking_ = true;
+        booking_sent_ = bot_due_ = clock_type::now();
+        send(answer);
+      });
+      return;
+    }
     if (prompt.contains("options") && !prompt["options"].empty()) {
       const auto& options = prompt["options"];
       const auto pick = std::uniform_int_distribution<std::size_t>{0, options.size() - 1}(w_.rng);
@@ -242,6 +271,31 @@ private:
       bot_due_ = clock_type::now();
       send(answer);
     });
+  }
+
+  // The bot's first word after a `book`: booked (the slot is this visitor's: the report
+  // counts any slot two visitors were given), taken (fresh times follow), or no times.
+  void on_booking_answer(const json& f) {
+    booking_ = false;
+    w_.t.meeting_booking.record(micros_since(booking_sent_));
+    const std::string text = f.value("text", "");
+    if (text.rfind("You're booked", 0) == 0) {
+      w_.t.meetings_booked++;
+      w_.t.booked_slots.push_back(booked_slot_);
+    } else if (text.find("just taken") != std::string::npos) {
+      w_.t.bookings_refused++;
+      slots_due_ = booking_sent_;
+      awaiting_times_ = true;
+    } else {
+      w_.t.errors["booking_answer_unexpected"]++;
+    }
+    bot_due_ = {};
+    // Booked: the dialogue goes on (or ends); quiet for a while means done.
+    const auto quiet_gen = ++quiet_gen_;
+    after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(w_.sc.bot_delay_seconds + 2.0)),
+          [this, quiet_gen] {
+            if (quiet_gen == quiet_gen_) finish_now();
+          });
   }
 
   void finish_now() {
@@ -286,6 +340,11 @@ private:
   clock_type::time_point bot_due_{};
   std::uint64_t quiet_gen_ = 0;
   std::uint32_t answers_ = 0;
+  // booking a meeting
+  bool booking_ = false, awaiting_times_ = false;
+  std::string booked_slot_;
+  clock_type::time_point booking_sent_{}, slots_due_{};
+  std::uint32_t booking_attempts_ = 0;
 };
 
 class sim_agent final : public sim_peer {
@@ -418,6 +477,7 @@ tally run_share(const scenario& sc, const run_options& o, double& elapsed_second
   const double bound = run_bound_seconds(sc, o);
   const auto t0 = o.start_at_ns > 0 ? clock_type::time_point{clock_type::duration{o.start_at_ns}}
                                     : clock_type::now() + std::chrono::milliseconds{300}; // agents log in first
+  w.start = t0;
   const auto at_seconds = [t0](double s) {
     return t0 + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
   };

@@ -1,5 +1,7 @@
 #include "tally.hpp"
 
+#include <set>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -51,6 +53,10 @@ template <class Tally, class Fn> void for_each_counter(Tally& t, Fn&& fn) {
   fn("known", t.known);
   fn("dialogues_met", t.dialogues_met);
   fn("dialogue_answers", t.dialogue_answers);
+  fn("bookings_sent", t.bookings_sent);
+  fn("meetings_booked", t.meetings_booked);
+  fn("bookings_refused", t.bookings_refused);
+  fn("no_times_left", t.no_times_left);
 }
 
 template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
@@ -62,6 +68,8 @@ template <class Tally, class Fn> void for_each_histogram(Tally& t, Fn&& fn) {
   fn("agent_wait", t.agent_wait);
   fn("bot_first", t.bot_first);
   fn("bot_reply", t.bot_reply);
+  fn("meeting_slots", t.meeting_slots);
+  fn("meeting_booking", t.meeting_booking);
 }
 
 } // namespace
@@ -75,6 +83,13 @@ void tally::merge(const tally& other) {
   agent_wait.merge(other.agent_wait);
   bot_first.merge(other.bot_first);
   bot_reply.merge(other.bot_reply);
+  meeting_slots.merge(other.meeting_slots);
+  meeting_booking.merge(other.meeting_booking);
+  booked_slots.insert(booked_slots.end(), other.booked_slots.begin(), other.booked_slots.end());
+  bookings_sent += other.bookings_sent;
+  meetings_booked += other.meetings_booked;
+  bookings_refused += other.bookings_refused;
+  no_times_left += other.no_times_left;
   checker.merge(other.checker);
   for (const auto& [code, n] : other.errors) errors[code] += n;
   arrived += other.arrived;
@@ -100,7 +115,8 @@ json tally::to_json() const {
          {"errors", errors},
          {"acked_per_second", acked_per_second},
          {"visitors_per_second", visitors_per_second},
-         {"connected_per_second", connected_per_second}};
+         {"connected_per_second", connected_per_second},
+         {"booked_slots", booked_slots}};
   for_each_counter(*this, [&](const char* name, std::uint64_t v) { j[name] = v; });
   for_each_histogram(*this, [&](const char* name, const latency_histogram& h) { j["histograms"][name] = buckets_json(h); });
   return j;
@@ -114,6 +130,7 @@ tally tally::from_json(const json& j) {
     t.acked_per_second = j.at("acked_per_second").get<std::vector<std::uint64_t>>();
     t.visitors_per_second = j.at("visitors_per_second").get<std::vector<std::uint64_t>>();
     t.connected_per_second = j.at("connected_per_second").get<std::vector<std::uint64_t>>();
+    t.booked_slots = j.at("booked_slots").get<std::vector<std::string>>();
     for_each_counter(t, [&](const char* name, std::uint64_t& v) { v = j.at(name).get<std::uint64_t>(); });
     for_each_histogram(t, [&](const char* name, latency_histogram& h) { h = histogram_from(j.at("histograms").at(name)); });
     return t;
@@ -131,6 +148,8 @@ json make_report(const tally& t, const scenario& sc, double elapsed, const servi
                         {"connected", k < t.connected_per_second.size() ? t.connected_per_second[k] : 0}});
   const auto lost = t.checker.lost(); // a scan over every conversation: once
   const bool exactly_once = lost == 0 && t.checker.duplicated() == 0 && t.checker.reordered() == 0;
+  std::set<std::string> distinct_slots(t.booked_slots.begin(), t.booked_slots.end());
+  const auto double_booked = t.booked_slots.size() - distinct_slots.size();
   json latency;
   for_each_histogram(t, [&](const char* name, const latency_histogram& h) { latency[name] = histogram_json(h); });
   json report{{"scenario", sc.name},
@@ -161,10 +180,16 @@ json make_report(const tally& t, const scenario& sc, double elapsed, const servi
               {"reordered", t.checker.reordered()},
               {"latency", latency},
               {"errors", t.errors},
+              {"bookings_sent", t.bookings_sent},
+              {"meetings_booked", t.meetings_booked},
+              {"bookings_refused", t.bookings_refused},
+              {"no_times_left", t.no_times_left},
+              {"double_booked", double_booked},
               {"timeline", timeline}};
   // ok is "no reason against it".
   auto refuse = [&](const std::string& why) { report["not_ok_because"].push_back(why); };
   if (!exactly_once) refuse("messages lost, duplicated or reordered");
+  if (double_booked > 0) refuse("a slot was booked by more than one visitor");
   // Cut off at the time bound: what was acked and not yet delivered shows up in "lost".
   if (t.timed_out) refuse("the run reached its time bound before every visitor was done");
   auto bound = [&](const latency_histogram& h, double limit_ms, const char* what) {

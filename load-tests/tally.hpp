@@ -20,6 +20,8 @@ struct tally {
   latency_histogram agent_wait; // a visitor's due arrival -> an agent joined its chat
   latency_histogram bot_first;  // hello sent -> the dialogue's first bot message, beyond the bot's delay
   latency_histogram bot_reply;  // an answer sent -> the bot's next message, beyond the bot's delay
+  latency_histogram meeting_slots;   // hello sent (or a refused booking) -> the meeting card's times, beyond the delay
+  latency_histogram meeting_booking; // book sent -> booked or refused, beyond the delay
   delivery_checker checker;
   std::map<std::string, std::uint64_t> errors; // by error code
   std::uint64_t arrived = 0, connected = 0, finished = 0, resumed = 0, connect_failures = 0, closed_early = 0,
@@ -27,6 +29,8 @@ struct tally {
   std::uint64_t known = 0;     // visitors the server welcomed as known leads
   std::uint64_t dialogues_met = 0, dialogue_answers = 0; // welcomed into a dialogue; options and captures sent
   std::uint64_t timed_out = 0; // processes that reached the time bound before everyone was done
+  std::uint64_t bookings_sent = 0, meetings_booked = 0, bookings_refused = 0, no_times_left = 0;
+  std::vector<std::string> booked_slots; // every slot a visitor was told is theirs: each at most once
   std::vector<std::uint64_t> acked_per_second;    // [k]: acks during second k+1 after the start
   std::vector<std::uint64_t> visitors_per_second; // [k]: visitors between arrival and finish at the end of second k+1
   std::vector<std::uint64_t> connected_per_second; // [k]: sessions set up (welcomed) during second k+1

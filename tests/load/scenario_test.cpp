@@ -6,7 +6,7 @@
 using namespace dynchat::load;
 
 TEST_CASE("presets exist and are valid", "[load]") {
-  for (auto name : {"idle", "chat", "burst", "dialogue", "soak"}) {
+  for (auto name : {"idle", "chat", "burst", "dialogue", "meeting", "soak"}) {
     auto s = preset(name);
     CHECK(s.name == name);
     validate(s);
@@ -141,4 +141,17 @@ TEST_CASE("a chat belongs to another run only when its visitor names a different
   CHECK(from_another_run(run_page_url("run-b"), "run-a"));
   CHECK(from_another_run("https://example.com/pricing", "run-a"));
   CHECK_FALSE(from_another_run("", "run-a")); // a server that reports no page: this run's
+}
+
+TEST_CASE("the meeting preset sends 1,000 visitors to book together and a file tunes it", "[load]") {
+  const auto m = preset("meeting");
+  CHECK(m.walk_dialogues);
+  CHECK(m.book_meetings);
+  CHECK(m.book_together);
+  CHECK(m.agents == 0);
+  CHECK(arrivals_due(m, m.duration_seconds) == Approx(1000));
+  const auto tuned = load_scenario_text("[scenario]\npreset = \"meeting\"\n[visitors]\nbook_together = false\nbooking_attempts = 3\n");
+  CHECK_FALSE(tuned.book_together);
+  CHECK(tuned.booking_attempts == 3);
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\nbook_meetings = 1\n"), Catch::Contains("visitors.book_meetings"));
 }

@@ -141,3 +141,27 @@ TEST_CASE("source addresses spread over 127.0.0.0/8, apart per process", "[load]
     for (std::uint64_t k = 0; k < 1000; ++k) seen.insert(source_address_v4(p, k, 1000));
   CHECK(seen.size() == 4000);
 }
+
+TEST_CASE("bookings survive the dump and a slot booked twice makes the run not ok", "[load]") {
+  scenario sc;
+  tally a, b;
+  a.bookings_sent = 3, a.meetings_booked = 1, a.bookings_refused = 2, a.booked_slots = {"x:1"};
+  b.bookings_sent = 1, b.meetings_booked = 1, b.no_times_left = 4, b.booked_slots = {"x:2"};
+  a.meeting_booking.record(3'000);
+  tally m = tally::from_json(a.to_json());
+  m.merge(tally::from_json(b.to_json()));
+  auto r = make_report(m, sc, 1.0, {}, 2);
+  CHECK(r["bookings_sent"] == 4);
+  CHECK(r["meetings_booked"] == 2);
+  CHECK(r["bookings_refused"] == 2);
+  CHECK(r["no_times_left"] == 4);
+  CHECK(r["double_booked"] == 0);
+  CHECK(r["latency"]["meeting_booking"]["count"] == 1);
+  CHECK(r["ok"] == true);
+  tally twice;
+  twice.booked_slots = {"x:1"};
+  m.merge(twice); // another process was told x:1 is its visitor's too
+  r = make_report(m, sc, 1.0, {}, 2);
+  CHECK(r["double_booked"] == 1);
+  CHECK(r["ok"] == false);
+}
