@@ -52,12 +52,14 @@ struct slot_offer {
   std::string agent_id, agent_name; // empty: nobody eligible
   std::string agent_time_zone;
   std::vector<offered_slot> slots;
+  std::string turn; // the turn a booking of these moves on: none, round_robin, rule:<id>
 };
 
 struct booking_request {
   std::string slot_id;
   std::string routing = "round_robin"; // which turn a booking moves on: the rule's, round robin's, or none
   std::map<std::string, std::string> lead;
+  std::string turn; // the offer's (slot_offer::turn); empty: worked out from routing and lead now
   std::string booker_email, booker_name, time_zone;
   std::string conversation_id, dialogue_id, page_url;
 };
@@ -84,11 +86,11 @@ typename Inspector::result_type inspect(Inspector& f, offered_slot& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, slot_offer& x) {
-  return f(caf::meta::type_name("slot_offer"), x.agent_id, x.agent_name, x.agent_time_zone, x.slots);
+  return f(caf::meta::type_name("slot_offer"), x.agent_id, x.agent_name, x.agent_time_zone, x.slots, x.turn);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, booking_request& x) {
-  return f(caf::meta::type_name("booking_request"), x.slot_id, x.routing, x.lead, x.booker_email, x.booker_name, x.time_zone,
+  return f(caf::meta::type_name("booking_request"), x.slot_id, x.routing, x.lead, x.turn, x.booker_email, x.booker_name, x.time_zone,
            x.conversation_id, x.dialogue_id, x.page_url);
 }
 template <class Inspector>

@@ -93,7 +93,8 @@ std::vector<std::string> prefer(router_ptr self, const std::string& conversation
                                 const std::map<std::string, std::string>& lead) {
   auto& st = self->state;
   auto list = routing::make_shortlist(st.rules, lead, routing::rule_scope::live_chat, st.rule_turns,
-                                      st.ctx.cfg->routing.agents_tried_per_rule);
+                                      st.ctx.cfg->routing.agents_tried_per_rule,
+                                      [&st](const std::string& id) { return st.agents.count(id) != 0; });
   std::vector<std::string> out;
   if (!list.account_owner.empty()) out.push_back(list.account_owner);
   out.insert(out.end(), list.rule_agents.begin(), list.rule_agents.end());
@@ -107,7 +108,9 @@ void carry_out(router_ptr self, const routing::effects& fx) {
   const auto now = clock_ms(self);
   for (const auto& e : fx) {
     if (auto* o = std::get_if<routing::offer_made>(&e)) {
-      if (auto s = st.shortlists.find(o->conversation_id); s != st.shortlists.end()) {
+      // A rule's agent offered it as a preferred one moves the rule's turn (round robin's
+      // pick of the same agent does not).
+      if (auto s = st.shortlists.find(o->conversation_id); s != st.shortlists.end() && !o->by_turn) {
         if (routing::classify(s->second, o->agent_id).stage == routing::stage::rule) st.rule_turns[s->second.rule_id] = o->agent_id;
       }
       // The timer is armed whatever happens to the offer on its way: it must expire.

@@ -27,7 +27,6 @@ namespace dynchat {
 namespace {
 
 constexpr const char* turn_key = "meetings.turn"; // who took the last round-robin meeting
-constexpr const char* rule_turn_prefix = "meetings.rule_turn:"; // + rule id: who took its last meeting
 constexpr const char* invite_host = "dynchat";
 
 struct agent_calendar {
@@ -191,8 +190,8 @@ void load(scheduler_ptr self) {
     rebuild(a);
   }
   st.committed_turns[""] = store::load_meta(txn, turn_key).value_or("");
-  txn.scan_prefix(store::table::meta, rule_turn_prefix, "", [&](std::string_view key, std::string_view agent) {
-    st.committed_turns[std::string{key.substr(std::string_view{rule_turn_prefix}.size())}] = std::string{agent};
+  txn.scan_prefix(store::table::meta, routing::rule_turn_prefix, "", [&](std::string_view key, std::string_view agent) {
+    st.committed_turns[std::string{key.substr(routing::rule_turn_prefix.size())}] = std::string{agent};
     return true;
   });
   st.book = routing::load_rule_book(txn);
@@ -284,7 +283,8 @@ routing::shortlist shortlist_for(scheduler_ptr self, const std::string& how, con
   auto& st = self->state;
   if (how != "rule") return {};
   return routing::make_shortlist(st.rules, lead, routing::rule_scope::meetings, st.rule_turns(),
-                                 st.ctx.cfg->routing.agents_tried_per_rule);
+                                 st.ctx.cfg->routing.agents_tried_per_rule,
+                                 [&st](const std::string& id) { return st.agents.count(id) != 0; });
 }
 
 msg::slot_offer offer(scheduler_ptr self, const msg::slot_request& req) {
@@ -295,18 +295,22 @@ msg::slot_offer offer(scheduler_ptr self, const msg::slot_request& req) {
     auto it = st.agents.find(id);
     return it != st.agents.end() && !slots_of(it->second, now, req.from_ms, req.to_ms, 1).empty();
   };
-  std::string chosen;
+  std::string chosen, turn = "none";
   if (req.routing == "agent") {
     if (eligible(req.agent_id)) chosen = req.agent_id;
   } else {
     std::vector<std::string> ids;
     for (const auto& [id, a] : st.agents) ids.push_back(id);
     const auto turns = routing::meeting_turns(ids, st.last_turn());
-    if (auto pick = routing::assign(shortlist_for(self, req.routing, req.lead), turns, eligible)) chosen = pick->agent_id;
+    if (auto pick = routing::assign(shortlist_for(self, req.routing, req.lead), turns, eligible)) {
+      chosen = pick->agent_id;
+      if (pick->stage == routing::stage::rule) turn = "rule:" + pick->rule_id;
+      else if (pick->stage == routing::stage::round_robin) turn = "round_robin";
+    }
   }
   if (chosen.empty()) return {};
   const auto& a = st.agents.at(chosen);
-  msg::slot_offer out{chosen, a.agent.name, a.settings->time_zone, {}};
+  msg::slot_offer out{chosen, a.agent.name, a.settings->time_zone, {}, turn};
   for (const auto& s : slots_of(a, now, req.from_ms, req.to_ms, req.max_slots))
     out.slots.push_back({slot_id(chosen, s.start_ms), s.start_ms, s.end_ms});
   return out;
@@ -345,13 +349,20 @@ caf::result<msg::booking_reply> book(scheduler_ptr self, const msg::booking_requ
   queue_activity(batch, m, a);
   // The turn this booking moves on: round robin's, the rule's that shortlisted the agent,
   // or none (a named agent, an account's owner).
-  const bool named = req.routing == "agent";
-  const auto how = routing::classify(shortlist_for(self, req.routing, req.lead), agent_id);
-  const bool takes_turn = !named && how.stage != routing::stage::account;
-  const auto turn = how.stage == routing::stage::rule ? how.rule_id : std::string{};
+  // The offer said which (the turns may have moved since it was made); else it is worked
+  // out from the lead now.
+  std::string offered_turn = req.turn;
+  if (offered_turn.empty() && req.routing != "agent") {
+    const auto how = routing::classify(shortlist_for(self, req.routing, req.lead), agent_id);
+    offered_turn = how.stage == routing::stage::rule      ? "rule:" + how.rule_id
+                   : how.stage == routing::stage::account ? "none"
+                                                          : "round_robin";
+  }
+  const bool takes_turn = offered_turn == "round_robin" || offered_turn.rfind("rule:", 0) == 0;
+  const auto turn = offered_turn.rfind("rule:", 0) == 0 ? offered_turn.substr(5) : std::string{};
   if (takes_turn) {
     st.turns_in_flight.push_back({m.id, turn, agent_id});
-    store::writes::put_meta(batch, turn.empty() ? std::string{turn_key} : rule_turn_prefix + turn, agent_id);
+    store::writes::put_meta(batch, turn.empty() ? std::string{turn_key} : routing::rule_turn_key(turn), agent_id);
   }
   auto promise = self->make_response_promise<msg::booking_reply>();
   write_then(self, std::move(batch), [=](bool ok) mutable {

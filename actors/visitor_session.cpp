@@ -68,6 +68,9 @@ struct visitor_session_state {
   std::shared_ptr<const site::config> site;   // the configuration of the latest step
   std::string agent_email;                    // the agent's, for the outbox
   std::string time_zone;                      // the visitor's, as their client said when booking
+  // The turn each agent's last offered times move on when booked (slot_offer::turn): a
+  // turn that moved since the offer does not change which one a booking takes.
+  std::map<std::string, std::string> offer_turns;
   bool dropped = false;                       // engaged, and left before completing
   std::set<std::string> opened;               // documents whose opening is recorded
   std::int64_t last_run_ms = 0;               // a flow run's trigger time, unique in this conversation
@@ -515,6 +518,7 @@ void find_slots(session_ptr self, msg::slot_request req, bool shared) {
   self->request(st.ctx.scheduler, std::chrono::seconds{10}, msg::slots_atom::value, req)
     .then(
       [=](const msg::slot_offer& offer) {
+        if (!offer.agent_id.empty()) self->state.offer_turns[offer.agent_id] = offer.turn;
         engine::in::slots_found found{offer.agent_id, offer.agent_name, {}, shared};
         for (const auto& s : offer.slots) found.slots.push_back({s.id, s.start_ms, s.end_ms});
         feed(self, found);
@@ -534,6 +538,8 @@ void book_slot(session_ptr self, const engine::out::book& b) {
   req.slot_id = b.slot_id;
   req.routing = b.routing_hint == "agent" || b.routing_hint == "rule" ? b.routing_hint : "round_robin";
   req.lead = st.lead.attributes;
+  if (auto colon = b.slot_id.find(':'); colon != std::string::npos)
+    if (auto it = st.offer_turns.find(b.slot_id.substr(0, colon)); it != st.offer_turns.end()) req.turn = it->second;
   req.booker_email = st.conv.email;
   if (auto it = st.lead.attributes.find("firstName"); it != st.lead.attributes.end()) req.booker_name = it->second;
   req.time_zone = st.time_zone;

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "actors/meeting_messages.hpp"
 #include "actors/rest/handlers.hpp"
+#include "dynchat/routing/stored_rules.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/rest/bodies.hpp"
 #include "dynchat/rest/transcript_text.hpp"
@@ -111,34 +113,46 @@ void update_agent(call c) {
   serially(std::move(c), key, [](call c, std::function<void()> done) { apply_update(std::move(c), done); });
 }
 
+// Runs with the rule book's changes (serially, "routing"): a rule saved meanwhile cannot
+// name the agent after it is gone.
 void delete_agent(call c) {
   if (!query_ok(c)) return;
-  auto a = agent_in_path(c);
-  if (!a) return;
-  store::write_batch batch;
-  store::writes::erase_agent(batch, *a);
-  // The API tokens made for it (agent role) end with it: stored ones, and ones still being
-  // written (their writes reach the store writer before this one, from the same actor).
-  auto& st = c.self->state;
-  {
-    auto txn = c.ctx().db->read();
-    for (const auto& t : store::load_api_tokens(txn))
+  serially(std::move(c), "routing", [](call c, std::function<void()> done) {
+    auto a = agent_in_path(c);
+    if (!a) return done();
+    store::write_batch batch;
+    store::writes::erase_agent(batch, *a);
+    // The API tokens made for it (agent role) end with it: stored ones, and ones still being
+    // written (their writes reach the store writer before this one, from the same actor).
+    auto& st = c.self->state;
+    std::vector<std::string> rule_book_parts;
+    {
+      auto txn = c.ctx().db->read();
+      for (const auto& t : store::load_api_tokens(txn))
+        if (t.agent_id == a->id) store::writes::erase_api_token(batch, t);
+      // It leaves the rule book too: its rules and teams go on without it, its accounts route on.
+      rule_book_parts = routing::forget_agent(batch, txn, a->id);
+    }
+    for (const auto& [id, t] : st.tokens_in_flight)
       if (t.agent_id == a->id) store::writes::erase_api_token(batch, t);
-  }
-  for (const auto& [id, t] : st.tokens_in_flight)
-    if (t.agent_id == a->id) store::writes::erase_api_token(batch, t);
-  st.agents_being_deleted.insert(a->id);
-  write_then(
-    c, std::move(batch),
-    [self = c.self, reply = c.reply, a = *a] {
-      spdlog::info("agent {} ({}) deleted over REST", a.id, rest::one_line(a.name));
-      self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
-      reply(no_content());
-    },
-    [self = c.self, id = a->id] {
-      auto& deleting = self->state.agents_being_deleted;
-      deleting.erase(deleting.find(id)); // this deletion's mark only
-    });
+    st.agents_being_deleted.insert(a->id);
+    write_then(
+      c, std::move(batch),
+      [self = c.self, reply = c.reply, a = *a, rule_book_parts] {
+        spdlog::info("agent {} ({}) deleted over REST", a.id, rest::one_line(a.name));
+        self->send(self->state.ctx.directory, msg::aremoved_atom::value, a.id);
+        for (const auto& part : rule_book_parts) {
+          if (self->state.ctx.scheduler) self->send(self->state.ctx.scheduler, msg::rules_atom::value, part);
+          if (self->state.ctx.router) self->send(self->state.ctx.router, msg::rules_atom::value, part);
+        }
+        reply(no_content());
+      },
+      [self = c.self, id = a->id, done] {
+        auto& deleting = self->state.agents_being_deleted;
+        deleting.erase(deleting.find(id)); // this deletion's mark only
+        done();
+      });
+  });
 }
 
 } // namespace dynchat::rest_api

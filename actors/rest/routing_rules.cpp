@@ -2,6 +2,8 @@
 // gets a meeting or a live chat before round robin does (docs/meetings.md, "Routing").
 // Every change runs one at a time (serially, key "routing"), checks what it names against
 // the store, commits, and then tells the scheduler and the router to read that part again.
+#include <limits>
+
 #include <caf/all.hpp>
 
 #include "actors/meeting_messages.hpp"
@@ -51,10 +53,18 @@ bool path_id(const call& c) {
   return false;
 }
 
+// The body; on a PUT an "id" the same as the path's is allowed (what a GET gave, sent back).
+std::optional<json> body_of(const call& c) {
+  auto body = parse_body(c);
+  if (body && c.params.count("id") && body->is_object() && body->contains("id") && (*body)["id"] == c.param("id"))
+    body->erase("id");
+  return body;
+}
+
 // A rule from its body, with the agents or the team it names checked; nullopt (and the
 // 400 sent) when it has problems.
 std::optional<routing::rule> checked_rule(const call& c, const store::read_txn& txn) {
-  auto body = parse_body(c);
+  auto body = body_of(c);
   if (!body) return std::nullopt;
   auto decoded = routing::decode_rule(*body, limits_of(c));
   if (decoded.value) {
@@ -70,7 +80,7 @@ std::optional<routing::rule> checked_rule(const call& c, const store::read_txn& 
 }
 
 std::optional<routing::team> checked_team(const call& c, const store::read_txn& txn) {
-  auto body = parse_body(c);
+  auto body = body_of(c);
   if (!body) return std::nullopt;
   auto decoded = routing::decode_team(*body, limits_of(c));
   if (decoded.value) agents_exist(txn, decoded.value->agent_ids, "agents", decoded.problems);
@@ -187,6 +197,7 @@ void delete_rule(call c) {
     }
     store::write_batch batch;
     routing::erase_rule(batch, c.param("id"));
+    batch.push_back({store::table::meta, routing::rule_turn_key(c.param("id")), {}, true});
     write_then(c, std::move(batch), [c] {
       announce(c, "rules");
       c.reply(no_content());
@@ -323,28 +334,37 @@ void import_accounts(call c) {
   const bool replace = c.query.text("replace", {"true", "false"}) == "true";
   if (!query_ok(c)) return;
   serially(std::move(c), routing_key, [replace](call c, std::function<void()> done) {
-    auto csv = routing::parse_accounts_csv(c.body, c.ctx().cfg->routing.max_accounts);
+    // Rows past routing.max_accounts are refused by the count of keys (409), not here:
+    // the body limit already bounds how many lines there are.
+    auto csv = routing::parse_accounts_csv(c.body, std::numeric_limits<std::size_t>::max());
     auto txn = c.ctx().db->read();
-    std::map<std::string, std::string> by_email;
-    for (const auto& a : store::load_agents(txn)) {
-      auto email = a.email;
-      for (auto& ch : email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (!email.empty()) by_email[email] = a.id;
-    }
+    auto lower = [](std::string s) {
+      for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return s;
+    };
+    std::map<std::string, std::vector<std::string>> by_email; // several agents may share one
+    for (const auto& a : store::load_agents(txn))
+      if (!a.email.empty()) by_email[lower(a.email)].push_back(a.id);
     std::vector<routing::account> accounts;
+    std::map<std::string, std::pair<std::string, std::size_t>> owner_of; // key -> agent, line
     for (const auto& row : csv.rows) {
       const auto where = "line " + std::to_string(row.line);
-      auto agent = row.agent;
-      for (auto& ch : agent) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      const auto agent = lower(row.agent);
       std::string agent_id;
-      if (auto it = by_email.find(agent); it != by_email.end()) agent_id = it->second;
+      if (auto it = by_email.find(agent); it != by_email.end() && it->second.size() == 1) agent_id = it->second.front();
+      else if (it != by_email.end()) csv.problems.push_back({where, "several agents have the email '" + row.agent.substr(0, 80) + "'; give the agent id"});
       else if (is_id(agent) && store::load_agent(txn, agent)) agent_id = agent;
-      if (agent_id.empty()) csv.problems.push_back({where, "no agent has the id or email '" + row.agent.substr(0, 80) + "'"});
+      else csv.problems.push_back({where, "no agent has the id or email '" + row.agent.substr(0, 80) + "'"});
       routing::account a{routing::normalize_domain(row.domain), routing::normalize_company(row.company), agent_id};
       if (!row.domain.empty() && a.domain.empty())
         csv.problems.push_back({where, "'" + row.domain.substr(0, 80) + "' is not a domain name"});
       if (row.domain.empty() && a.company.empty()) csv.problems.push_back({where, "gives neither a domain nor a company"});
-      for (auto& one : routing::one_per_key(a)) accounts.push_back(std::move(one));
+      for (auto& one : routing::one_per_key(a)) {
+        auto [seen, fresh] = owner_of.try_emplace(one.key(), one.agent_id, row.line);
+        if (!fresh && seen->second.first != one.agent_id && !one.agent_id.empty())
+          csv.problems.push_back({where, one.key() + " is given to another owner on line " + std::to_string(seen->second.second)});
+        accounts.push_back(std::move(one));
+      }
     }
     if (!csv.problems.empty()) {
       c.reply(problems_response("the CSV", csv.problems));

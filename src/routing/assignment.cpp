@@ -64,7 +64,7 @@ const std::vector<std::string>& compiled_rules::members(const rule& r) const {
 }
 
 std::vector<std::string> turn_order(const compiled_rules& rules, const rule& r,
-                                    const std::map<std::string, std::string>& rule_turns) {
+                                    const std::map<std::string, std::string>& rule_turns, const agent_filter& known) {
   const auto& members = rules.members(r);
   std::size_t start = 0;
   if (auto turn = rule_turns.find(r.id); turn != rule_turns.end()) {
@@ -73,18 +73,23 @@ std::vector<std::string> turn_order(const compiled_rules& rules, const rule& r,
   }
   std::vector<std::string> out;
   out.reserve(members.size());
-  for (std::size_t i = 0; i < members.size(); ++i) out.push_back(members[(start + i) % members.size()]);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& id = members[(start + i) % members.size()];
+    if (!known || known(id)) out.push_back(id);
+  }
   return out;
 }
 
 shortlist make_shortlist(const compiled_rules& rules, const lead_fields& lead, rule_scope scope,
-                         const std::map<std::string, std::string>& rule_turns, std::size_t max_tried) {
+                         const std::map<std::string, std::string>& rule_turns, std::size_t max_tried,
+                         const agent_filter& known) {
   shortlist out;
   out.account_owner = rules.account_owner(lead);
+  if (known && !out.account_owner.empty() && !known(out.account_owner)) out.account_owner.clear();
   const auto* r = rules.matching_rule(lead, scope);
   if (!r) return out;
   out.rule_id = r->id;
-  out.rule_agents = turn_order(rules, *r, rule_turns); // round robin inside the rule
+  out.rule_agents = turn_order(rules, *r, rule_turns, known); // round robin inside the rule
   if (out.rule_agents.size() > max_tried) out.rule_agents.resize(max_tried);
   return out;
 }

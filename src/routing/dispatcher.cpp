@@ -50,7 +50,7 @@ void dispatcher::make_offer(const std::string& conversation_id, routed& r, choic
   r.current = offer{a.id, id};
   a.offers.insert(conversation_id);
   if (c.by_turn) cursor_ = a.id; // an offer to a preferred agent is not round robin's turn
-  out.push_back(offer_made{conversation_id, a.id, id, now + settings_.offer_timeout_ms, r.attempts + 1});
+  out.push_back(offer_made{conversation_id, a.id, id, now + settings_.offer_timeout_ms, r.attempts + 1, c.by_turn});
 }
 
 void dispatcher::enqueue(const std::string& conversation_id, routed& r, bool tell_now, std::int64_t now, effects& out) {

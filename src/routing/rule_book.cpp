@@ -7,6 +7,8 @@
 #include <cctype>
 
 #include "dynchat/core/ids.hpp"
+#include "dynchat/protocol/codec.hpp"
+#include "dynchat/protocol/text_rules.hpp"
 
 namespace dynchat::routing {
 namespace {
@@ -54,7 +56,12 @@ std::optional<std::string> text(const json& j, const char* key, bool required, s
     out.push_back({key, "is longer than " + std::to_string(max_bytes) + " bytes"});
     return std::nullopt;
   }
-  if (required && s.find_first_not_of(" \t") == std::string::npos) {
+  // Names show in lists, conflicts and logs: one line of text.
+  if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+    out.push_back({key, "must not hold control characters or line breaks"});
+    return std::nullopt;
+  }
+  if (required && protocol::is_blank(s)) {
     out.push_back({key, "must not be empty"});
     return std::nullopt;
   }
@@ -145,27 +152,72 @@ std::string normalize_domain(std::string_view text) {
   if (s.empty() || s.size() > 253 || s.find('.') == std::string::npos || s.front() == '.' ||
       s.find("..") != std::string::npos || !std::all_of(s.begin(), s.end(), is_host_char))
     return {};
+  // Each label: letters, digits and inner hyphens; the last one not all digits (an address).
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto end = std::min(s.find('.', start), s.size());
+    const auto label = std::string_view{s}.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return {};
+    if (end == s.size() && std::all_of(label.begin(), label.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      return {};
+    start = end + 1;
+  }
   return s;
 }
 
 std::string normalize_company(std::string_view text) {
-  // Words, lower case, with punctuation as a break: "Acme, Inc." -> {acme, inc}.
+  // Words, lower case, with punctuation as a break: "Acme, Inc." -> {acme, inc}. "&" is a
+  // word of its own, so "AT&T" and "AT & T" read alike.
   std::vector<std::string> words;
   std::string word;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || u >= 0x80 || c == '&') word += static_cast<char>(std::tolower(u));
-    else if (c == '\'') continue; // "McDonald's" and "McDonalds" are one
-    else if (!word.empty()) words.push_back(std::move(word)), word.clear();
+  auto flush = [&] {
+    if (!word.empty()) words.push_back(std::move(word));
+    word.clear();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u == 0xC3 && i + 1 < text.size()) { // Latin-1 letters: À..Þ (but ×) lower-cased
+      auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9E && next != 0x97) next = static_cast<unsigned char>(next + 0x20);
+      word += static_cast<char>(u);
+      word += static_cast<char>(next);
+      ++i;
+    } else if (std::isalnum(u) || u >= 0x80) {
+      word += static_cast<char>(std::tolower(u));
+    } else if (u == '\'') {
+      continue; // "McDonald's" and "McDonalds" are one
+    } else if (u == '&') {
+      flush();
+      words.emplace_back("&");
+    } else {
+      flush();
+    }
   }
-  if (!word.empty()) words.push_back(std::move(word));
-  static const std::array<std::string_view, 16> legal_forms = {"inc",  "incorporated", "llc", "ltd", "limited", "corp",
-                                                               "corporation", "co", "gmbh", "ag",  "sa",  "sas",
-                                                               "bv",   "plc",          "oy",  "srl"};
-  while (words.size() > 1 && std::find(legal_forms.begin(), legal_forms.end(), words.back()) != legal_forms.end())
-    words.pop_back();
+  flush();
+  // Dotted initials are one word: "B.V." is "bv", "S.A." is "sa".
+  auto initial = [](const std::string& w) { return w.size() == 1 && std::isalpha(static_cast<unsigned char>(w[0])); };
+  std::vector<std::string> joined;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (initial(words[i]) && i + 1 < words.size() && initial(words[i + 1])) {
+      std::string run;
+      while (i < words.size() && initial(words[i])) run += words[i++];
+      joined.push_back(std::move(run));
+      --i;
+    } else {
+      joined.push_back(std::move(words[i]));
+    }
+  }
+  static const std::array<std::string_view, 28> legal_forms = {
+    "inc", "incorporated", "llc", "llp", "lp", "ltd", "limited", "corp", "corporation", "co", "company", "gmbh", "ag", "kg",
+    "sa", "sas", "sarl", "spa", "srl", "bv", "nv", "plc", "oy", "ab", "as", "pty", "pte", "&"};
+  while (joined.size() > 1 && std::find(legal_forms.begin(), legal_forms.end(), joined.back()) != legal_forms.end())
+    joined.pop_back();
   std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  for (std::size_t i = 0; i < joined.size(); ++i) {
+    const bool tight = i > 0 && (joined[i] == "&" || joined[i - 1] == "&");
+    if (i > 0 && !tight) out += ' ';
+    out += joined[i];
+  }
   return out;
 }
 
@@ -312,7 +364,12 @@ csv_accounts parse_accounts_csv(std::string_view text, std::size_t max_rows) {
       out.problems.push_back({"line " + std::to_string(line), "more than " + std::to_string(max_rows) + " accounts"});
       break;
     }
-    out.rows.push_back({line, field(domain_col), field(company_col), field(agent_col)});
+    csv_account row{line, field(domain_col), field(company_col), field(agent_col)};
+    if (!protocol::is_valid_utf8(row.domain) || !protocol::is_valid_utf8(row.company) || !protocol::is_valid_utf8(row.agent)) {
+      out.problems.push_back({"line " + std::to_string(line), "is not UTF-8 text (save the CSV as UTF-8)"});
+      continue;
+    }
+    out.rows.push_back(std::move(row));
   }
   return out;
 }

@@ -1,9 +1,16 @@
 #include "dynchat/routing/stored_rules.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace dynchat::routing {
 namespace {
 
 using nlohmann::json;
+
+// What was stored passed the limits of its day: read it back whatever they are now.
+constexpr std::size_t no_limit = std::numeric_limits<std::size_t>::max();
+const rule_limits stored_limits{no_limit, no_limit, no_limit, no_limit, no_limit};
 
 // The stored JSON is what to_json wrote: the id (or key) beside the fields a body has.
 std::optional<rule> rule_from_row(std::string_view bytes) {
@@ -11,7 +18,7 @@ std::optional<rule> rule_from_row(std::string_view bytes) {
   if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return std::nullopt;
   const auto id = j["id"].get<std::string>();
   j.erase("id");
-  auto decoded = decode_rule(j, rule_limits{1000, 1000, 1000, 1000, 0});
+  auto decoded = decode_rule(j, stored_limits);
   if (!decoded.value) return std::nullopt;
   decoded.value->id = id;
   return decoded.value;
@@ -22,7 +29,7 @@ std::optional<team> team_from_row(std::string_view bytes) {
   if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return std::nullopt;
   const auto id = j["id"].get<std::string>();
   j.erase("id");
-  auto decoded = decode_team(j, rule_limits{1000, 1000, 1000, 1000, 0});
+  auto decoded = decode_team(j, stored_limits);
   if (!decoded.value) return std::nullopt;
   decoded.value->id = id;
   return decoded.value;
@@ -96,6 +103,29 @@ std::vector<account> load_accounts(const store::read_txn& txn, std::string_view 
     return out.size() < limit;
   });
   return out;
+}
+
+std::string rule_turn_key(std::string_view rule_id) { return std::string{rule_turn_prefix} + std::string{rule_id}; }
+
+std::vector<std::string> forget_agent(store::write_batch& b, const store::read_txn& txn, std::string_view agent_id) {
+  std::vector<std::string> changed;
+  const auto book = load_rule_book(txn);
+  auto without = [&](std::vector<std::string>& ids) {
+    const auto before = ids.size();
+    ids.erase(std::remove(ids.begin(), ids.end(), agent_id), ids.end());
+    return ids.size() != before;
+  };
+  bool rules = false, teams = false, accounts = false;
+  for (auto r : book.rules)
+    if (without(r.agent_ids)) put_rule(b, r), rules = true;
+  for (auto t : book.teams)
+    if (without(t.agent_ids)) put_team(b, t), teams = true;
+  for (const auto& a : book.accounts)
+    if (a.agent_id == agent_id) erase_account(b, a.key()), accounts = true;
+  if (rules) changed.emplace_back("rules");
+  if (teams) changed.emplace_back("teams");
+  if (accounts) changed.emplace_back("accounts");
+  return changed;
 }
 
 void put_rule(store::write_batch& b, const rule& r) { b.push_back({store::table::routing_rules, r.id, to_json(r).dump(), false}); }

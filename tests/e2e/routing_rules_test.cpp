@@ -148,7 +148,8 @@ TEST_CASE("a meeting card routed by rule takes turns inside the rule and its tur
   const auto dir = fresh_dir("routing-rule-turn");
   std::string ann, bob, cid;
   {
-    daemon_process server({"--set", "chat.bot_response_delay_ms=0", "--no-seed"}, dir);
+    // One agent tried per rule: after cid's booking only bob is on the rule's shortlist.
+    daemon_process server({"--set", "chat.bot_response_delay_ms=0", "--set", "routing.agents_tried_per_rule=1", "--no-seed"}, dir);
     const auto port = server.port();
     ann = agent_with_calendar(port, "ann");
     bob = agent_with_calendar(port, "bob");
@@ -161,12 +162,18 @@ TEST_CASE("a meeting card routed by rule takes turns inside the rule and its tur
               201);
     publish_country_dialogue(port);
 
-    ws_client first;
-    json shown;
+    ws_client first, early;
+    json shown, shown_early;
     REQUIRE(meeting_agent_for(first, port, "Germany", shown) == cid);
+    REQUIRE(meeting_agent_for(early, port, "Germany", shown_early) == cid); // shown cid's times too, before anyone booked
     first.send({{"type", "book"}, {"client_msg_id", "b1"}, {"slot", shown["prompt"]["slots"][0]["id"]}});
     REQUIRE(first.receive_type("ack"));
     CHECK(bot_says(first)["text"].get<std::string>().rfind("You're booked with cid on ", 0) == 0);
+    // The rule's turn moved on to bob; a booking of the times offered before that still
+    // counts as the rule's (cid again), never as round robin's.
+    early.send({{"type", "book"}, {"client_msg_id", "b1"}, {"slot", shown_early["prompt"]["slots"][1]["id"]}});
+    REQUIRE(early.receive_type("ack"));
+    CHECK(bot_says(early)["text"].get<std::string>().rfind("You're booked with cid on ", 0) == 0);
     // A lead no rule matches goes round robin, which the rule's booking did not move.
     ws_client spain;
     CHECK(meeting_agent_for(spain, port, "Spain", shown) == ann);
@@ -179,6 +186,33 @@ TEST_CASE("a meeting card routed by rule takes turns inside the rule and its tur
   json shown;
   CHECK(meeting_agent_for(second, server.port(), "Germany", shown) == bob); // cid took the rule's last
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a deleted agent leaves the rules teams and accounts that named it", "[e2e][routing][rules]") {
+  daemon_process server({"--no-seed"});
+  const auto port = server.port();
+  const auto ann = agent_with_calendar(port, "ann");
+  const auto bob = agent_with_calendar(port, "bob");
+  const auto cid = agent_with_calendar(port, "cid");
+  const std::string team = call_json(port, "POST", "/v1/routing/teams", {{"name", "t"}, {"agents", {ann, bob}}}, 201)["id"];
+  json rule_body{{"name", "UK"}, {"conditions", {{{"attribute", "country"}, {"op", "is"}, {"value", "UK"}}}}, {"agents", {ann, bob, cid}}};
+  auto rule = call_json(port, "POST", "/v1/routing/rules", rule_body, 201);
+  call_json(port, "POST", "/v1/routing/accounts", {{"domain", "acme.com"}, {"agent_id", ann}}, 200);
+  call_json(port, "DELETE", "/v1/agents/" + ann, nullptr, 204);
+  call_json(port, "DELETE", "/v1/agents/" + bob, nullptr, 204);
+  // The rule's live member is tried, not passed over for the two gone.
+  CHECK(slots_agent(port, "&lead.country=UK") == cid);
+  CHECK(slots_agent(port, "&lead.email=x@acme.com") == cid); // the account went with its owner: round robin
+  auto stored = call_json(port, "GET", "/v1/routing/rules/" + rule["id"].get<std::string>(), nullptr, 200);
+  CHECK(stored["agents"] == json{cid});
+  CHECK(call_json(port, "GET", "/v1/routing/teams/" + team, nullptr, 200)["agents"].empty());
+  CHECK(call_json(port, "GET", "/v1/routing/accounts", nullptr, 200)["total"] == 0);
+  // What a GET gives can be PUT back as it is.
+  call_json(port, "PUT", "/v1/routing/rules/" + rule["id"].get<std::string>(), stored, 200);
+  // A CSV that is not UTF-8 names its line, and nothing is stored.
+  auto latin1 = http_call(port, "POST", "/v1/routing/accounts/import", "company,owner\nM\xfcller GmbH,cid@acme.example\n", admin_token);
+  REQUIRE(latin1.status == 400);
+  CHECK(names_path(latin1.json_body(), "line 2"));
 }
 
 TEST_CASE("a live chat is offered to the lead's account owner first and then round robin goes on", "[e2e][routing][rules]") {

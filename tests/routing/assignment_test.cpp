@@ -135,3 +135,13 @@ TEST_CASE("leads of one rule take turns among its agents evenly", "[routing][rul
   }
   CHECK(got == std::map<std::string, int>{{a1, 10}, {a2, 10}, {a3, 10}});
 }
+
+TEST_CASE("agents deleted since a rule named them take none of its tries", "[routing][rules]") {
+  const auto rules = book();
+  auto known = [](const std::string& id) { return id != a1 && id != a5; }; // a1 and a5 are gone
+  auto s = make_shortlist(rules, {{"country", "Germany"}, {"email", "x@acme.com"}}, rule_scope::meetings, {}, 2, known);
+  CHECK(s.account_owner.empty()); // acme's owner a5 is gone
+  CHECK(s.rule_agents == std::vector<std::string>{a2, a3});
+  CHECK(turn_order(rules, *rules.matching_rule({{"country", "Germany"}}, rule_scope::meetings), {{"r-emea", a2}}, known) ==
+        std::vector<std::string>{a3, a2});
+}

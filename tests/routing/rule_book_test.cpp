@@ -27,12 +27,24 @@ TEST_CASE("domains normalise from sites, emails and hosts", "[routing][rules]") 
   CHECK(normalize_domain("acme..com").empty());
   CHECK(normalize_domain("ac me.com").empty());
   CHECK(normalize_domain("").empty());
+  CHECK(normalize_domain("-acme.com").empty()); // a label starts and ends with a letter or digit
+  CHECK(normalize_domain("acme-.com").empty());
+  CHECK(normalize_domain("1.2.3.4").empty()); // an address, not a domain
+  CHECK(normalize_domain("my-acme.com") == "my-acme.com");
+  CHECK(normalize_domain("123.com") == "123.com");
 }
 
 TEST_CASE("company names normalise without case punctuation or legal form", "[routing][rules]") {
   CHECK(normalize_company(" ACME,  Inc. ") == "acme");
   CHECK(normalize_company("Acme Corporation") == "acme");
-  CHECK(normalize_company("Acme GmbH & Co") == "acme gmbh &"); // only trailing forms go, one by one
+  CHECK(normalize_company("Acme GmbH & Co. KG") == "acme"); // trailing forms go, one by one
+  CHECK(normalize_company("Acme B.V.") == "acme");          // dotted initials are one word
+  CHECK(normalize_company("Acme BV") == "acme");
+  CHECK(normalize_company("Acme S.A.") == "acme");
+  CHECK(normalize_company("AT&T") == normalize_company("AT & T"));
+  CHECK(normalize_company("AT&T Inc.") == "at&t");
+  CHECK(normalize_company("MÜLLER GmbH") == normalize_company("Müller GmbH")); // Latin-1 letters without case
+  CHECK(normalize_company("Johnson & Johnson") == "johnson&johnson");
   CHECK(normalize_company("McDonald's") == "mcdonalds");
   CHECK(normalize_company("Inc") == "inc"); // a name that is only a legal form stays
   CHECK(normalize_company("Müller AG") == "müller");
@@ -83,6 +95,9 @@ TEST_CASE("a bad rule lists every problem with its path", "[routing][rules]") {
   CHECK(has_problem(decode_rule(json{{"name", "x"}}).problems, "agents")); // neither
   CHECK(has_problem(decode_rule(json{{"name", "x"}, {"agents", json::array()}}).problems, "agents"));
   CHECK(has_problem(decode_rule(json::array()).problems, ""));
+  CHECK(has_problem(decode_rule(json{{"name", "red\u001b[31m"}, {"agents", {a1}}}).problems, "name")); // control characters
+  CHECK(has_problem(decode_rule(json{{"name", "\n"}, {"agents", {a1}}}).problems, "name"));
+  CHECK(has_problem(decode_rule(json{{"name", " \u200b "}, {"agents", {a1}}}).problems, "name")); // shows nothing
   rule_limits lim;
   lim.max_members = 1;
   CHECK(has_problem(decode_rule(json{{"name", "x"}, {"agents", {a1, a2}}}, lim).problems, "agents"));

@@ -51,14 +51,19 @@ struct shortlist {
   std::vector<std::string> rule_agents; // at most max_tried, in the rule's turn order
 };
 
-/// A rule's agents in the order they are tried next: the one after whoever got the rule's
-/// last lead (`rule_turns`, by rule id) first.
-std::vector<std::string> turn_order(const compiled_rules& rules, const rule& r,
-                                    const std::map<std::string, std::string>& rule_turns);
+/// Whether an agent still exists (a rule may name one deleted since); empty: all do.
+using agent_filter = std::function<bool(const std::string&)>;
 
-/// `rule_turns`: who last got a lead from each rule (by rule id).
+/// A rule's agents in the order they are tried next: the one after whoever got the rule's
+/// last lead (`rule_turns`, by rule id) first; agents `known` says are gone left out.
+std::vector<std::string> turn_order(const compiled_rules& rules, const rule& r,
+                                    const std::map<std::string, std::string>& rule_turns, const agent_filter& known = {});
+
+/// `rule_turns`: who last got a lead from each rule (by rule id). The account's owner and
+/// the rule's agents are only ones `known` says exist, so a deleted one takes no try.
 shortlist make_shortlist(const compiled_rules& rules, const lead_fields& lead, rule_scope scope,
-                         const std::map<std::string, std::string>& rule_turns, std::size_t max_tried);
+                         const std::map<std::string, std::string>& rule_turns, std::size_t max_tried,
+                         const agent_filter& known = {});
 
 enum class stage : std::uint8_t { account, rule, round_robin };
 std::string_view to_string(stage s) noexcept;

@@ -42,6 +42,7 @@ struct offer_made {
   std::uint64_t offer_id; // tells this offer's timeout from a later offer's
   std::int64_t expires_at_ms;
   unsigned attempt;       // 1 for the first agent tried in a row
+  bool by_turn = true;    // round robin's pick; false: one of the conversation's preferred agents
 };
 struct offer_withdrawn {
   std::string conversation_id;

@@ -27,6 +27,15 @@ std::optional<account> load_account(const store::read_txn& txn, std::string_view
 /// Accounts in key order from `after` (exclusive), at most `limit`.
 std::vector<account> load_accounts(const store::read_txn& txn, std::string_view after, std::size_t limit);
 
+/// The meta row holding who took the rule's last meeting (the scheduler's rule turn).
+constexpr std::string_view rule_turn_prefix = "meetings.rule_turn:";
+std::string rule_turn_key(std::string_view rule_id);
+
+/// What deleting an agent does to the rule book: the agent leaves every rule and team
+/// naming it, and the accounts it owned are dropped (they route on to rules and round
+/// robin). Returns the parts changed ("rules", "teams", "accounts").
+std::vector<std::string> forget_agent(store::write_batch& b, const store::read_txn& txn, std::string_view agent_id);
+
 void put_rule(store::write_batch& b, const rule& r);
 void erase_rule(store::write_batch& b, std::string_view id);
 void put_team(store::write_batch& b, const team& t);
