@@ -18,7 +18,9 @@
 #include "actors/messages.hpp"
 #include "dynchat/protocol/server_frames.hpp"
 #include "actors/replay.hpp"
+#include "dynchat/calendar/chat_schedule.hpp"
 #include "dynchat/core/ids.hpp"
+#include "dynchat/store/meetings.hpp"
 #include "dynchat/store/tables.hpp"
 
 namespace dynchat {
@@ -52,6 +54,13 @@ struct agent_state {
   std::vector<agent_socket> sockets;
   std::map<std::string, open_chat> chats;
   std::map<std::string, pending_offer> offers;
+  // Live-chat hours (calendar settings): with them, the status follows the schedule, and
+  // a choice of the agent's (or the router's away after a miss) holds until the next
+  // block starts or local midnight.
+  std::vector<calendar::weekly_block> chat_hours;
+  std::string time_zone = "UTC";
+  std::optional<calendar::manual_status> manual;
+  std::uint64_t schedule_gen = 0; // tells the latest timer from older ones
   static inline const char* name = "agent";
 };
 
@@ -90,6 +99,42 @@ void report(agent_ptr self) {
   msg::agent_state_report r{st.record.id, st.record.name, caf::actor_cast<agent_actor>(self), st.status,
                             !st.sockets.empty(), st.record.max_chats};
   self->send(st.ctx.router, msg::aupdate_atom::value, std::move(r));
+}
+
+void set_status(agent_ptr self, const std::string& status) {
+  auto& st = self->state;
+  st.status = status;
+  broadcast(self, protocol::make_status(status));
+  report(self);
+}
+
+// The status the schedule (and a choice still holding) says now, and a timer for when
+// that may change. Nothing without live-chat hours: the agent's own toggle rules.
+void follow_schedule(agent_ptr self) {
+  auto& st = self->state;
+  if (st.chat_hours.empty()) return;
+  const auto now = now_ms();
+  const auto view = calendar::scheduled_status(st.chat_hours, st.time_zone, now, st.manual);
+  if (!view.overridden) st.manual.reset();
+  if (view.status != st.status) set_status(self, view.status);
+  // At most a day ahead: a clock that jumped is caught up with the next morning at the latest.
+  const auto wait = std::clamp<std::int64_t>(view.next_change_ms - now, 0, 86'400'000);
+  self->delayed_send(self, std::chrono::milliseconds{wait} + std::chrono::milliseconds{5}, msg::chat_hours_atom::value,
+                     ++st.schedule_gen);
+}
+
+void load_chat_hours(agent_ptr self) {
+  auto& st = self->state;
+  st.chat_hours.clear();
+  guard_store(
+    [&] {
+      if (auto cal = store::load_calendar(st.ctx.db->read(), st.record.id))
+        if (auto s = calendar::settings_from_stored(cal->settings_json)) {
+          st.chat_hours = s->chat_hours;
+          st.time_zone = s->time_zone;
+        }
+    },
+    [&](const store::store_error& e) { spdlog::warn("agent {}: live-chat hours not read: {}", st.record.id, e.what()); });
 }
 
 json offer_frame(agent_ptr self, const pending_offer& o) {
@@ -226,6 +271,8 @@ agent_actor::behavior_type agent(agent_ptr self, actor_context ctx, store::agent
   }
   ctx.stats->live_agents++;
   self->attach_functor([stats = ctx.stats] { stats->live_agents--; });
+  load_chat_hours(self);
+  follow_schedule(self); // reports the status it sets
   report(self);
 
   return {
@@ -262,9 +309,19 @@ agent_actor::behavior_type agent(agent_ptr self, actor_context ctx, store::agent
       }
     },
     [=](msg::status_atom, std::string status) {
-      self->state.status = status;
-      broadcast(self, protocol::make_status(status));
-      report(self);
+      // The agent's choice (or the router's away after a missed offer); with live-chat
+      // hours it holds until the next block or midnight.
+      self->state.manual = calendar::manual_status{status, now_ms()};
+      set_status(self, status);
+      follow_schedule(self);
+    },
+    [=](msg::chat_hours_atom) {
+      load_chat_hours(self);
+      self->state.manual.reset(); // new hours: the schedule says, from now
+      follow_schedule(self);
+    },
+    [=](msg::chat_hours_atom, std::uint64_t gen) {
+      if (gen == self->state.schedule_gen) follow_schedule(self);
     },
     // ---- from the router ----
     [=](msg::offer_atom, msg::chat_request req, std::int64_t expires_at_ms) {

@@ -369,6 +369,10 @@ directory_actor::behavior_type directory(directory_ptr self, actor_context ctx) 
       if (self->state.ctx.scheduler) self->send(self->state.ctx.scheduler, msg::aadded_atom::value, record);
       self->send(self->state.ctx.router, msg::aadded_atom::value, std::move(record));
     },
+    [=](msg::chat_hours_atom, const std::string& agent_id) {
+      const auto& agents = self->state.started->agents;
+      if (auto it = agents.find(agent_id); it != agents.end()) self->send(it->second, msg::chat_hours_atom::value);
+    },
     [=](msg::aremoved_atom, std::string agent_id) {
       auto& st = self->state;
       if (auto it = st.started->agents.find(agent_id); it != st.started->agents.end())

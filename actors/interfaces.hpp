@@ -43,9 +43,11 @@ using agent_actor = caf::typed_actor<
   caf::reacts_to<msg::deliver_atom, msg::chat_message, std::uint64_t>,
   caf::reacts_to<msg::visitor_typing_atom, std::string>,
   caf::reacts_to<msg::ended_atom, std::string, std::string>,
-  // from the directory (REST changed or removed the agent)
+  // from the directory (REST changed or removed the agent, or its calendar settings)
   caf::reacts_to<msg::aadded_atom, store::agent_record>,
   caf::reacts_to<msg::aremoved_atom>,
+  caf::reacts_to<msg::chat_hours_atom>,                // read its live-chat hours again
+  caf::reacts_to<msg::chat_hours_atom, std::uint64_t>, // its own: the status by schedule may change now
   caf::reacts_to<msg::shutdown_atom>>;
 
 /// One per conversation: its durable log, sockets and live-chat lifecycle.
@@ -132,6 +134,7 @@ using directory_actor = caf::typed_actor<
   caf::reacts_to<msg::end_atom, std::string, std::string, std::string>, // conversation, agent, reason
   caf::reacts_to<msg::aadded_atom, store::agent_record>,
   caf::reacts_to<msg::aremoved_atom, std::string>,
+  caf::reacts_to<msg::chat_hours_atom, std::string>, // an agent's calendar settings changed: to its actor
   caf::reacts_to<msg::shutdown_atom>>;
 
 /// The one router: offers, capacity, the line, the round-robin cursor.

@@ -73,6 +73,7 @@ using history_atom = caf::atom_constant<caf::atom("history")>;
 using drained_atom = caf::atom_constant<caf::atom("drained")>; // a socket's queue drained: the next replay page
 // timers
 using grace_atom = caf::atom_constant<caf::atom("grace")>;
+using chat_hours_atom = caf::atom_constant<caf::atom("chathours")>; // an agent's live-chat hours changed, or are due
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using flow_timer_atom = caf::atom_constant<caf::atom("flowtimer")>; // a timer the conversation's flow set
 using paced_atom = caf::atom_constant<caf::atom("paced")>;          // outputs held back by a typing delay

@@ -47,7 +47,11 @@ void answer_stored(const call& c, const std::string& agent_id) {
 template <class... Ts>
 void ask_scheduler_to_store(call c, const std::string& agent_id, Ts&&... xs) {
   c.self->request(c.ctx().scheduler, std::chrono::seconds{10}, msg::calendar_atom::value, std::forward<Ts>(xs)...)
-    .then([c, agent_id](bool) { answer_stored(c, agent_id); },
+    .then([c, agent_id](bool) {
+            // Its live-chat hours may have changed: the agent's actor, if running, reads them again.
+            if (c.ctx().directory) c.self->send(c.ctx().directory, msg::chat_hours_atom::value, agent_id);
+            answer_stored(c, agent_id);
+          },
           [reply = c.reply](caf::error& e) {
             if (e == to_caf_error(error_code::not_found))
               return reply(error_response(404, error_code::not_found, "no such agent"));

@@ -64,44 +64,15 @@ bool known_time_zone(const std::string& name) {
   }
 }
 
-decoded decode_settings(const json& body, const limits& lim) {
-  decoded d;
-  reader r{d.problems};
-  if (!body.is_object()) {
-    r.fail("", "must be an object");
-    return d;
-  }
-  static constexpr const char* fields[] = {"time_zone", "availability", "duration_min", "buffer_min", "min_notice_min",
-                                           "horizon_days", "takes_meetings", "invite_template", "conference_template"};
-  for (const auto& item : body.items()) {
-    const std::string& key = item.key();
-    if (std::none_of(std::begin(fields), std::end(fields), [&](const char* f) { return key == f; }))
-      r.fail(key, "is not a field here");
-  }
-  settings s;
-  if (auto it = body.find("time_zone"); it == body.end()) r.fail("time_zone", "is missing: an IANA time zone such as Europe/Berlin");
-  else if (!it->is_string() || !known_time_zone(it->get<std::string>()))
-    r.fail("time_zone", "is not a known IANA time zone (such as Europe/Berlin or America/New_York)");
-  else s.time_zone = it->get<std::string>();
-
-  r.whole(body, "duration_min", s.duration_min, 5, 480);
-  r.whole(body, "buffer_min", s.buffer_min, 0, 240);
-  r.whole(body, "min_notice_min", s.min_notice_min, 0, 60 * 24 * 30);
-  r.whole(body, "horizon_days", s.horizon_days, 1, 90);
-  if (auto it = body.find("takes_meetings"); it != body.end()) {
-    if (!it->is_boolean()) r.fail("takes_meetings", "must be true or false");
-    else s.takes_meetings = it->get<bool>();
-  }
-  r.text(body, "invite_template", s.invite_template, lim.max_template_bytes);
-  r.text(body, "conference_template", s.conference_template, 2000);
-
-  if (auto it = body.find("availability"); it != body.end()) {
-    if (!it->is_array()) r.fail("availability", "must be a list of {day, start, end}");
-    else if (it->size() > lim.max_blocks) r.fail("availability", "holds more than " + std::to_string(lim.max_blocks) + " blocks");
+// Weekly blocks under `field`: each {day, start, end}, none overlapping another that day.
+static void read_blocks(reader& r, const json& body, const char* field, const limits& lim, std::vector<weekly_block>& out) {
+  if (auto it = body.find(field); it != body.end()) {
+    if (!it->is_array()) r.fail(field, "must be a list of {day, start, end}");
+    else if (it->size() > lim.max_blocks) r.fail(field, "holds more than " + std::to_string(lim.max_blocks) + " blocks");
     else {
       for (std::size_t i = 0; i < it->size(); ++i) {
         const auto& b = (*it)[i];
-        const auto path = "availability[" + std::to_string(i) + "]";
+        const auto path = std::string{field} + "[" + std::to_string(i) + "]";
         if (!b.is_object()) {
           r.fail(path, "must be an object {day, start, end}");
           continue;
@@ -139,33 +110,74 @@ decoded decode_settings(const json& body, const limits& lim) {
         if (!ok) continue;
         block.start_min = *start;
         block.end_min = *end;
-        for (std::size_t k = 0; k < s.weekly.size(); ++k) {
-          const auto& other = s.weekly[k];
+        for (std::size_t k = 0; k < out.size(); ++k) {
+          const auto& other = out[k];
           if (other.weekday == block.weekday && other.start_min < block.end_min && block.start_min < other.end_min)
             r.fail(path, "overlaps another block on " + std::string{day_names[block.weekday]});
         }
-        s.weekly.push_back(block);
+        out.push_back(block);
       }
     }
   }
+}
+
+decoded decode_settings(const json& body, const limits& lim) {
+  decoded d;
+  reader r{d.problems};
+  if (!body.is_object()) {
+    r.fail("", "must be an object");
+    return d;
+  }
+  static constexpr const char* fields[] = {"time_zone", "availability", "duration_min", "buffer_min", "min_notice_min",
+                                           "horizon_days", "takes_meetings", "invite_template", "conference_template",
+                                           "live_chat_hours"};
+  for (const auto& item : body.items()) {
+    const std::string& key = item.key();
+    if (std::none_of(std::begin(fields), std::end(fields), [&](const char* f) { return key == f; }))
+      r.fail(key, "is not a field here");
+  }
+  settings s;
+  if (auto it = body.find("time_zone"); it == body.end()) r.fail("time_zone", "is missing: an IANA time zone such as Europe/Berlin");
+  else if (!it->is_string() || !known_time_zone(it->get<std::string>()))
+    r.fail("time_zone", "is not a known IANA time zone (such as Europe/Berlin or America/New_York)");
+  else s.time_zone = it->get<std::string>();
+
+  r.whole(body, "duration_min", s.duration_min, 5, 480);
+  r.whole(body, "buffer_min", s.buffer_min, 0, 240);
+  r.whole(body, "min_notice_min", s.min_notice_min, 0, 60 * 24 * 30);
+  r.whole(body, "horizon_days", s.horizon_days, 1, 90);
+  if (auto it = body.find("takes_meetings"); it != body.end()) {
+    if (!it->is_boolean()) r.fail("takes_meetings", "must be true or false");
+    else s.takes_meetings = it->get<bool>();
+  }
+  r.text(body, "invite_template", s.invite_template, lim.max_template_bytes);
+  r.text(body, "conference_template", s.conference_template, 2000);
+
+  read_blocks(r, body, "availability", lim, s.weekly);
+  read_blocks(r, body, "live_chat_hours", lim, s.chat_hours);
   for (const auto& b : s.weekly)
     if (b.end_min - b.start_min < s.duration_min) {
       r.fail("availability", "a block on " + std::string{day_names[b.weekday]} + " is shorter than one meeting");
       break;
     }
   if (d.problems.empty()) {
-    std::sort(s.weekly.begin(), s.weekly.end(),
-              [](const auto& a, const auto& b) { return std::tie(a.weekday, a.start_min) < std::tie(b.weekday, b.start_min); });
+    for (auto* blocks : {&s.weekly, &s.chat_hours})
+      std::sort(blocks->begin(), blocks->end(),
+                [](const auto& a, const auto& b) { return std::tie(a.weekday, a.start_min) < std::tie(b.weekday, b.start_min); });
     d.value = std::move(s);
   }
   return d;
 }
 
 json to_json(const settings& s) {
-  json blocks = json::array();
-  for (const auto& b : s.weekly)
-    blocks.push_back({{"day", day_names[b.weekday]}, {"start", hhmm(b.start_min)}, {"end", hhmm(b.end_min)}});
-  return json{{"time_zone", s.time_zone},           {"availability", std::move(blocks)},
+  auto blocks_json = [](const std::vector<weekly_block>& list) {
+    json blocks = json::array();
+    for (const auto& b : list)
+      blocks.push_back({{"day", day_names[b.weekday]}, {"start", hhmm(b.start_min)}, {"end", hhmm(b.end_min)}});
+    return blocks;
+  };
+  return json{{"time_zone", s.time_zone},           {"availability", blocks_json(s.weekly)},
+              {"live_chat_hours", blocks_json(s.chat_hours)},
               {"duration_min", s.duration_min},     {"buffer_min", s.buffer_min},
               {"min_notice_min", s.min_notice_min}, {"horizon_days", s.horizon_days},
               {"takes_meetings", s.takes_meetings}, {"invite_template", s.invite_template},

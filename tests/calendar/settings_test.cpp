@@ -18,7 +18,8 @@ TEST_CASE("calendar settings decode with every field and round-trip through JSON
       {"day":"tue","start":"13:00","end":"17:00"},{"day":"mon","start":"09:00","end":"12:00"},
       {"day":"tue","start":"09:00","end":"12:00"}],
     "duration_min":45,"buffer_min":15,"min_notice_min":120,"horizon_days":21,"takes_meetings":true,
-    "invite_template":"Hi {{lead.firstName:\"there\"}}","conference_template":"https://meet.example.com/ann"})");
+    "invite_template":"Hi {{lead.firstName:\"there\"}}","conference_template":"https://meet.example.com/ann",
+    "live_chat_hours":[{"day":"fri","start":"10:00","end":"11:00"},{"day":"mon","start":"08:00","end":"18:00"}]})");
   const auto d = decode_settings(body);
   INFO(paths(d).size());
   REQUIRE(d.value);
@@ -31,6 +32,9 @@ TEST_CASE("calendar settings decode with every field and round-trip through JSON
   CHECK(d.value->buffer_min == 15);
   CHECK(d.value->min_notice_min == 120);
   CHECK(d.value->horizon_days == 21);
+  REQUIRE(d.value->chat_hours.size() == 2); // live chat's own hours, sorted too
+  CHECK(d.value->chat_hours[0] == weekly_block{1, 8 * 60, 18 * 60});
+  CHECK(d.value->chat_hours[1] == weekly_block{5, 10 * 60, 11 * 60});
   const auto again = decode_settings(to_json(*d.value));
   REQUIRE(again.value);
   CHECK(*again.value == *d.value);
@@ -57,6 +61,9 @@ TEST_CASE("bad calendar settings list every problem with its path", "[calendar]"
     {R"({"time_zone":"UTC","availability":[{"day":"mon","start":"10:00","end":"10:00"}]})", "availability[0]: ends at or before it starts"},
     {R"({"time_zone":"UTC","availability":[{"day":"mon","start":"09:00","end":"12:00"},{"day":"mon","start":"11:00","end":"13:00"}]})",
      "availability[1]: overlaps another block on mon"},
+    {R"({"time_zone":"UTC","live_chat_hours":[{"day":"mon","start":"09:00","end":"12:00"},{"day":"mon","start":"11:00","end":"13:00"}]})",
+     "live_chat_hours[1]: overlaps another block on mon"},
+    {R"({"time_zone":"UTC","live_chat_hours":[{"day":"tue","start":"12:00","end":"09:00"}]})", "live_chat_hours[0]: ends at or before it starts"},
     {R"({"time_zone":"UTC","availability":[{"day":"monday","start":"09:00","end":"12:00"}]})", "availability[0].day: must be one of"},
     {R"({"time_zone":"UTC","availability":[{"day":"mon","start":"-1:00","end":"12:00"}]})", "availability[0].start: must be a time"},
     {R"({"time_zone":"UTC","availability":[{"day":"mon","start":"09:00","end":"24:30"}]})", "availability[0].end: must be a time"},

@@ -4,6 +4,8 @@
 // live chat offered to the lead's account owner first.
 #include "meeting_helpers.hpp"
 
+#include <ctime>
+
 using namespace dynchat::testing;
 
 namespace {
@@ -234,4 +236,54 @@ TEST_CASE("a live chat is offered to the lead's account owner first and then rou
   ws_client anonymous;
   visitor_hello(anonymous, port);
   CHECK(ann_ws.receive_type("offer"));
+}
+
+TEST_CASE("live-chat hours set an agent available inside them and away outside them and the toggle overrides",
+          "[e2e][routing][chat_hours]") {
+  daemon_process server({"--no-seed"});
+  const auto port = server.port();
+  auto ann = call_json(port, "POST", "/v1/agents", {{"name", "ann"}, {"email", "ann@acme.example"}}, 201);
+  const std::string id = ann["id"];
+  ws_client agent;
+  REQUIRE(agent.connect(port, "/v1/agent") == 0);
+  agent.send({{"type", "hello"}, {"token", ann["token"]}});
+  auto welcome = agent.receive_type("welcome");
+  REQUIRE(welcome);
+  CHECK((*welcome)["status"] == "offline"); // no hours: only its toggle says, and it said nothing yet
+
+  auto hours = [](std::vector<std::string> days) {
+    json list = json::array();
+    for (const auto& d : days) list.push_back({{"day", d}, {"start", "00:00"}, {"end", "24:00"}});
+    return list;
+  };
+  const std::vector<std::string> names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  const auto now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  const auto other_day = names[(utc.tm_wday + 3) % 7];
+
+  // Hours all week: the agent is available by schedule, without touching its toggle.
+  call_json(port, "PUT", "/v1/agents/" + id + "/calendar", {{"time_zone", "UTC"}, {"live_chat_hours", hours(names)}}, 200);
+  auto status = agent.receive_type("status");
+  REQUIRE(status);
+  CHECK((*status)["status"] == "available");
+  ws_client visitor;
+  visitor_hello(visitor, port);
+  REQUIRE(agent.receive_type("offer"));
+
+  // Hours on another day only: away now.
+  call_json(port, "PUT", "/v1/agents/" + id + "/calendar", {{"time_zone", "UTC"}, {"live_chat_hours", hours({other_day})}}, 200);
+  status = agent.receive_type("status");
+  REQUIRE(status);
+  CHECK((*status)["status"] == "away");
+
+  // The toggle overrides the schedule (until the next block or midnight): available again.
+  agent.send({{"type", "status"}, {"status", "available"}});
+  status = agent.receive_type("status");
+  REQUIRE(status);
+  CHECK((*status)["status"] == "available");
+  CHECK_FALSE(agent.receive_type("status", 500ms)); // and the schedule does not take it back now
+  auto routing = call_json(port, "GET", "/v1/routing", nullptr, 200);
+  REQUIRE(routing["order"].size() == 1);
+  CHECK(routing["order"][0]["status"] == "available");
 }

@@ -34,6 +34,9 @@ struct settings {
   bool takes_meetings = true;             // the agent may be given meetings at all
   std::string invite_template;            // the invite's description; lead tokens render
   std::string conference_template;        // the invite's location, e.g. a meeting link; tokens render
+  // Live chat: the weekly hours the agent is available by schedule (empty: only its own
+  // toggle says). A toggle overrides it until the next block starts, or local midnight.
+  std::vector<weekly_block> chat_hours;
   bool operator==(const settings&) const = default;
 };
 
