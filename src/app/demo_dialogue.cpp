@@ -3,8 +3,9 @@
 namespace dynchat::app {
 
 std::string_view demo_dialogue_json() {
-  // A greeting, a question with three buttons, an email capture, a known/anonymous
-  // branch, a goal, a meeting card and a live-chat card.
+  // A greeting, a question with three buttons, an email capture, a branch (a known lead
+  // who wants a demo books one; one asking about pricing talks to an agent), a goal, a
+  // meeting card and a live-chat card.
   return R"({
   "name": "Demo: welcome",
   "description": "Greets visitors, asks what brings them, captures an email and books a meeting or hands over",
@@ -18,7 +19,9 @@ std::string_view demo_dialogue_json() {
       {"label": "Just browsing", "value": "browsing", "next": "bye"}]},
     {"id": "email", "kind": "capture", "text": "What is your work email? We will send you the details.",
      "capture": "email", "placeholder": "you@company.com", "when_known": "skip", "next": "known"},
-    {"id": "known", "kind": "branch", "rules": [{"known": true, "next": "qualified"}], "default": "bye"},
+    {"id": "known", "kind": "branch", "rules": [
+      {"known": true, "conditions": [{"attribute": "chatInterest", "op": "is", "value": "demo"}], "next": "qualified"},
+      {"known": true, "next": "live"}], "default": "bye"},
     {"id": "qualified", "kind": "goal", "name": "Qualified lead", "score": 2, "next": "meet"},
     {"id": "meet", "kind": "meeting", "text": "Pick a time to talk with our team.", "routing": "round_robin",
      "next": "bye", "fallback": "live"},

@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include "demo_dialogue.hpp"
+#include "dynchat/calendar/settings.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/dialogue/validate.hpp"
+#include "dynchat/store/meetings.hpp"
 #include "dynchat/store/tables.hpp"
 #include "dynchat/store/writes.hpp"
 
@@ -13,6 +15,22 @@ namespace dynchat::app {
 namespace {
 constexpr const char* admin_hash_key = "admin.token_hash";
 constexpr const char* seeded_key = "demo.seeded";
+
+// A demo agent's calendar: weekdays 09:00-17:00 UTC, half-hour meetings an hour ahead at
+// the soonest, and an empty calendar "uploaded", so the demo dialogue's meeting card has
+// times to offer (docs/meetings.md shows how to connect a real one).
+store::calendar_record demo_calendar(const std::string& agent_id) {
+  nlohmann::json week = nlohmann::json::array();
+  for (auto day : {"mon", "tue", "wed", "thu", "fri"}) week.push_back({{"day", day}, {"start", "09:00"}, {"end", "17:00"}});
+  auto settings = calendar::decode_settings({{"time_zone", "UTC"}, {"availability", week}, {"min_notice_min", 60}});
+  store::calendar_record c;
+  c.agent_id = agent_id;
+  c.settings_json = calendar::to_json(settings.value.value_or(calendar::settings{})).dump();
+  c.source = "upload";
+  c.status = "ok";
+  c.refreshed_ms = c.checked_ms = now_ms();
+  return c;
+}
 } // namespace
 
 std::string ensure_admin_token(store::database& db, const settings& cfg) {
@@ -49,6 +67,7 @@ void seed_demo_data(store::database& db, const settings& cfg) {
     const std::string token = new_secret(32);
     a.token_hash = sha256_hex(token);
     store::writes::put_agent(batch, a);
+    store::writes::put_calendar(batch, demo_calendar(a.id));
     fmt::print("    {:<11} {}\n", name, token);
   }
   // The demo dialogue, published as version 1 (the dialogues page: docs/dialogues.md).

@@ -14,23 +14,7 @@ namespace {
 
 constexpr auto delay_flag = "chat.bot_response_delay_ms=20";
 
-std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("dynchat-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
 // The next message from the bot, skipping its typing frames (and anything else).
-json bot_says(ws_client& v, std::chrono::milliseconds wait = 3s) {
-  for (auto until = std::chrono::steady_clock::now() + wait; std::chrono::steady_clock::now() < until;) {
-    auto m = v.receive_type("message", wait);
-    REQUIRE(m);
-    if ((*m)["from"] == "bot") return *m;
-  }
-  FAIL("no bot message");
-  return {};
-}
-
 // A simple dialogue: a question whose answers lead to an email capture or the end.
 std::string small_dialogue(const std::string& name, int priority, const std::string& question,
                            const std::string& url = "https://example.com/*") {
@@ -113,10 +97,19 @@ void walk_demo(ws_client::mode mode) {
   CHECK(bot_says(v)["text"] == "That does not look like an email address.");
   CHECK(bot_says(v)["prompt"]["input"] == "email"); // asked again: never a dead end
   say(v, "ann@acme.example", "c3");
-  // Known now: the branch leads to the goal, the meeting card (no booking yet) to its
-  // fallback, the live chat card; nobody is logged in, so its own fallback at once.
-  CHECK(bot_says(v)["text"] == "Everyone is busy right now; we will email you shortly.");
+  // Known now and asking for a demo: the branch leads to the goal and the meeting card,
+  // which offers the demo agents' times (their seeded calendars: weekdays 09:00-17:00 UTC).
+  auto times = bot_says(v);
+  CHECK(times["text"] == "Pick a time to talk with our team.");
+  REQUIRE(times["prompt"]["slots"].size() > 0);
+  CHECK(times["prompt"]["slots_agent"] == "Alice Demo"); // first in turn
+  v.send({{"type", "book"}, {"client_msg_id", "c4"}, {"slot", times["prompt"]["slots"][0]["id"]}, {"time_zone", "Europe/Paris"}});
+  REQUIRE(v.receive_type("ack"));
+  CHECK(bot_says(v)["text"].get<std::string>().rfind("You're booked with Alice Demo on ", 0) == 0);
   CHECK(bot_says(v)["text"] == "Thanks for stopping by!");
+  auto meetings = http_call(server.port(), "GET", "/v1/meetings", {}, admin_token).json_body();
+  REQUIRE(meetings["meetings"].size() == 1);
+  CHECK(meetings["meetings"][0]["booker_email"] == "ann@acme.example");
 
   // The transcript holds every line, the visitor's choice as the label they pressed.
   const std::string conv = welcome["conversation_id"];
@@ -124,7 +117,9 @@ void walk_demo(ws_client::mode mode) {
   std::vector<std::string> visitor_lines;
   for (auto& m : stored["messages"])
     if (m["from"] == "visitor") visitor_lines.push_back(m["text"]);
-  CHECK(visitor_lines == std::vector<std::string>{"A product demo", "not an email", "ann@acme.example"});
+  REQUIRE(visitor_lines.size() == 4); // the time booked is the fourth
+  CHECK(std::vector<std::string>(visitor_lines.begin(), visitor_lines.begin() + 3) ==
+        std::vector<std::string>{"A product demo", "not an email", "ann@acme.example"});
   CHECK(stored["email"] == "ann@acme.example");
   CHECK(stored["status"] == "bot");
 
@@ -136,7 +131,8 @@ void walk_demo(ws_client::mode mode) {
   CHECK(bot_says(v2)["text"] == "Hi there, welcome to Acme!");
   bot_says(v2);
   choose(v2, "pricing", "p1");
-  // Known from the hello: the capture is skipped (when_known: skip).
+  // Known from the hello: the capture is skipped (when_known: skip); asking about pricing,
+  // the branch hands over to live chat.
   CHECK(bot_says(v2)["text"] == "Let me connect you with someone from our team.");
   auto offer = agent.receive_type("offer");
   REQUIRE(offer);
@@ -151,8 +147,8 @@ void walk_demo(ws_client::mode mode) {
   agent.send({{"type", "end"}, {"conversation_id", conv2}});
   REQUIRE(v2.receive_type("ended"));
 
-  // The live-chat figures: one request from the dialogue (with nobody logged in, the
-  // first visitor's card did not ask), taken, answered and ended.
+  // The live-chat figures: one request from the dialogue (the first visitor booked a
+  // meeting instead), taken, answered and ended.
   const auto reports = http_call(server.port(), "GET", "/v1/reports", {}, admin_token).json_body();
   const auto live = reports["live_chat"];
   CHECK(live["requested"] == 1);

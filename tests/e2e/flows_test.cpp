@@ -10,16 +10,6 @@ namespace {
 
 constexpr auto delay_flag = "chat.bot_response_delay_ms=10";
 
-json bot_says(ws_client& v) {
-  for (int i = 0; i < 20; ++i) {
-    auto m = v.receive_type("message", 3s);
-    REQUIRE(m);
-    if ((*m)["from"] == "bot") return *m;
-  }
-  FAIL("no bot message");
-  return {};
-}
-
 void choose(ws_client& v, const std::string& option, const std::string& id) {
   v.send({{"type", "choose"}, {"client_msg_id", id}, {"option", option}});
   REQUIRE(v.receive_type("ack"));

@@ -2,10 +2,30 @@
 // Shared steps of the end-to-end tests.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include "support/daemon_process.hpp"
 #include "support/ws_client.hpp"
 
 namespace dynchat::testing {
+
+/// A data folder of this test process's own, empty.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("dynchat-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+/// The next message from the bot, skipping others, within `wait`.
+inline json bot_says(ws_client& v, std::chrono::milliseconds wait = 5s) {
+  for (auto until = std::chrono::steady_clock::now() + wait; std::chrono::steady_clock::now() < until;) {
+    auto m = v.receive_type("message", wait);
+    REQUIRE(m);
+    if ((*m)["from"] == "bot") return *m;
+  }
+  FAIL("no bot message");
+  return {};
+}
 
 inline json login_agent(ws_client& agent, std::uint16_t port, const std::string& token,
                         ws_client::mode m = ws_client::mode::json) {

@@ -1,27 +1,9 @@
 #pragma once
-// What the meeting and routing tests share: a fresh data folder, the bot's next message,
-// and an agent whose calendar is free all day, every day.
+// What the meeting and routing tests share: an agent whose calendar is free all day,
+// every day.
 #include "helpers.hpp"
 
-#include <unistd.h>
-
 namespace dynchat::testing {
-
-inline std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("dynchat-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
-inline json bot_says(ws_client& v, std::chrono::milliseconds wait = 5s) {
-  for (auto until = std::chrono::steady_clock::now() + wait; std::chrono::steady_clock::now() < until;) {
-    auto m = v.receive_type("message", wait);
-    REQUIRE(m);
-    if ((*m)["from"] == "bot") return *m;
-  }
-  FAIL("no bot message");
-  return {};
-}
 
 // An agent who meets any day, all day, from now on: every half hour is a slot.
 inline std::string agent_with_calendar(std::uint16_t port, const std::string& name) {

@@ -9,12 +9,6 @@ using namespace dynchat::testing;
 
 namespace {
 
-std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("dynchat-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
 json conversation(std::uint16_t port, const std::string& id) {
   return http_call(port, "GET", "/v1/conversations/" + id, {}, admin_token).json_body();
 }

@@ -10,12 +10,6 @@ using namespace dynchat::testing;
 
 namespace {
 
-std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("dynchat-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
 http_result put_config(std::uint16_t port, const json& body) {
   return http_call(port, "PUT", "/v1/config", body.dump(), admin_token);
 }
