@@ -2,7 +2,7 @@
 # libFuzzer targets (tests/fuzz), built with clang under ASan + UBSan in ./build-fuzz.
 #   scripts/fuzz.sh --bursts          build every target, run each one's short fixed-seed CTest burst
 #   scripts/fuzz.sh TARGET SECONDS    fuzz one target (json_frames, msgpack_frames, rest_query,
-#                                     rest_bodies, config_toml) for that long; its corpus grows in build-fuzz/
+#                                     rest_bodies, config_toml, dialogue_bodies, routing_rules) for that long; its corpus grows in build-fuzz/
 # A crash leaves the input in build-fuzz/crash-* (a burst's, in build-fuzz/tests/fuzz/); add it to
 # tests/fuzz/corpus/TARGET once fixed.
 set -euo pipefail

@@ -148,7 +148,7 @@ std::string normalize_domain(std::string_view text) {
   s = s.substr(0, s.find(':'));
   while (!s.empty() && (s.back() == '.' || s.back() == ' ')) s.pop_back();
   while (!s.empty() && s.front() == ' ') s.erase(0, 1);
-  if (s.rfind("www.", 0) == 0) s.erase(0, 4);
+  while (s.rfind("www.", 0) == 0) s.erase(0, 4);
   if (s.empty() || s.size() > 253 || s.find('.') == std::string::npos || s.front() == '.' ||
       s.find("..") != std::string::npos || !std::all_of(s.begin(), s.end(), is_host_char))
     return {};
