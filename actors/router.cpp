@@ -225,8 +225,12 @@ router_actor::behavior_type router(router_ptr self, actor_context ctx) {
     },
     [=](msg::rules_atom, const std::string& part) {
       auto& st = self->state;
-      if (!routing::reload_part(st.book, st.ctx.db->read(), part)) return;
-      st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
+      const bool read = guard_store([&] { return routing::reload_part(st.book, st.ctx.db->read(), part); },
+                                    [&](const store::store_error& e) {
+                                      spdlog::error("router: the rule book's {} could not be read: {}", part, e.what());
+                                      return false;
+                                    });
+      if (read) st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
     },
     [=](msg::timeout_atom, const std::string& conversation_id, std::uint64_t offer_id) {
       carry_out(self, self->state.policy->offer_expired(conversation_id, offer_id, clock_ms(self)));

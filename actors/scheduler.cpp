@@ -454,6 +454,16 @@ caf::result<msg::booking_reply> change(scheduler_ptr self, const std::string& me
   return promise;
 }
 
+// A change that reads the store first: a store that cannot be read answers store_failed
+// instead of ending the scheduler.
+template <class Fn>
+caf::result<msg::booking_reply> guarded(scheduler_ptr, Fn&& fn) {
+  return guard_store(fn, [](const store::store_error& e) -> caf::result<msg::booking_reply> {
+    spdlog::error("scheduler: the store could not be read: {}", e.what());
+    return to_caf_error(protocol::error_code::store_failed);
+  });
+}
+
 } // namespace
 
 bool parse_slot_id(const std::string& id, std::string& agent_id, std::int64_t& start_ms) {
@@ -474,15 +484,21 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, const actor_context& ctx
     return {
       [=](msg::slots_atom, const msg::slot_request& req) { return offer(self, req); },
       [=](msg::book_atom, const msg::booking_request& req) { return book(self, req); },
-      [=](msg::cancel_atom, const std::string& meeting_id) { return change(self, meeting_id, {}); },
-      [=](msg::reschedule_atom, const std::string& meeting_id, const std::string& slot) { return change(self, meeting_id, slot); },
+      [=](msg::cancel_atom, const std::string& meeting_id) {
+        return guarded(self, [&] { return change(self, meeting_id, {}); });
+      },
+      [=](msg::reschedule_atom, const std::string& meeting_id, const std::string& slot) {
+        return guarded(self, [&] { return change(self, meeting_id, slot); });
+      },
       [=](msg::meetings_atom, const std::string& meeting_id, const std::string& status) -> caf::result<msg::booking_reply> {
         if (status != "completed" && status != "no_show")
           return msg::booking_reply{false, "a meeting is marked completed or no_show", {}, {}, {}, {}};
-        return change(self, meeting_id, {}, status);
+        return guarded(self, [&] { return change(self, meeting_id, {}, status); });
       },
       [=](msg::calendar_atom, const std::string& agent_id, const std::string& settings_json) -> caf::result<bool> {
-        auto* a = known_agent(self, agent_id);
+        auto* a = guard_store([&] { return known_agent(self, agent_id); }, [](const store::store_error&) -> agent_calendar* {
+          return nullptr;
+        });
         if (!a) return to_caf_error(protocol::error_code::not_found);
         auto record = a->record;
         record.agent_id = agent_id;
@@ -490,15 +506,20 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, const actor_context& ctx
         return store_calendar(self, std::move(record));
       },
       [=](msg::calendar_atom, store::calendar_record refresh) -> caf::result<bool> {
-        auto* a = known_agent(self, refresh.agent_id);
+        auto* a = guard_store([&] { return known_agent(self, refresh.agent_id); },
+                              [](const store::store_error&) -> agent_calendar* { return nullptr; });
         if (!a) return to_caf_error(protocol::error_code::not_found);
         return store_calendar(self, merged(a->record, std::move(refresh)));
       },
       [=](msg::meetings_atom) { return routing_snapshot(self); },
       [=](msg::rules_atom, const std::string& part) {
         auto& st = self->state;
-        if (!routing::reload_part(st.book, st.ctx.db->read(), part)) return;
-        st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
+        const bool read = guard_store([&] { return routing::reload_part(st.book, st.ctx.db->read(), part); },
+                                      [&](const store::store_error& e) {
+                                        spdlog::error("scheduler: the rule book's {} could not be read: {}", part, e.what());
+                                        return false;
+                                      });
+        if (read) st.rules = routing::compiled_rules{st.book.rules, st.book.teams, st.book.accounts};
       },
       [=](msg::aadded_atom, store::agent_record record) {
         auto& a = self->state.agents[record.id];
