@@ -177,7 +177,7 @@ void restore(router_ptr self) {
       }
       st.policy->restore_waiting(c->id, w.requested_ms);
       st.routed[c->id] = msg::chat_request{c->id, {}, {c->visitor_id, c->id, c->page_url, c->referrer, c->email},
-                                           w.requested_ms};
+                                           w.requested_ms, {}}; // its lead's attributes come when its session asks
     }
   }
   if (!st.routed.empty()) spdlog::info("router: {} conversations back in line, in request order", st.routed.size());

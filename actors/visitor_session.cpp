@@ -597,7 +597,7 @@ struct output_interpreter {
     spdlog::debug("conversation {}: activity {} {}", self->state.conv.id, a.kind, a.detail);
   }
   void operator()(const engine::out::ask_slots& a) {
-    find_slots(self, msg::slot_request{a.routing_hint, a.agent_id, 0, 0, 0}, false);
+    find_slots(self, msg::slot_request{a.routing_hint, a.agent_id, 0, 0, 0, {}}, false);
   }
   void operator()(const engine::out::book& b) { book_slot(self, b); }
 };
@@ -1205,7 +1205,7 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
     [=](msg::share_atom, const std::string& agent_id, const std::string& whose) {
       auto& st = self->state;
       if (st.conv.phase != conversation_phase::live || st.conv.agent_id != agent_id) return;
-      find_slots(self, msg::slot_request{"agent", whose, 0, 0, 0}, true);
+      find_slots(self, msg::slot_request{"agent", whose, 0, 0, 0, {}}, true);
     },
     [=](msg::agent_typing_atom, std::string agent_id) {
       auto& st = self->state;

@@ -24,8 +24,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string path_of(const std::string& parent, const std::string& key) { return parent.empty() ? key : parent + "." + key; }
-
 // Only the keys named; the others are problems.
 bool only_keys(const json& j, std::initializer_list<const char*> keys, std::vector<problem>& out) {
   if (!j.is_object()) {

@@ -139,9 +139,9 @@ struct scheduler_fixture : actor_fixture {
 
   void random_step() {
     switch (rng() % 7) {
-      case 0: client(msg::slots_atom::value, msg::slot_request{"round_robin", {}, 0, 0, 20}); break;
+      case 0: client(msg::slots_atom::value, msg::slot_request{"round_robin", {}, 0, 0, 20, {}}); break;
       case 6: client(msg::slots_atom::value, msg::slot_request{"rule", {}, 0, 0, 20, some_lead()}); break;
-      case 1: client(msg::slots_atom::value, msg::slot_request{"agent", agents[rng() % agents.size()], 0, 0, 20}); break;
+      case 1: client(msg::slots_atom::value, msg::slot_request{"agent", agents[rng() % agents.size()], 0, 0, 20, {}}); break;
       case 2:
       case 3: {
         msg::booking_request req;
@@ -165,11 +165,11 @@ struct scheduler_fixture : actor_fixture {
     std::vector<msg::slot_offer> out;
     caf::scoped_actor self{sys};
     for (const auto& a : agents) {
-      self->send(s, msg::slots_atom::value, msg::slot_request{"agent", a, 0, 0, 0});
+      self->send(s, msg::slots_atom::value, msg::slot_request{"agent", a, 0, 0, 0, {}});
       run();
       self->receive([&](const msg::slot_offer& o) { out.push_back(o); });
     }
-    self->send(s, msg::slots_atom::value, msg::slot_request{"round_robin", {}, 0, 0, 1});
+    self->send(s, msg::slots_atom::value, msg::slot_request{"round_robin", {}, 0, 0, 1, {}});
     run();
     self->receive([&](const msg::slot_offer& o) { out.push_back(o); });
     self->send(s, msg::slots_atom::value, msg::slot_request{"rule", {}, 0, 0, 1, {{"country", "DE"}}});
