@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
   std::string scenario_file, preset_name;
   dynchat::load::run_options run;
   cli.add_option("--scenario-file", scenario_file, "run a scenario TOML file (see load-tests/scenarios)");
-  cli.add_option("--preset", preset_name, "run a preset: idle, chat, burst, dialogue, soak");
+  cli.add_option("--preset", preset_name, "run a preset: idle, chat, burst, dialogue, meeting, soak");
   cli.add_option("--admin-token", run.admin_token, "admin token, to create the simulated agents");
   cli.add_option("--max-seconds", run.max_seconds, "hard bound on the run (scenario mode)");
   cli.add_option("--slo-p99-ack-ms", run.slo.p99_ack_ms, "fail when the p99 visitor ack latency is above this")

@@ -198,6 +198,8 @@ void validate(const scenario& s) {
   if (s.text_bytes < 1 || s.text_bytes > 60000) bad("visitors.text_bytes must be 1..60000");
   if (s.bot_delay_seconds < 0 || s.bot_delay_seconds > 60) bad("visitors.bot_delay must be 0..60 seconds");
   if (s.agent_max_chats < 1 || s.agent_max_chats > 10) bad("agents.max_chats must be 1..10");
+  if (s.booking_attempts < 1 || s.booking_attempts > 1000) bad("visitors.booking_attempts must be 1..1000");
+  if (s.book_meetings && !s.walk_dialogues) bad("visitors.book_meetings needs walk_dialogues = true");
   if (s.known_share < 0 || s.known_share > 1) bad("visitors.known_share must be 0..1");
   if (s.known_share > 0 && s.leads.empty()) bad("visitors.known_share needs visitors.leads_file");
   if (s.wait_for_agent && s.agents == 0 && s.messages_per_visitor > 0)

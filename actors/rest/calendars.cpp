@@ -151,9 +151,18 @@ bool read_slot_query(call& c, msg::slot_request& req, std::string& tz) {
   return query_ok(c);
 }
 
-void answer_slots(const call& c, const msg::slot_request& req, const std::string& tz) {
+void answer_slots(const call& c, const msg::slot_request& req, const std::string& tz, const std::string& named_agent) {
   c.self->request(c.ctx().scheduler, std::chrono::seconds{5}, msg::slots_atom::value, req)
-    .then([reply = c.reply, tz](const msg::slot_offer& offer) { reply(json_response(200, slot_offer_json(offer, tz))); },
+    .then([reply = c.reply, tz, named_agent](const msg::slot_offer& offer) {
+            auto out = slot_offer_json(offer, tz);
+            if (offer.agent_id.empty() && !named_agent.empty()) { // say whose, and why there is nothing
+              out["agent_id"] = named_agent;
+              out["eligible"] = false;
+              out["reason"] = "no free time: the agent needs calendar settings with availability, takes_meetings, "
+                              "and a connected calendar (GET /v1/agents/{id}/calendar shows them)";
+            }
+            reply(json_response(200, out));
+          },
           [reply = c.reply](caf::error&) {
             reply(error_response(503, error_code::unavailable, "the scheduler did not answer"));
           });
@@ -165,6 +174,9 @@ void answer_slots(const call& c, const msg::slot_request& req, const std::string
 void get_slots(call c) {
   msg::slot_request req;
   std::string tz;
+  if (!c.params.count("id") && c.caller.role == rest::role::agent)
+    return c.reply(error_response(403, error_code::forbidden,
+                                  "an agent token sees its own free times: GET /v1/agents/{its id}/slots"));
   if (!c.params.count("id")) {
     req.routing = c.query.text("routing", {"round_robin", "rule"});
     if (req.routing.empty()) req.routing = "round_robin";
@@ -177,7 +189,7 @@ void get_slots(call c) {
     req.routing = "agent";
     req.agent_id = agent->id;
   }
-  answer_slots(c, req, tz);
+  answer_slots(c, req, tz, c.params.count("id") ? c.param("id") : std::string{});
 }
 
 } // namespace dynchat::rest_api

@@ -21,8 +21,9 @@ void delete_calendar_connection(call c);
 void get_slots(call c);
 /// The slot query (tz, limit, from, to) into `req`; false (and the 400 sent) when it is bad.
 bool read_slot_query(call& c, msg::slot_request& req, std::string& tz);
-/// Asks the scheduler and answers with the slots, local times in `tz`.
-void answer_slots(const call& c, const msg::slot_request& req, const std::string& tz);
+/// Asks the scheduler and answers with the slots, local times in `tz`; `named_agent`: the
+/// agent the path named, said (with why) when it has none.
+void answer_slots(const call& c, const msg::slot_request& req, const std::string& tz, const std::string& named_agent = {});
 // conversations.cpp
 void list_conversations(call c);
 void get_conversation(call c);

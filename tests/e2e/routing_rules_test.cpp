@@ -211,6 +211,14 @@ TEST_CASE("a deleted agent leaves the rules teams and accounts that named it", "
   CHECK(call_json(port, "GET", "/v1/routing/accounts", nullptr, 200)["total"] == 0);
   // What a GET gives can be PUT back as it is.
   call_json(port, "PUT", "/v1/routing/rules/" + rule["id"].get<std::string>(), stored, 200);
+  // An agent's token sees its own free times only; an agent without a calendar is said to have none, and why.
+  auto dan = call_json(port, "POST", "/v1/agents", {{"name", "dan"}, {"email", "dan@acme.example"}}, 201);
+  CHECK(http_call(port, "GET", "/v1/slots", {}, dan["token"]).status == 403);
+  auto own = http_call(port, "GET", "/v1/agents/" + dan["id"].get<std::string>() + "/slots", {}, dan["token"]);
+  REQUIRE(own.status == 200);
+  CHECK(own.json_body()["agent_id"] == dan["id"]);
+  CHECK(own.json_body()["eligible"] == false);
+  CHECK(own.json_body()["slots"].empty());
   // A CSV that is not UTF-8 names its line, and nothing is stored.
   auto latin1 = http_call(port, "POST", "/v1/routing/accounts/import", "company,owner\nM\xfcller GmbH,cid@acme.example\n", admin_token);
   REQUIRE(latin1.status == 400);

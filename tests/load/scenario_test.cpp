@@ -154,4 +154,7 @@ TEST_CASE("the meeting preset sends 1,000 visitors to book together and a file t
   CHECK_FALSE(tuned.book_together);
   CHECK(tuned.booking_attempts == 3);
   CHECK_THROWS_WITH(load_scenario_text("[visitors]\nbook_meetings = 1\n"), Catch::Contains("visitors.book_meetings"));
+  CHECK_THROWS_WITH(load_scenario_text("[scenario]\npreset = \"meeting\"\n[visitors]\nbooking_attempts = 0\n"),
+                    Catch::Contains("booking_attempts"));
+  CHECK_THROWS_WITH(load_scenario_text("[visitors]\nbook_meetings = true\n"), Catch::Contains("walk_dialogues"));
 }
