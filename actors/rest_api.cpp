@@ -103,7 +103,7 @@ const rest::route_table& rest_routes() {
     {"PUT", "/v1/agents/{id}/calendar/feed", calendar_feed_put, {role::sales_admin, role::agent}},
     {"DELETE", "/v1/agents/{id}/calendar/connection", calendar_disconnect, {role::sales_admin, role::agent}},
     {"GET", "/v1/agents/{id}/slots", slots_get, {role::sales_admin, role::agent}},
-    {"GET", "/v1/slots", slots_get, {role::sales_admin, role::agent}},
+    {"GET", "/v1/slots", slots_get, {role::sales_admin}}, // whoever's turn: an agent sees its own times only
     {"GET", "/v1/meetings", meetings_list, {role::sales_admin, role::marketer, role::agent}},
     {"POST", "/v1/meetings", meetings_create, {role::sales_admin, role::agent}},
     {"GET", "/v1/meetings/{id}", meeting_get, {role::sales_admin, role::marketer, role::agent, role::booker}},
