@@ -295,3 +295,29 @@ TEST_CASE("live-chat hours set an agent available inside them and away outside t
   REQUIRE(routing["order"].size() == 1);
   CHECK(routing["order"][0]["status"] == "available");
 }
+
+TEST_CASE("the rule book's limits refuse what is past them and store nothing", "[e2e][routing][rules]") {
+  daemon_process server({"--no-seed", "--set", "routing.max_rules=1", "--set", "routing.max_teams=1", "--set",
+                         "routing.max_accounts=2", "--set", "routing.max_members=2"});
+  const auto port = server.port();
+  const std::string a = call_json(port, "POST", "/v1/agents", {{"name", "a"}, {"email", "a@acme.example"}}, 201)["id"];
+  const std::string b = call_json(port, "POST", "/v1/agents", {{"name", "b"}, {"email", "b@acme.example"}}, 201)["id"];
+  const std::string c = call_json(port, "POST", "/v1/agents", {{"name", "c"}, {"email", "c@acme.example"}}, 201)["id"];
+  CHECK(names_path(call_json(port, "POST", "/v1/routing/teams", {{"name", "t"}, {"agents", {a, b, c}}}, 400), "agents"));
+  call_json(port, "POST", "/v1/routing/teams", {{"name", "t"}, {"agents", {a, b}}}, 201);
+  call_json(port, "POST", "/v1/routing/teams", {{"name", "u"}, {"agents", {c}}}, 409);
+  call_json(port, "POST", "/v1/routing/rules", {{"name", "r"}, {"agents", {a}}}, 201);
+  call_json(port, "POST", "/v1/routing/rules", {{"name", "s"}, {"agents", {b}}}, 409);
+  // Accounts count by key: a domain and a company are two; a third is refused, an import too.
+  CHECK(call_json(port, "POST", "/v1/routing/accounts", {{"domain", "acme.com"}, {"company", "Acme"}, {"agent_id", a}}, 200)["accounts"] == 2);
+  call_json(port, "POST", "/v1/routing/accounts", {{"domain", "globex.com"}, {"agent_id", b}}, 409);
+  auto import = http_call(port, "POST", "/v1/routing/accounts/import", "domain,agent\ninitech.com,c@acme.example\n", admin_token);
+  CHECK(import.status == 409);
+  CHECK(call_json(port, "GET", "/v1/routing/accounts", nullptr, 200)["total"] == 2);
+  // Replacing the table frees its rows: the import that replaces fits.
+  auto replaced = http_call(port, "POST", "/v1/routing/accounts/import?replace=true", "domain,agent\ninitech.com,c@acme.example\n",
+                            admin_token);
+  REQUIRE(replaced.status == 200);
+  CHECK(replaced.json_body()["accounts"] == 1);
+  CHECK(call_json(port, "GET", "/v1/routing/accounts", nullptr, 200)["accounts"][0]["key"] == "domain:initech.com");
+}

@@ -235,6 +235,8 @@ TEST_CASE("a removed agent's offers go to others", "[routing][dispatcher]") {
 // Random interleavings of everything that can happen, checked after every step against
 // the rules: no agent above max_chats, no conversation lost, none offered to two agents,
 // and nobody left waiting while an agent with room could take them.
+// Half the requests name preferred agents (some unknown, some repeated): offers to them
+// keep every invariant below, like round robin's.
 TEST_CASE("random interleavings keep the routing invariants", "[routing][dispatcher][property]") {
   const auto seed = GENERATE(take(40, random(1u, 1000000u)));
   INFO("seed " << seed);
@@ -292,10 +294,15 @@ TEST_CASE("random interleavings keep the routing invariants", "[routing][dispatc
   for (int step = 0; step < 400; ++step) {
     offered_this_step.clear();
     const auto op = pick(9);
-    if (op == 0 || op == 1) { // a visitor asks
+    if (op == 0 || op == 1) { // a visitor asks, half of them preferring agents (its account's, its rule's)
       const auto conv = "c" + std::to_string(next_conv++);
       known.insert(conv);
-      apply(d.request(conv, now, now));
+      std::vector<std::string> preferred;
+      if (pick(2) == 0)
+        for (auto n = pick(3) + 1; n > 0; --n) preferred.push_back("a" + std::to_string(1 + pick(5))); // a5: no such agent
+      apply(d.request(conv, now, now, preferred));
+      if (!open_offers.count(conv) && pick(4) == 0) // asks again while routed: only its preference changes
+        apply(d.request(conv, now, now, {"a" + std::to_string(1 + pick(agents))}));
     } else if (op == 2 && !open_offers.empty()) { // an agent accepts
       const auto conv = random_key(open_offers);
       const auto agent = open_offers[conv].agent_id;
