@@ -37,6 +37,7 @@ struct actor_context {
   // Written by the router after each change: some available agent has room for a chat.
   // What a dialogue's branch and live_chat card read; null: availability is not known.
   std::shared_ptr<std::atomic<bool>> agent_room;
+  marketo_sync_actor marketo;                   // the Marketo sync; null: none (tests)
 };
 
 /// Runs `body`; a store failure inside it (LMDB could not be read: a full reader table,

@@ -10,6 +10,8 @@
 #include "actors/agent.hpp"
 #include "actors/messages.hpp"
 #include "dynchat/store/writes.hpp"
+#include "dynchat/store/leads.hpp"
+#include "dynchat/marketo/identity.hpp"
 #include "actors/visitor_session.hpp"
 #include "dynchat/core/address_limiter.hpp"
 #include "dynchat/core/ids.hpp"
@@ -91,7 +93,7 @@ agent_actor agent_for(directory_ptr self, const std::string& agent_id) {
 // once per visitor, and a completed one never shows again). Null: none.
 std::pair<const dialogue::published_dialogue*, std::shared_ptr<const dialogue::published_set>>
 resolve_dialogue(directory_ptr self, const std::string& visitor_id, const std::string& page_url,
-                 const std::string& email) {
+                 const std::string& email, const std::map<std::string, std::string>* lead_fields = nullptr) {
   auto& st = self->state;
   if (!st.ctx.dialogues) return {nullptr, nullptr};
   auto published = st.ctx.dialogues->published();
@@ -104,8 +106,22 @@ resolve_dialogue(directory_ptr self, const std::string& visitor_id, const std::s
   if (auto it = st.recent_triggers.find(visitor_id); it != st.recent_triggers.end())
     met.insert(it->second.begin(), it->second.end());
   targeting::lead_attributes lead;
+  if (lead_fields) lead.insert(lead_fields->begin(), lead_fields->end());
   if (!email.empty()) lead["email"] = email;
   return {published->resolve(page_url, lead, met), published};
+}
+
+// The local copy of a visitor's lead, by email, else by the tracking cookie's token.
+std::optional<std::map<std::string, std::string>> synced_lead(directory_ptr self, const std::string& email,
+                                                              const std::string& cookie) {
+  auto txn = self->state.ctx.db->read();
+  std::optional<store::lead_record> lead;
+  if (!email.empty()) lead = store::find_lead_by_email(txn, email);
+  if (!lead && !cookie.empty())
+    if (auto t = marketo::parse_tracking_cookie(cookie)) lead = store::find_lead_by_cookie(txn, t->token);
+  if (!lead) return std::nullopt;
+  auto schema = store::load_lead_schema(txn, lead->schema);
+  return store::lead_attributes(*lead, schema ? *schema : store::lead_schema{});
 }
 
 void remember_trigger(directory_ptr self, const std::string& visitor_id, const std::string& dialogue_id, std::int64_t now) {
@@ -132,7 +148,17 @@ session_actor new_conversation(directory_ptr self, const protocol::visitor_hello
   conv.referrer = hello.referrer;
   conv.email = hello.email;
   session_seed seed{std::move(conv), 0, true, new_secret(16), {}, {}, {}};
-  auto [met, published] = resolve_dialogue(self, seed.conv.visitor_id, hello.page_url, hello.email);
+  // A known visitor (by email, or by the Munchkin cookie) brings the synced lead's fields
+  // to the audience's conditions from the first dialogue on.
+  seed.tracking_cookie = hello.mkto_trk;
+  if (auto lead = synced_lead(self, hello.email, hello.mkto_trk)) {
+    seed.lead = std::move(*lead);
+    seed.lead_found = true;
+    if (seed.conv.email.empty())
+      if (auto it = seed.lead.find("email"); it != seed.lead.end()) seed.conv.email = it->second;
+  }
+  auto [met, published] =
+    resolve_dialogue(self, seed.conv.visitor_id, hello.page_url, seed.conv.email, seed.lead_found ? &seed.lead : nullptr);
   if (met) {
     // Pinned to the version published now: a republish later changes nothing for it.
     engine::cursor cursor;
@@ -147,7 +173,7 @@ session_actor new_conversation(directory_ptr self, const protocol::visitor_hello
     visit.version = met->version;
     visit.conversation_id = seed.conv.id;
     visit.visitor_id = seed.conv.visitor_id;
-    visit.known = !hello.email.empty();
+    visit.known = !seed.conv.email.empty();
     // One that waits for the page's events triggers when it shows (the session writes it then).
     if (!met->def->audience.events.any()) {
       visit.triggered_ms = now;
@@ -158,7 +184,7 @@ session_actor new_conversation(directory_ptr self, const protocol::visitor_hello
   // The token itself is never stored: only its hash, to find the conversation again.
   // Both go into the session's first batch, whose commit precedes the welcome.
   store::writes::put_conversation_keys(seed.initial_ops, seed.conv.id, sha256_hex(seed.fresh_token),
-                                       store::visitor_record{seed.conv.visitor_id, now, hello.email, seed.conv.id});
+                                       store::visitor_record{seed.conv.visitor_id, now, seed.conv.email, seed.conv.id});
   auto id = seed.conv.id;
   return track_session(self, id, spawn_visitor_session(self->system(), st.ctx, std::move(seed)));
 }

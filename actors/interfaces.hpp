@@ -9,6 +9,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/marketo_messages.hpp"
 #include "actors/meeting_messages.hpp"
 #include "actors/messages.hpp"
 
@@ -184,6 +185,21 @@ using calendar_feeds_actor = caf::typed_actor<
 using invite_mailer_actor = caf::typed_actor<
   caf::reacts_to<msg::mail_atom, std::vector<store::invite_delivery>>,
   caf::reacts_to<msg::wake_atom>, // its own: deliver what is due
+  caf::reacts_to<msg::shutdown_atom>>;
+
+/// The one Marketo sync (docs/marketo.md): the connection, the selected fields, sync
+/// jobs and their progress, point look-ups, the lead write-back and the activity outbox.
+/// All its network I/O is asynchronous, on the Marketo client's own thread.
+using marketo_sync_actor = caf::typed_actor<
+  caf::replies_to<msg::mconn_atom, std::string>::with<msg::json_reply>,
+  caf::replies_to<msg::mtest_atom>::with<msg::json_reply>,
+  caf::replies_to<msg::mfields_atom, std::string>::with<msg::json_reply>,
+  caf::replies_to<msg::msync_atom, std::string>::with<msg::json_reply>,
+  caf::replies_to<msg::mlead_atom, std::string, std::string>::with<msg::lead_found>, // email, cookie
+  caf::replies_to<msg::mleadact_atom, std::string>::with<msg::json_reply>,          // lead id
+  caf::replies_to<msg::moutbox_atom, std::string>::with<msg::json_reply>,           // "status" | "retry"
+  caf::reacts_to<msg::mstep_atom, msg::marketo_step>,
+  caf::reacts_to<msg::wake_atom>, // its own: look at the outbox and the lead updates
   caf::reacts_to<msg::shutdown_atom>>;
 
 /// The REST API's one actor.

@@ -37,6 +37,9 @@ const std::vector<handler_fn> handlers = {
   list_rules, create_rule, get_rule, update_rule, delete_rule,
   list_teams, create_team, get_team, update_team, delete_team,
   list_accounts, create_account, delete_account, import_accounts,
+  get_marketo, put_marketo, delete_marketo, test_marketo, get_marketo_fields, put_marketo_fields,
+  get_marketo_sync, start_marketo_sync, cancel_marketo_sync, get_marketo_activities, retry_marketo_activities,
+  get_adobe_org, put_adobe_org, find_lead, get_lead, get_conversation_lead,
 };
 enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_delete, conversations_list,
                      conversation_get, conversation_text, routing_get, tokens_list, tokens_create, token_delete,
@@ -49,7 +52,10 @@ enum handler_index { agents_list, agents_create, agent_get, agent_update, agent_
                      meeting_status, meeting_slots,
                      rules_list, rules_create, rule_get, rule_update, rule_delete,
                      teams_list, teams_create, team_get, team_update, team_delete,
-                     accounts_list, accounts_create, account_delete, accounts_import };
+                     accounts_list, accounts_create, account_delete, accounts_import,
+                     marketo_get, marketo_put, marketo_delete, marketo_test, marketo_fields_get, marketo_fields_put,
+                     marketo_sync_get, marketo_sync_start, marketo_sync_cancel, marketo_activities, marketo_activities_retry,
+                     adobe_org_get, adobe_org_put, leads_find, lead_get, conversation_lead };
 
 } // namespace
 
@@ -112,6 +118,22 @@ const rest::route_table& rest_routes() {
     {"POST", "/v1/meetings/{id}/reschedule", meeting_reschedule, {role::sales_admin, role::agent, role::booker}},
     {"GET", "/v1/meetings/{id}/slots", meeting_slots, {role::sales_admin, role::agent, role::booker}},
     {"PUT", "/v1/meetings/{id}/status", meeting_status, {role::sales_admin, role::agent}},
+    {"GET", "/v1/integrations/marketo", marketo_get, {}},
+    {"PUT", "/v1/integrations/marketo", marketo_put, {}},
+    {"DELETE", "/v1/integrations/marketo", marketo_delete, {}},
+    {"POST", "/v1/integrations/marketo/test", marketo_test, {}},
+    {"GET", "/v1/integrations/marketo/fields", marketo_fields_get, {role::marketer}},
+    {"PUT", "/v1/integrations/marketo/fields", marketo_fields_put, {}},
+    {"GET", "/v1/integrations/marketo/sync", marketo_sync_get, {}},
+    {"POST", "/v1/integrations/marketo/sync", marketo_sync_start, {}},
+    {"POST", "/v1/integrations/marketo/sync/cancel", marketo_sync_cancel, {}},
+    {"GET", "/v1/integrations/marketo/activities", marketo_activities, {}},
+    {"POST", "/v1/integrations/marketo/activities/retry", marketo_activities_retry, {}},
+    {"GET", "/v1/integrations/adobe-org", adobe_org_get, {}},
+    {"PUT", "/v1/integrations/adobe-org", adobe_org_put, {}},
+    {"GET", "/v1/leads", leads_find, {role::marketer, role::sales_admin}},
+    {"GET", "/v1/leads/{id}", lead_get, {role::marketer, role::sales_admin}},
+    {"GET", "/v1/conversations/{id}/lead", conversation_lead, {role::marketer, role::sales_admin, role::agent}},
   }};
   return table;
 }

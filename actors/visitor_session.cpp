@@ -25,6 +25,7 @@
 #include "actors/replay.hpp"
 #include "dynchat/conversation/durable_log.hpp"
 #include "dynchat/conversation/output_pacer.hpp"
+#include "dynchat/store/leads.hpp"
 #include "dynchat/calendar/settings.hpp"
 #include "dynchat/core/ids.hpp"
 #include "dynchat/dialogue/tokens.hpp"
@@ -65,6 +66,7 @@ struct visitor_session_state {
   dialogue::definition_ptr dialogue;          // the pinned version, for a dialogue cursor
   std::optional<store::dialogue_visit> visit; // the dialogue's row, rewritten when a fact changes
   engine::lead lead;                          // what the flow knows of the visitor
+  std::map<std::string, std::string> captured; // what the visitor told the flow: written back to Marketo
   std::shared_ptr<const site::config> site;   // the configuration of the latest step
   std::string agent_email;                    // the agent's, for the outbox
   std::string time_zone;                      // the visitor's, as their client said when booking
@@ -560,6 +562,48 @@ void book_slot(session_ptr self, const engine::out::book& b) {
       });
 }
 
+// An attribute the visitor gave, for Marketo: written with the conversation's next batch,
+// delivered by the Marketo sync (createOrUpdate by email).
+void queue_lead_update(session_ptr self, const std::string& name, const std::string& value) {
+  auto& st = self->state;
+  if (!st.ctx.marketo || st.conv.email.empty()) return;
+  store::writes::put_lead_update(st.log->rows(), {st.conv.email, name, value, now_ms(), st.conv.id});
+}
+
+// The synced lead's fields join what the flow knows; what the visitor said in this chat
+// stays on top (it is newer than any sync).
+void merge_lead(session_ptr self, const std::map<std::string, std::string>& fields) {
+  auto& st = self->state;
+  for (const auto& [k, v] : fields)
+    if (!st.captured.count(k)) st.lead.attributes[k] = v;
+  if (auto it = fields.find("email"); it != fields.end() && st.conv.email.empty() && !it->second.empty()) {
+    st.conv.email = it->second; // known by the tracking cookie
+    mark_dirty(self);
+  }
+  st.lead.known = !st.conv.email.empty();
+}
+
+// The local copy first; a lead missing here is looked up in Marketo, without holding the
+// conversation up (its fields arrive for the steps after the answer).
+void look_up_lead(session_ptr self, const std::string& email, const std::string& cookie) {
+  auto& st = self->state;
+  if (!email.empty()) {
+    auto txn = st.ctx.db->read();
+    if (auto lead = store::find_lead_by_email(txn, email)) {
+      auto schema = store::load_lead_schema(txn, lead->schema);
+      merge_lead(self, store::lead_attributes(*lead, schema ? *schema : store::lead_schema{}));
+      return;
+    }
+  }
+  if (!st.ctx.marketo || (email.empty() && cookie.empty())) return;
+  self->request(st.ctx.marketo, std::chrono::milliseconds{st.ctx.cfg->marketo.lookup_timeout_ms}, msg::mlead_atom::value,
+                email, cookie)
+    .then([self](const msg::lead_found& found) {
+            if (found.found) merge_lead(self, found.attributes);
+          },
+          [](caf::error&) {}); // not found in time: the conversation goes on with what it knows
+}
+
 struct output_interpreter {
   session_ptr self;
   const net::sink_ptr& sender;
@@ -577,10 +621,17 @@ struct output_interpreter {
   void operator()(const engine::out::set_attribute& a) {
     auto& st = self->state;
     st.lead.attributes[a.name] = a.value;
+    st.captured[a.name] = a.value;
     if (a.name == "email" && st.conv.email != a.value) {
       st.conv.email = a.value;
       st.lead.known = true;
       mark_dirty(self);
+      // Known from now on: what was captured before goes to Marketo with the email, and
+      // the lead Marketo may have for it joins what the flow knows.
+      for (const auto& [name, value] : st.captured) queue_lead_update(self, name, value);
+      look_up_lead(self, a.value, {});
+    } else if (!st.conv.email.empty()) {
+      queue_lead_update(self, a.name, a.value);
     }
   }
   // Counted in the dialogue's row (record_visit); an activity, and the conversation score.
@@ -955,6 +1006,12 @@ session_actor::behavior_type visitor_session(session_ptr self, actor_context ctx
   if (!seed.is_new) load_dialogue(self);
   st.lead.known = !st.conv.email.empty();
   if (st.lead.known) st.lead.attributes["email"] = st.conv.email;
+  guard_store(
+    [&] {
+      if (seed.lead_found) merge_lead(self, seed.lead);
+      else if (!st.conv.email.empty() || !seed.tracking_cookie.empty()) look_up_lead(self, st.conv.email, seed.tracking_cookie);
+    },
+    [&](const store::store_error& e) { spdlog::warn("conversation {}: its lead could not be read: {}", st.conv.id, e.what()); });
   touch(self);
   ctx.stats->live_visitor_sessions++;
   self->attach_functor([stats = ctx.stats] { stats->live_visitor_sessions--; });

@@ -5,9 +5,11 @@
 
 #include <caf/all.hpp>
 
+#include "actors/marketo_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/rest/handlers.hpp"
 #include "dynchat/rest/transcript_text.hpp"
+#include "dynchat/store/leads.hpp"
 
 namespace dynchat::rest_api {
 namespace {
@@ -150,6 +152,40 @@ void put_conversation_score(call c) {
           .then([reply = c.reply, score](bool) { reply(json_response(200, {{"score", score}})); }, fail);
       },
       fail);
+}
+
+} // namespace dynchat::rest_api
+
+namespace dynchat::rest_api {
+
+// GET /v1/conversations/{id}/lead: the visitor card an agent sees beside a chat: the
+// lead's synced fields (name, title, company, email, phone, ...) and its latest Marketo
+// activities, when the visitor is known.
+void get_conversation_lead(call c) {
+  if (!query_ok(c)) return;
+  auto txn = c.ctx().db->read();
+  auto conv = store::load_conversation(txn, c.param("id"));
+  if (!conv || !visible_to(c.caller, *conv))
+    return c.reply(error_response(404, protocol::error_code::not_found, "no such conversation"));
+  json card = {{"conversation_id", conv->id}, {"email", conv->email}, {"known", !conv->email.empty()},
+               {"lead", nullptr}, {"activities", json::array()}};
+  auto lead = store::find_lead_by_email(txn, conv->email);
+  if (!lead) return c.reply(json_response(200, card));
+  auto schema = store::load_lead_schema(txn, lead->schema);
+  card["lead"] = {{"id", lead->id}, {"fields", store::lead_attributes(*lead, schema ? *schema : store::lead_schema{})}};
+  if (!c.ctx().marketo) return c.reply(json_response(200, card));
+  c.self->request(c.ctx().marketo, std::chrono::seconds{20}, msg::mleadact_atom::value, lead->id)
+    .then(
+      [reply = c.reply, card](const msg::json_reply& r) mutable {
+        auto j = json::parse(r.body, nullptr, false);
+        if (r.status == 200 && j.is_object()) card["activities"] = j.value("activities", json::array());
+        else card["activities_error"] = j.is_object() && j.contains("error") ? j["error"].value("message", "") : r.body;
+        reply(json_response(200, card));
+      },
+      [reply = c.reply, card](caf::error&) mutable {
+        card["activities_error"] = "Marketo's activities did not come in time";
+        reply(json_response(200, card));
+      });
 }
 
 } // namespace dynchat::rest_api

@@ -29,6 +29,7 @@ void list_conversations(call c);
 void get_conversation(call c);
 void get_transcript_text(call c);
 void put_conversation_score(call c);
+void get_conversation_lead(call c);
 // dialogues.cpp
 void list_dialogues(call c);
 void create_dialogue(call c);
@@ -38,6 +39,22 @@ void delete_dialogue(call c);
 void publish_dialogue(call c);
 void unpublish_dialogue(call c);
 void preview_dialogue(call c);
+// marketo.cpp
+void get_marketo(call c);
+void put_marketo(call c);
+void delete_marketo(call c);
+void test_marketo(call c);
+void get_marketo_fields(call c);
+void put_marketo_fields(call c);
+void get_marketo_sync(call c);
+void start_marketo_sync(call c);
+void cancel_marketo_sync(call c);
+void get_marketo_activities(call c);
+void retry_marketo_activities(call c);
+void get_adobe_org(call c);
+void put_adobe_org(call c);
+void find_lead(call c);
+void get_lead(call c);
 // meetings.cpp
 void list_meetings(call c);
 void get_meeting(call c);

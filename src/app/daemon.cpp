@@ -24,6 +24,7 @@
 #include "actors/router.hpp"
 #include "actors/calendar_feeds.hpp"
 #include "actors/invite_mailer.hpp"
+#include "actors/marketo_sync.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/socket_bridge.hpp"
 #include "actors/store_writer.hpp"
@@ -81,6 +82,7 @@ void finish_actors(caf::actor_system& sys, actor_context& ctx) {
   int stopping = 0;
   for (const caf::actor& a : {caf::actor_cast<caf::actor>(ctx.directory), caf::actor_cast<caf::actor>(ctx.router),
                               caf::actor_cast<caf::actor>(ctx.feeds), caf::actor_cast<caf::actor>(ctx.scheduler),
+                              caf::actor_cast<caf::actor>(ctx.marketo),
                               caf::actor_cast<caf::actor>(ctx.mailer)}) {
     if (!a) continue;
     self->monitor(a);
@@ -145,12 +147,14 @@ int run_daemon(const launch_options& opts, const daemon_hooks& hooks) {
   ctx.mailer = spawn_invite_mailer(sys, ctx); // before the scheduler, which hands it the invites it commits
   ctx.scheduler = spawn_scheduler(sys, ctx); // before the directory, whose sessions book through it
   ctx.feeds = spawn_calendar_feeds(sys, ctx);
+  ctx.marketo = spawn_marketo_sync(sys, ctx); // before the directory, whose sessions look visitors up through it
   ctx.directory = spawn_directory(sys, ctx);
   auto watch = spawn_supervisor(sys,
                                 {{"store writer", ctx.writer},
                                  {"router", ctx.router},
                                  {"scheduler", ctx.scheduler},
                                  {"calendar feeds", ctx.feeds},
+                                 {"marketo sync", ctx.marketo},
                                  {"invite mailer", ctx.mailer},
                                  {"directory", ctx.directory}},
                                 [](const std::string&, const std::string&) {

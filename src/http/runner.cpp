@@ -15,6 +15,8 @@ runner::runner(client_options options) : io_(std::make_unique<io>()) {
   thread_ = std::thread{[ctx = &io_->context] { ctx->run(); }};
 }
 
+boost::asio::io_context& runner::context() { return io_->context; }
+
 runner::~runner() {
   client_->shutdown(); // every request ends with `cancelled`, on the io thread
   io_->keep.reset();

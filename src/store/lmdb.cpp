@@ -19,6 +19,7 @@ constexpr const char* table_names[] = {
   "visitors", "agents", "agent_tokens", "agent_chats", "waiting", "open_conversations", "api_tokens", "api_token_ids",
   "dialogues", "dialogue_versions", "visitor_dialogues", "dialogue_visits", "activities", "live_chats",
   "calendars", "meetings", "agent_meetings", "meeting_outbox", "routing_rules", "routing_teams", "routing_accounts",
+  "leads", "lead_emails", "lead_cookies", "lead_schemas", "lead_updates", "activity_pending", "activity_dead",
 };
 static_assert(std::size(table_names) == static_cast<std::size_t>(table::count_));
 

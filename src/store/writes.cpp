@@ -1,5 +1,7 @@
 #include "dynchat/store/writes.hpp"
 
+#include "dynchat/store/leads.hpp"
+
 namespace dynchat::store::writes {
 namespace {
 
@@ -62,7 +64,10 @@ void put_live_chat(write_batch& b, const live_chat_visit& v) {
 }
 
 void put_activity(write_batch& b, const activity_record& a) {
-  put(b, table::activities, activity_key(a.conversation_id, a.kind, a.name), encode(a));
+  auto key = activity_key(a.conversation_id, a.kind, a.name);
+  // Each version of the row waits in the outbox until Marketo has it (docs/marketo.md).
+  put(b, table::activity_pending, activity_pending_key(a.updated_ms ? a.updated_ms : a.ts_ms, key), "");
+  put(b, table::activities, std::move(key), encode(a));
 }
 
 void put_dialogue(write_batch& b, const dialogue_record& d) { put(b, table::dialogues, d.id, encode(d)); }

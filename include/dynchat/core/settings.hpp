@@ -113,6 +113,27 @@ struct routing_settings {
   std::size_t max_accounts = 100'000;
 };
 
+/// The Marketo sync (docs/marketo.md): Marketo's documented limits, and our pace.
+struct marketo_settings {
+  std::size_t poll_interval_ms = 300'000;   // export status polls: Marketo updates it once a minute at most
+  std::size_t download_chunk_bytes = 8 * 1024 * 1024; // one ranged read of an export file
+  std::size_t sync_batch_leads = 500;       // leads per store commit: chat commits interleave between
+  std::size_t max_calls = 100;              // per call window, as Marketo allows
+  std::size_t call_window_ms = 20'000;
+  std::size_t max_concurrent = 10;
+  unsigned max_retries = 5;
+  std::size_t retry_base_ms = 1'000;        // back-off doubles from here
+  std::size_t retry_cap_ms = 60'000;
+  seconds request_timeout{60};              // one call's answer
+  std::string ca_file;                      // further CAs to trust for Marketo (PEM); empty: the system's
+  std::string full_sync_since = "2006-01-01"; // the oldest createdAt a full sync asks for
+  seconds incremental_every{3600};          // after a sync: the next incremental one
+  seconds activity_settle{30};              // an activity waits this long for its row to settle
+  std::size_t activity_interval_ms = 5'000; // how often the outbox and the lead updates are looked at
+  std::size_t lookup_timeout_ms = 3'000;    // a hello waits this long for a point look-up
+  std::size_t recent_activities = 25;       // shown on an agent's visitor card
+};
+
 struct settings {
   server_settings server;
   store_settings store;
@@ -121,6 +142,7 @@ struct settings {
   meetings_settings meetings;
   routing_settings routing;
   protocol::decode_limits limits;
+  marketo_settings marketo;
 };
 
 /// Reads a TOML file over the defaults. Throws std::runtime_error naming the bad key.

@@ -16,6 +16,8 @@ public:
   runner(const runner&) = delete;
   runner& operator=(const runner&) = delete;
   http::client& client() { return *client_; }
+  /// The io_context the client runs on: for timers of code built on the client.
+  boost::asio::io_context& context();
 
 private:
   struct io;

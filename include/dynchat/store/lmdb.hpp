@@ -45,6 +45,13 @@ enum class table : std::uint8_t {
   routing_rules,     // rule id -> the rule's JSON (routing/rule_book.hpp)
   routing_teams,     // team id -> the team's JSON
   routing_accounts,  // "domain:acme.com" | "company:acme" -> the account's JSON (its owner)
+  leads,             // Marketo lead id -> lead_record (store/leads.hpp): the synced fields
+  lead_emails,       // lower-case email -> lead id
+  lead_cookies,      // Munchkin cookie token (_mch-…) -> lead id
+  lead_schemas,      // be32(schema) -> the field names a lead_record's values follow
+  lead_updates,      // conversation id | attribute -> lead_update: captured in chat, not yet written to Marketo
+  activity_pending,  // be64(updated_ms) | activity key -> "": activities not yet delivered, oldest first
+  activity_dead,     // activity key -> dead_activity: what Marketo refused, and why
   count_
 };
 
