@@ -599,7 +599,9 @@ void look_up_lead(session_ptr self, const std::string& email, const std::string&
   self->request(st.ctx.marketo, std::chrono::milliseconds{st.ctx.cfg->marketo.lookup_timeout_ms}, msg::mlead_atom::value,
                 email, cookie)
     .then([self](const msg::lead_found& found) {
-            if (found.found) merge_lead(self, found.attributes);
+            if (!found.found || self->state.quitting) return;
+            merge_lead(self, found.attributes);
+            flush(self); // a visitor known by the cookie: its email is the conversation's now
           },
           [](caf::error&) {}); // not found in time: the conversation goes on with what it knows
 }

@@ -337,7 +337,7 @@ canned_reply marketo_standin::impl::handle(const served_request& r) {
   }
   if (call_index < calls.size()) { // unless cleared meanwhile (a download copies unlocked)
     auto& c = calls[call_index];
-    c.status = o.reply.raw.empty() ? o.reply.status : 200;
+    c.status = o.reply.status; // also for a truncated download's raw bytes
     c.error = o.error;
   }
   return std::move(o.reply);

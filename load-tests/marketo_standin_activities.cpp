@@ -74,6 +74,9 @@ std::vector<activity_type> make_types() {
   // The custom types dynchat writes (Marketo numbers custom types from 100000).
   auto custom = [&](int id, std::string api, std::string name, std::string desc, std::string trigger,
                     std::string filter, attribute_def primary, std::vector<attribute_def> attributes) {
+    // What every dynchat type carries (docs/marketo.md): the delivery's id, the
+    // conversation's status and score.
+    attributes.insert(attributes.begin(), {attr("dynchatId", "Dynchat ID"), attr("status", "Status"), attr("score", "Score")});
     t.push_back({id, true, std::move(api), std::move(name), std::move(desc), std::move(trigger), std::move(filter),
                  std::move(primary), std::move(attributes)});
   };

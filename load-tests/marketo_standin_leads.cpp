@@ -714,7 +714,8 @@ std::shared_ptr<const export_file> build_export(const lead_store& store, const e
     for (unsigned t = 0; t < threads; ++t) {
       const auto from = lo + rows * t / threads, to = lo + rows * (t + 1) / threads;
       auto work = [&, t, from, to] {
-        chunks[t].reserve((to - from) * (spec.fields.size() * 13 + 8));
+        // A createdAt range is the rows themselves; an updatedAt filter may keep few.
+        if (!spec.by_updated_at) chunks[t].reserve((to - from) * (spec.fields.size() * 13 + 8));
         counts[t] = w.generated(chunks[t], from, to);
       };
       if (t + 1 == threads)

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   o.call_latency = std::chrono::milliseconds{latency_ms};
 
   // The signals are taken by sigwait below; every thread started from here on blocks them.
+  // A shell starts a background job with SIGINT ignored, and an ignored signal never
+  // reaches sigwait: back to the default first.
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);

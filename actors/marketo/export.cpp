@@ -45,7 +45,7 @@ auto for_job(sync_actor self, Fn fn) {
 void save_job(sync_actor self) {
   auto& st = self->state;
   st.job.updated_ms = now_ms();
-  persist_meta(self, std::string{marketo::sync_meta_key}, marketo::to_json(st.job).dump());
+  persist_meta(self, std::string{marketo::sync_meta_key}, marketo::to_json(st.job).dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 void fail_job(sync_actor self, const std::string& why) {
@@ -113,7 +113,7 @@ void create_export(sync_actor self) {
   call_spec spec;
   spec.method = "POST";
   spec.path = "/bulk/v1/leads/export/create.json";
-  spec.json_body = body.dump();
+  spec.json_body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   st.api->call(std::move(spec), for_job(self, [self](call_result r) {
     if (!r) return failed_call(self, r, "creating the export of " + window_name(self));
     auto& job = self->state.job;
@@ -241,7 +241,10 @@ void fetch(sync_actor self) {
     std::string bytes = std::move(r.body);
     if (r.status == 200 && from > 0) {
       // The server sent the whole file, not the range: skip what we have.
-      if (bytes.size() <= from) return fail_job(self, "the export file is shorter than its status said");
+      if (bytes.size() <= from)
+        return fail_job(self, "the export file is shorter than its status said (HTTP 200 for bytes=" + std::to_string(from) +
+                                "-" + std::to_string(to) + ": " + std::to_string(bytes.size()) + " bytes of " +
+                                std::to_string(st.job.file_size) + ")");
       bytes.erase(0, from);
     }
     if (bytes.size() > to - from + 1) bytes.resize(to - from + 1);
@@ -276,6 +279,7 @@ void commit_batches(sync_actor self, std::shared_ptr<std::vector<store::write_ba
 }
 
 struct batch_builder {
+  explicit batch_builder(sync_actor s) : self(s) {}
   sync_actor self;
   std::shared_ptr<std::vector<store::write_batch>> batches = std::make_shared<std::vector<store::write_batch>>();
   store::write_batch current;
@@ -284,7 +288,7 @@ struct batch_builder {
   void close() {
     auto& job = self->state.job;
     if (current.empty()) return;
-    store::writes::put_meta(current, marketo::sync_meta_key, marketo::to_json(job).dump());
+    store::writes::put_meta(current, marketo::sync_meta_key, marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
     batches->push_back(std::move(current));
     current.clear();
     leads = 0;
@@ -329,10 +333,8 @@ void ingest(sync_actor self, std::string bytes, bool last) {
       return;
     }
     auto& fresh = std::get<store::lead_record>(lead);
-    auto before = store::load_lead(txn, fresh.id);
-    if (before) fresh.cookies = before->cookies;
-    store::writes::put_lead(out.current, fresh, before ? &*before : nullptr);
     job.high_water_ms = std::max(job.high_water_ms, fresh.updated_ms);
+    marketo::upsert_lead(out.current, txn, std::move(fresh));
     ++job.records_done;
     if (++out.leads >= batch_leads) out.close();
   };
@@ -367,7 +369,7 @@ void ingest(sync_actor self, std::string bytes, bool last) {
   out.close();
   if (out.batches->empty()) {
     store::write_batch progress;
-    store::writes::put_meta(progress, marketo::sync_meta_key, marketo::to_json(job).dump());
+    store::writes::put_meta(progress, marketo::sync_meta_key, marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
     out.batches->push_back(std::move(progress));
   }
   commit_batches(self, out.batches, 0, [self, started, window_done] {
@@ -396,7 +398,7 @@ void complete(sync_actor self) {
   spdlog::info("marketo: the {} sync completed: {} leads, {} bad rows", st.job.kind, st.job.records_done, st.job.bad_rows);
   ++st.generation;
   store::write_batch batch;
-  store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(st.job).dump());
+  store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(st.job).dump(-1, ' ', false, json::error_handler_t::replace));
   store::writes::put_meta(batch, high_water_key, std::to_string(st.job.high_water_ms));
   self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
     .then([](std::uint64_t) {}, [](caf::error& e) { spdlog::error("marketo: the sync's end could not be stored: {}", to_string(e)); });
@@ -450,7 +452,10 @@ void start_sync(sync_actor self, const std::string& kind) {
   }
   ++st.generation;
   st.file = {};
-  st.job = marketo::plan_sync(k, st.fields, from, now, now_ms());
+  // Marketo's filters are in whole seconds: the last window ends after this second, so
+  // a lead created a moment ago is in it.
+  const auto to = std::chrono::ceil<std::chrono::seconds>(now + std::chrono::milliseconds{1});
+  st.job = marketo::plan_sync(k, st.fields, from, to, now_ms());
   st.job.high_water_ms = high_water; // only ever moves forward
   spdlog::info("marketo: a {} sync starts: {} windows, {} fields", k, st.job.windows.size(), st.job.fields.size());
   save_job(self);
@@ -484,7 +489,11 @@ void cancel_sync(sync_actor self, const std::string& why) {
   save_job(self);
 }
 
-json sync_status(sync_actor self) { return marketo::progress_json(self->state.job, now_ms()); }
+json sync_status(sync_actor self) {
+  auto j = marketo::progress_json(self->state.job, now_ms());
+  j["leads_stored"] = store::count_leads(self->state.ctx.db->read());
+  return j;
+}
 
 void schedule_incremental(sync_actor self) {
   const auto every = self->state.ctx.cfg->marketo.incremental_every;

@@ -22,7 +22,7 @@ using marketo::call_spec;
 using marketo::failure_kind;
 
 struct inflight_item {
-  std::string pending_key, activity_key, delivery_id;
+  std::string pending_key, activity_key, delivery_id; // the keys are bytes: stored as hex
   std::int64_t lead_id = 0;
   int type_id = 0;
 };
@@ -31,10 +31,26 @@ struct inflight {
   std::vector<inflight_item> items;
 };
 
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+std::string unhex(std::string_view text) {
+  auto v = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) out.push_back(static_cast<char>(v(text[i]) * 16 + v(text[i + 1])));
+  return out;
+}
+
 json to_json(const inflight& f) {
   json items = json::array();
   for (const auto& i : f.items)
-    items.push_back({{"pending", i.pending_key}, {"activity", i.activity_key}, {"id", i.delivery_id},
+    items.push_back({{"pending", hex(i.pending_key)}, {"activity", hex(i.activity_key)}, {"id", i.delivery_id},
                      {"lead", i.lead_id}, {"type", i.type_id}});
   return {{"sent_ms", f.sent_ms}, {"items", items}};
 }
@@ -48,8 +64,8 @@ std::optional<inflight> load_inflight(sync_actor self) {
   inflight f;
   f.sent_ms = j.value("sent_ms", std::int64_t{0});
   for (const auto& i : j["items"])
-    f.items.push_back({i.value("pending", ""), i.value("activity", ""), i.value("id", ""), i.value("lead", std::int64_t{0}),
-                       i.value("type", 0)});
+    f.items.push_back({unhex(i.value("pending", "")), unhex(i.value("activity", "")), i.value("id", ""),
+                       i.value("lead", std::int64_t{0}), i.value("type", 0)});
   if (f.items.empty()) return std::nullopt;
   return f;
 }
@@ -92,7 +108,7 @@ void push_lead_updates(sync_actor self, std::function<void()> then) {
   call_spec spec;
   spec.method = "POST";
   spec.path = "/rest/v1/leads.json";
-  spec.json_body = json{{"action", "createOrUpdate"}, {"lookupField", "email"}, {"input", input}}.dump();
+  spec.json_body = json{{"action", "createOrUpdate"}, {"lookupField", "email"}, {"input", input}}.dump(-1, ' ', false, json::error_handler_t::replace);
   spec.idempotent = true; // by email: sent twice, the second updates what the first made
   st.pushing = true;
   st.api->call(std::move(spec), on_actor(self, [self, input, keys, then](call_result r) {
@@ -213,8 +229,12 @@ void reconcile(sync_actor self, inflight f) {
           return;
         }
         for (const auto& a : r.answer.result)
-          for (const auto& attr : a.value("attributes", json::array()))
-            if (attr.value("name", attr.value("apiName", "")) == "dynchatId") found->insert(attr.value("value", ""));
+          // Marketo names an activity's attributes by display name; apiName when it gives one.
+          for (const auto& attr : a.value("attributes", json::array())) {
+            const auto name = attr.value("name", "");
+            if (name == "Dynchat ID" || name == "dynchatId" || attr.value("apiName", "") == "dynchatId")
+              found->insert(attr.value("value", ""));
+          }
         if (r.answer.more_result && !r.answer.next_page_token.empty() && n < 50) return (*page)(r.answer.next_page_token, n + 1);
         *page = nullptr;
         // Found: delivered. Not found: back to pending (the next round sends it).
@@ -294,7 +314,7 @@ void deliver_activities(sync_actor self) {
       return;
     }
     // Written down before it is sent: see reconcile().
-    store::writes::put_meta(batch, inflight_key, to_json(f).dump());
+    store::writes::put_meta(batch, inflight_key, to_json(f).dump(-1, ' ', false, json::error_handler_t::replace));
     commit(self, std::move(batch), [self, f, input](bool ok) {
       auto& st = self->state;
       if (!ok || !st.api) {
@@ -304,7 +324,7 @@ void deliver_activities(sync_actor self) {
       call_spec spec;
       spec.method = "POST";
       spec.path = "/rest/v1/activities/external.json";
-      spec.json_body = json{{"input", input}}.dump();
+      spec.json_body = json{{"input", input}}.dump(-1, ' ', false, json::error_handler_t::replace);
       spec.idempotent = false;
       st.api->call(std::move(spec), on_actor(self, [self, f](call_result r) {
         auto& st = self->state;

@@ -41,7 +41,7 @@ std::optional<connection_record> connection_from_json(const json& j) {
   return c;
 }
 
-msg::json_reply reply(unsigned status, const json& body) { return {status, body.dump()}; }
+msg::json_reply reply(unsigned status, const json& body) { return {status, body.dump(-1, ' ', false, json::error_handler_t::replace)}; }
 
 msg::json_reply problem(unsigned status, std::string code, std::string message, json details) {
   json body = {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}};
@@ -132,7 +132,7 @@ void test_connection(sync_actor self, caf::typed_response_promise<msg::json_repl
       st.connection.status = "failing";
       st.connection.error = f.message;
     }
-    persist_meta(self, std::string{connection_key}, to_json(st.connection, true).dump());
+    persist_meta(self, std::string{connection_key}, to_json(st.connection, true).dump(-1, ' ', false, json::error_handler_t::replace));
     promise.deliver(reply(200, to_json(st.connection, false)));
   }));
 }
@@ -172,7 +172,7 @@ void put_connection(sync_actor self, const std::string& body, caf::typed_respons
   next.error.clear();
   next.checked_ms = 0;
   store::write_batch batch;
-  store::writes::put_meta(batch, connection_key, to_json(next, true).dump());
+  store::writes::put_meta(batch, connection_key, to_json(next, true).dump(-1, ' ', false, json::error_handler_t::replace));
   self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
     .then(
       [self, next, promise](std::uint64_t) mutable {
@@ -187,7 +187,7 @@ void delete_connection(sync_actor self, caf::typed_response_promise<msg::json_re
   auto& st = self->state;
   if (st.job.active()) cancel_sync(self, "the Marketo connection was removed");
   store::write_batch batch;
-  store::writes::put_meta(batch, connection_key, to_json(connection_record{}, true).dump());
+  store::writes::put_meta(batch, connection_key, to_json(connection_record{}, true).dump(-1, ' ', false, json::error_handler_t::replace));
   self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
     .then(
       [self, promise](std::uint64_t) mutable {
@@ -276,7 +276,7 @@ void put_fields(sync_actor self, const std::string& body, caf::typed_response_pr
     }
     json list = outcome.fields;
     store::write_batch batch;
-    store::writes::put_meta(batch, fields_key, list.dump());
+    store::writes::put_meta(batch, fields_key, list.dump(-1, ' ', false, json::error_handler_t::replace));
     self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
       .then(
         [self, outcome, promise](std::uint64_t) mutable {
@@ -296,6 +296,17 @@ void put_fields(sync_actor self, const std::string& body, caf::typed_response_pr
         },
         [promise](caf::error&) mutable { promise.deliver(problem(503, "store_failed", "the fields could not be stored")); });
   });
+}
+
+// Whatever goes wrong with one answer from Marketo stays with it: chat never stops for
+// Marketo (an LMDB read that fails, a value no JSON can hold).
+template <class Fn>
+void contained(const char* what, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    spdlog::error("marketo: handling {} failed: {}", what, e.what());
+  }
 }
 
 } // namespace
@@ -377,15 +388,9 @@ marketo_sync_actor spawn_marketo_sync(caf::actor_system& sys, const actor_contex
         else promise.deliver(reply(200, outbox_status(self)));
         return promise;
       },
-      [=](msg::mstep_atom, msg::marketo_step& step) {
-        guard_store([&] { step.fn(); }, [](const store::store_error& e) {
-          spdlog::error("marketo: the store could not be read: {}", e.what());
-        });
-      },
+      [=](msg::mstep_atom, msg::marketo_step& step) { contained("a Marketo answer", [&] { step.fn(); }); },
       [=](msg::wake_atom) {
-        guard_store([&] { outbox_tick(self); }, [](const store::store_error& e) {
-          spdlog::error("marketo: the outbox could not be read: {}", e.what());
-        });
+        contained("the outbox", [&] { outbox_tick(self); });
         self->delayed_send(self, std::chrono::milliseconds{self->state.ctx.cfg->marketo.activity_interval_ms},
                            msg::wake_atom::value);
       },

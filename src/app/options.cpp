@@ -24,6 +24,13 @@ std::optional<launch_options> parse_command_line(int argc, char** argv) {
   cli.add_flag("--no-seed", no_seed, "do not create demo agents on an empty data folder");
   cli.add_option("--port-file", port_file, "write the bound port to this file once listening");
   cli.add_option("--set", overrides, "override any config key: --set section.key=value (repeatable)");
+  std::string import_file;
+  bool no_progress = false;
+  auto* import = cli.add_subcommand("import-leads", "import leads from a CSV file in Marketo's export format, then exit "
+                                                    "(the data folder's dynchatd must be stopped)");
+  import->add_option("file", import_file, "the CSV file: a header row of Marketo field names (id among them), null for empty")
+    ->required();
+  import->add_flag("--no-progress", no_progress, "no progress bar");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -57,6 +64,8 @@ std::optional<launch_options> parse_command_line(int argc, char** argv) {
   if (actor_threads) out.cfg.server.actor_threads = *actor_threads;
   if (no_seed) out.cfg.server.seed_demo = false;
   if (port_file) out.port_file = *port_file;
+  out.import_file = import_file;
+  out.import_progress = !no_progress;
   validate(out.cfg);
   return out;
 }

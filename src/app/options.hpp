@@ -11,6 +11,8 @@ struct launch_options {
   settings cfg;
   std::string config_path;
   std::string port_file; // written with the bound port once listening (for scripts and tests)
+  std::string import_file; // `import-leads FILE`: import, then exit (the server does not start)
+  bool import_progress = true;
 };
 
 /// nullopt when --help was printed. Throws std::runtime_error on bad input.

@@ -1,5 +1,7 @@
 #include "dynchat/marketo/activities.hpp"
 
+#include <map>
+
 #include "dynchat/marketo/api.hpp"
 
 namespace dynchat::marketo {
@@ -17,24 +19,43 @@ std::string primary_value(const store::activity_record& a) {
   return a.name;
 }
 
+std::vector<activity_attribute> activity_attributes(std::string_view kind) {
+  // Every type has these three; then the kind's own.
+  std::vector<activity_attribute> out{{"dynchatId", "Dynchat ID"}, {"status", "Status"}, {"score", "Score"}};
+  auto add = [&](std::initializer_list<activity_attribute> more) { out.insert(out.end(), more); };
+  if (kind == "dialogue_engaged" || kind == "flow_engaged")
+    add({{"conversationId", "Conversation ID"}, {"pageUrl", "Page URL"}, {"channel", "Channel"}});
+  else if (kind == "goal_reached")
+    add({{"dialogueName", "Dialogue Name"}, {"conversationId", "Conversation ID"}, {"pageUrl", "Page URL"}});
+  else if (kind == "document_opened")
+    add({{"documentUrl", "Document URL"}, {"conversationId", "Conversation ID"}, {"dialogueName", "Dialogue Name"}});
+  else if (kind == "agent_engaged")
+    add({{"agentEmail", "Agent Email"}, {"conversationId", "Conversation ID"}, {"pageUrl", "Page URL"}});
+  else if (kind == "meeting_scheduled")
+    add({{"agentEmail", "Agent Email"}, {"meetingStart", "Meeting Start"}, {"conversationId", "Conversation ID"},
+         {"timeZone", "Time Zone"}});
+  return out;
+}
+
 nlohmann::json external_activity(const store::activity_record& a, std::int64_t lead_id, int activity_type_id) {
   using nlohmann::json;
+  const std::map<std::string, std::string> values{
+    {"dynchatId", delivery_id(a)},   {"status", a.status},
+    {"score", a.score > 0 ? std::to_string(a.score) : std::string{}},
+    {"conversationId", a.conversation_id}, {"pageUrl", a.page_url},
+    {"channel", "chat"},             {"dialogueName", a.dialogue_name},
+    {"documentUrl", a.name},         {"agentEmail", a.agent_email}};
   json attributes = json::array();
-  auto add = [&](const char* name, const std::string& value) {
-    if (!value.empty()) attributes.push_back({{"apiName", name}, {"value", value}});
-  };
-  add("dynchatId", delivery_id(a));
-  add("conversationId", a.conversation_id);
-  add("dialogueName", a.dialogue_name);
-  add("status", a.status);
-  if (a.score > 0) add("score", std::to_string(a.score));
-  add("pageUrl", a.page_url);
-  add("agentEmail", a.agent_email);
+  for (const auto& attr : activity_attributes(a.kind)) {
+    auto it = values.find(attr.api_name);
+    if (it != values.end() && !it->second.empty()) attributes.push_back({{"apiName", attr.api_name}, {"value", it->second}});
+  }
   const auto when = std::chrono::system_clock::time_point{std::chrono::milliseconds{a.ts_ms}};
+  const auto primary = primary_value(a);
   return {{"leadId", lead_id},
           {"activityDate", iso8601(when)},
           {"activityTypeId", activity_type_id},
-          {"primaryAttributeValue", primary_value(a).empty() ? a.kind : primary_value(a)},
+          {"primaryAttributeValue", primary.empty() ? a.kind : primary},
           {"attributes", attributes}};
 }
 

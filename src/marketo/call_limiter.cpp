@@ -14,6 +14,7 @@ void call_limiter::forget_before(clock::time_point now) {
 
 std::optional<call_limiter::clock::duration> call_limiter::try_start(clock::time_point now) {
   forget_before(now);
+  if (now < held_until_) return held_until_ - now;
   if (started_.size() >= max_calls_) return started_.front() + window_ - now;
   if (in_flight_ >= max_concurrent_) return retry_hint;
   started_.push_back(now);
@@ -24,6 +25,8 @@ std::optional<call_limiter::clock::duration> call_limiter::try_start(clock::time
 void call_limiter::release() noexcept {
   if (in_flight_ > 0) --in_flight_;
 }
+
+void call_limiter::hold_until(clock::time_point until) noexcept { held_until_ = std::max(held_until_, until); }
 
 std::size_t call_limiter::started_in_window(clock::time_point now) {
   forget_before(now);

@@ -259,7 +259,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     call_result r;
     r.status = out->status;
     const std::string status_code = "http " + std::to_string(out->status);
-    if (op->spec.raw && (out->status == 200 || out->status == 206)) {
+    // A file answer is the file, unless it is Marketo's JSON envelope saying no (a 606,
+    // a 601): that is handled like any other call's.
+    const bool json_answer = out->header_value("Content-Type").find("json") != std::string_view::npos;
+    if (op->spec.raw && (out->status == 200 || out->status == 206) && !(json_answer && out->body.size() < 64 * 1024 &&
+                                                                       out->body.find("\"success\"") != std::string::npos)) {
       r.body = std::move(out->body);
       r.content_range = std::string{out->header_value("Content-Range")};
       return finish(op, std::move(r));
@@ -292,6 +296,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     switch (remedy_for(err.code)) {
     case remedy::authenticate: return reauthenticate(op, used, std::move(r));
     case remedy::retry:
+      // Marketo's window is full (calls of another process, or of ours before a restart,
+      // count in it too): nothing is sent until it has passed.
+      if (err.code == "606") limiter.hold_until(steady::now() + options.window);
       // 606 and 615 are refusals before any work; the others may follow work done.
       if (!op->spec.idempotent && err.code != "606" && err.code != "615") {
         r.failure.kind = failure_kind::ambiguous;

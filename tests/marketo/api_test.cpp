@@ -132,4 +132,9 @@ TEST_CASE("the limiter holds 100 calls per 20 s and 10 at once", "[marketo]") {
   lim.release();
   lim.release(); // more releases than starts change nothing
   CHECK(lim.in_flight() == 0);
+  lim.hold_until(t0 + 30s); // Marketo said 606
+  CHECK(lim.try_start(t0 + 25s) == 5s);
+  CHECK_FALSE(lim.try_start(t0 + 30s));
+  lim.release();
+  CHECK(lim.in_flight() == 0);
 }

@@ -5,6 +5,8 @@
 // instead of being sent twice.
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,14 @@ std::string delivery_id(const store::activity_record& a);
 /// The primary attribute's value: the dialogue's name, the goal's, the document's
 /// address, the agent's name.
 std::string primary_value(const store::activity_record& a);
+/// A custom activity type's secondary attribute.
+struct activity_attribute {
+  std::string api_name;
+  std::string name;
+};
+/// The secondary attributes of the kind's custom activity type (docs/marketo.md lists
+/// them): dynchatId, status and score on every type, then the kind's own.
+std::vector<activity_attribute> activity_attributes(std::string_view kind);
 /// One `input` element.
 nlohmann::json external_activity(const store::activity_record& a, std::int64_t lead_id, int activity_type_id);
 

@@ -20,6 +20,9 @@ public:
   std::optional<clock::duration> try_start(clock::time_point now);
   /// A started call ended (answered or failed).
   void release() noexcept;
+  /// Marketo said 606 (its window is full, e.g. of calls another process made): no call
+  /// starts before `until`.
+  void hold_until(clock::time_point until) noexcept;
 
   std::size_t in_flight() const noexcept { return in_flight_; }
   std::size_t started_in_window(clock::time_point now);
@@ -32,6 +35,7 @@ private:
   clock::duration window_;
   std::size_t max_concurrent_;
   std::size_t in_flight_ = 0;
+  clock::time_point held_until_{};
   std::deque<clock::time_point> started_; // the starts inside the window, oldest first
 };
 

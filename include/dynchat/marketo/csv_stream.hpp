@@ -93,8 +93,10 @@ public:
   void expect_fields(std::size_t n) noexcept { expect_ = n; }
 
   // Pull interface: push() a chunk, then call next() until it answers none; the chunk
-  // must stay alive until then. close() marks the end of the file; next() then hands
-  // out a last row without a line end, or the problem of an unterminated quote.
+  // must stay alive until then and the next push() must wait for it. The caller may
+  // stop between rows (back-pressure) and call next() again later. close() marks the
+  // end of the file; next() then hands out a last row without a line end, or the
+  // problem of an unterminated quote.
   void push(std::string_view chunk) noexcept;
   void close() noexcept { closed_ = true; }
   csv_event next();
