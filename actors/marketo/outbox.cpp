@@ -129,6 +129,7 @@ void push_lead_updates(sync_actor self, std::function<void()> then) {
         if (res.contains("reasons") && res["reasons"].is_array() && !res["reasons"].empty())
           why += ": " + res["reasons"][0].value("message", "");
         spdlog::warn("marketo: the lead {} was not written: {}", input[i].value("email", ""), why);
+        st.outbox_error = "Marketo did not take the lead " + input[i].value("email", "") + ": " + why;
         continue;
       }
       // The local copy: what it had, with what chat captured on top.

@@ -186,7 +186,8 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
   }
   if (at != s.size()) return std::nullopt;
   date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)}, date::day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // The clock counts nanoseconds from 1970: it holds 1678..2262. Marketo's dates are modern.
+  if (!ymd.ok() || y < 1900 || y > 2200 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   auto t = date::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{sec} + frac;
   return std::chrono::time_point_cast<std::chrono::system_clock::duration>(t - offset);
 }

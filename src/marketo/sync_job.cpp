@@ -177,7 +177,7 @@ std::variant<store::lead_record, std::string> row_to_lead(std::span<const std::s
   auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
   if (id.empty() || ec != std::errc{} || end != id.data() + id.size() || n == 0)
     return result{std::in_place_index<1>, "the id \"" + std::string{id.substr(0, 40)} + "\" is not a lead id"};
-  lead.id = std::string{id};
+  lead.id = std::to_string(n); // canonical: "05" and "5" are one lead (found by the fuzzer)
   lead.email = std::string{cell(cols.email)};
   lead.schema = schema;
   lead.values.reserve(cols.values.size());

@@ -32,6 +32,7 @@ struct rig {
     marketo::client_options o;
     o.backoff_base = 10ms;
     o.backoff_cap = 50ms;
+    o.window = 300ms; // a 606 holds every call for one window: short here, 20 s for Marketo
     return o;
   }
 
@@ -254,4 +255,16 @@ TEST_CASE("shutdown ends what waits with cancelled", "[marketo][client]") {
   auto res = f.get();
   REQUIRE_FALSE(res);
   CHECK(res.failure.kind == marketo::failure_kind::cancelled);
+}
+
+TEST_CASE("a 606 holds every call for one window", "[marketo][client]") {
+  rig r; // window 300 ms
+  REQUIRE(r.describe());
+  r.standin.clear_calls();
+  r.standin.fail_next(1, 606);
+  REQUIRE(r.describe());
+  auto calls = r.standin.calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].error == "606");
+  CHECK(calls[1].at - calls[0].at >= 290ms);
 }

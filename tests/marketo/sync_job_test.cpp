@@ -86,7 +86,8 @@ TEST_CASE("a header maps columns and a row becomes a lead", "[marketo]") {
   CHECK(l.synced_ms == 99);
 
   CHECK_THAT(std::get<1>(row_to_lead(row({"42", "Ada"}), *cols, 3, 0)), Catch::Contains("expected 5 fields, found 2"));
-  for (auto bad : {"", "null", "x1", "-3", "0", "1.5"})
+  CHECK(std::get<0>(row_to_lead(row({"0042", "a", "b", "c", "d"}), *cols, 3, 0)).id == "42");
+  for (auto bad : {"", "null", "x1", "-3", "0", "1.5", "99999999999999999999999"})
     CHECK(row_to_lead(row({bad, "a", "b", "c", "d"}), *cols, 3, 0).index() == 1);
   CHECK_FALSE(map_header(row({"email", "firstName"}), schema, &why));
   CHECK(why == "the export's header has no id column");
