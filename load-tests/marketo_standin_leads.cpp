@@ -8,32 +8,22 @@
 #include <stdexcept>
 #include <thread>
 
+#include <date/date.h>
 #include <openssl/evp.h>
 
 namespace dynchat::testing::standin {
 namespace {
 
-// --- calendar (H. Hinnant's days_from_civil / civil_from_days) ---
-
+// --- calendar: Howard Hinnant's date library, as the rest of dynchat uses ---
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+  return date::sys_days{date::year{static_cast<int>(y)} / date::month{m} / date::day{d}}.time_since_epoch().count();
 }
 
 void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  const date::year_month_day ymd{date::sys_days{date::days{z}}};
+  y = static_cast<int>(ymd.year());
+  m = static_cast<unsigned>(ymd.month());
+  d = static_cast<unsigned>(ymd.day());
 }
 
 void put2(char* p, unsigned v) {

@@ -44,11 +44,8 @@ std::string lookup_fields(sync_actor self) {
 std::uint32_t ensure_schema(sync_actor self, const std::vector<std::string>& fields, store::write_batch& batch) {
   auto& st = self->state;
   if (!st.schema) st.schema = store::latest_lead_schema(st.ctx.db->read());
-  if (st.schema && st.schema->fields == fields) return st.schema->id;
-  store::lead_schema s{st.schema ? st.schema->id + 1 : 1, fields};
-  store::writes::put_lead_schema(batch, s);
-  st.schema = s;
-  return s.id;
+  st.schema = store::writes::schema_for(st.schema, fields, batch);
+  return st.schema->id;
 }
 
 store::write_batch lead_rows(sync_actor self, const json& leads, std::vector<store::lead_record>* stored) {
@@ -141,9 +138,15 @@ void lead_activities(sync_actor self, const std::string& lead_id, caf::typed_res
         types += "," + std::to_string(id);
       }
       spec.query = {{"nextPageToken", next}, {"leadIds", lead_id}, {"activityTypeIds", types}};
-      if (!self->state.api) return promise.deliver(reply(200, {{"activities", *activities}})), void();
+      if (!self->state.api) {
+        *page = nullptr; // breaks the closure's cycle
+        return promise.deliver(reply(200, {{"activities", *activities}})), void();
+      }
       self->state.api->call(std::move(spec), on_actor(self, [self, promise, activities, page, pages](call_result r) mutable {
-        if (!r) return promise.deliver(problem(502, "marketo_failed", r.failure.message)), void();
+        if (!r) {
+          *page = nullptr;
+          return promise.deliver(problem(502, "marketo_failed", r.failure.message)), void();
+        }
         for (const auto& a : r.answer.result) activities->push_back(a);
         const auto keep = self->state.ctx.cfg->marketo.recent_activities;
         if (activities->size() > keep) activities->erase(activities->begin(), activities->end() - static_cast<std::ptrdiff_t>(keep));

@@ -300,12 +300,17 @@ void put_fields(sync_actor self, const std::string& body, caf::typed_response_pr
 
 // Whatever goes wrong with one answer from Marketo stays with it: chat never stops for
 // Marketo (an LMDB read that fails, a value no JSON can hold).
+// A continuation that threw never comes back: the outbox's "under way" marks it left
+// go with it, or the outbox would wait for it for ever (a sync job in flight is
+// restarted by its next start or restart; the error is in the log).
 template <class Fn>
-void contained(const char* what, Fn&& fn) {
+void contained(sync_actor self, const char* what, Fn&& fn) {
   try {
     fn();
   } catch (const std::exception& e) {
     spdlog::error("marketo: handling {} failed: {}", what, e.what());
+    self->state.delivering = false;
+    self->state.pushing = false;
   }
 }
 
@@ -388,9 +393,9 @@ marketo_sync_actor spawn_marketo_sync(caf::actor_system& sys, const actor_contex
         else promise.deliver(reply(200, outbox_status(self)));
         return promise;
       },
-      [=](msg::mstep_atom, msg::marketo_step& step) { contained("a Marketo answer", [&] { step.fn(); }); },
+      [=](msg::mstep_atom, msg::marketo_step& step) { contained(self, "a Marketo answer", [&] { step.fn(); }); },
       [=](msg::wake_atom) {
-        contained("the outbox", [&] { outbox_tick(self); });
+        contained(self, "the outbox", [&] { outbox_tick(self); });
         self->delayed_send(self, std::chrono::milliseconds{self->state.ctx.cfg->marketo.activity_interval_ms},
                            msg::wake_atom::value);
       },

@@ -68,13 +68,7 @@ int import_leads(const settings& cfg, const import_options& opts) {
       columns = marketo::map_header(row.fields, fields, &header_error);
       if (!columns) return;
       parser.expect_fields(header.size());
-      auto latest = store::latest_lead_schema(db->read());
-      if (latest && latest->fields == fields) {
-        schema = latest->id;
-      } else {
-        schema = latest ? latest->id + 1 : 1;
-        store::writes::put_lead_schema(batch, {schema, fields});
-      }
+      schema = store::writes::schema_for(store::latest_lead_schema(db->read()), fields, batch).id;
       return;
     }
     auto lead = marketo::row_to_lead(row.fields, *columns, schema, now_ms());

@@ -181,6 +181,13 @@ void put_lead(write_batch& b, const lead_record& lead, const lead_record* before
 
 void put_lead_schema(write_batch& b, const lead_schema& s) { put(b, table::lead_schemas, lead_schema_key(s.id), encode(s)); }
 
+lead_schema schema_for(const std::optional<lead_schema>& latest, const std::vector<std::string>& fields, write_batch& b) {
+  if (latest && latest->fields == fields) return *latest;
+  lead_schema next{latest ? latest->id + 1 : 1, fields};
+  put_lead_schema(b, next);
+  return next;
+}
+
 void put_lead_update(write_batch& b, const lead_update& u) {
   put(b, table::lead_updates, lead_update_key(u.conversation_id, u.attribute), encode(u));
 }

@@ -92,3 +92,16 @@ TEST_CASE("a header maps columns and a row becomes a lead", "[marketo]") {
   CHECK_FALSE(map_header(row({"email", "firstName"}), schema, &why));
   CHECK(why == "the export's header has no id column");
 }
+
+TEST_CASE("a schema is reused for the same fields and a new one numbered for others", "[marketo]") {
+  dynchat::store::write_batch b;
+  auto first = dynchat::store::writes::schema_for(std::nullopt, {"firstName"}, b);
+  CHECK(first.id == 1);
+  CHECK(b.size() == 1);
+  auto same = dynchat::store::writes::schema_for(first, {"firstName"}, b);
+  CHECK(same.id == 1);
+  CHECK(b.size() == 1); // nothing new to store
+  auto other = dynchat::store::writes::schema_for(first, {"firstName", "title"}, b);
+  CHECK(other.id == 2);
+  CHECK(b.size() == 2);
+}

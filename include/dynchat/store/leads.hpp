@@ -90,6 +90,9 @@ namespace writes {
 /// index that no longer applies go.
 void put_lead(write_batch& b, const lead_record& lead, const lead_record* before);
 void put_lead_schema(write_batch& b, const lead_schema& s);
+/// The schema for leads of these fields: `latest` when it has them, else the next one,
+/// whose row is added to `b`.
+lead_schema schema_for(const std::optional<lead_schema>& latest, const std::vector<std::string>& fields, write_batch& b);
 void put_lead_update(write_batch& b, const lead_update& u);
 void erase_lead_update(write_batch& b, std::string_view key);
 void erase_pending_activity(write_batch& b, std::string_view pending_key);
