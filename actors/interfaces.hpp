@@ -18,6 +18,7 @@ namespace dynchat {
 /// The only LMDB writer: answers each batch with its commit number once durable.
 using store_writer_actor = caf::typed_actor<
   caf::replies_to<msg::write_atom, store::write_batch>::with<std::uint64_t>,
+  caf::replies_to<msg::bulk_write_atom, store::write_batch>::with<std::uint64_t>,
   caf::reacts_to<msg::flush_atom>,    // its own: commit what has gathered
   caf::reacts_to<msg::shutdown_atom>>; // commits what it holds, then stops
 

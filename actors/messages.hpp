@@ -22,6 +22,8 @@ namespace dynchat::msg {
 
 // store writer
 using write_atom = caf::atom_constant<caf::atom("write")>;
+// A bulk write (a Marketo sync batch, an import): committed after the chat writes waiting.
+using bulk_write_atom = caf::atom_constant<caf::atom("bulkwrite")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 // sockets -> directory -> sessions and agents

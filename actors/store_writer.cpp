@@ -5,6 +5,11 @@
 //
 //   write, write, write, flush | write, write, flush | ...
 //   \____ one transaction ___/  \__ next one ____/
+//
+// Bulk writes (a Marketo sync's batches of leads) wait in a lane of their own: a flush
+// commits the chat writes first, then one bulk batch alone, and sends itself another
+// flush for the next bulk batch, behind whatever chat writes came meanwhile. So a chat
+// commit never carries a bulk batch, and waits for at most one.
 #include "actors/store_writer.hpp"
 
 #include <chrono>
@@ -27,6 +32,7 @@ struct pending_write {
 
 struct store_writer_state {
   std::deque<pending_write> pending;
+  std::deque<pending_write> bulk;
   bool flush_scheduled = false;
   std::uint64_t commits = 0;
   static inline const char* name = "store_writer";
@@ -34,15 +40,16 @@ struct store_writer_state {
 
 using writer_actor = store_writer_actor::stateful_pointer<store_writer_state>;
 
-void commit_some(writer_actor self, const actor_context& ctx) {
+// Commits the first `limit` writes of `queue` in one transaction.
+void commit_some(writer_actor self, const actor_context& ctx, std::deque<pending_write>& queue, std::size_t limit,
+                 bool bulk = false) {
   auto& st = self->state;
-  const std::size_t limit = ctx.cfg->store.group_commit ? ctx.cfg->store.max_batch_requests : 1;
-  const std::size_t n = std::min(limit, st.pending.size());
+  const std::size_t n = std::min(limit, queue.size());
   auto started = std::chrono::steady_clock::now();
   caf::error failure;
   try {
     auto txn = ctx.db->write();
-    for (std::size_t i = 0; i < n; ++i) store::writes::apply(txn, st.pending[i].batch);
+    for (std::size_t i = 0; i < n; ++i) store::writes::apply(txn, queue[i].batch);
     txn.commit();
   } catch (const store::store_error& e) {
     spdlog::error("store: commit of {} write requests failed: {}", n, e.what());
@@ -52,15 +59,39 @@ void commit_some(writer_actor self, const actor_context& ctx) {
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   ++st.commits;
   ctx.stats->store_commits++;
-  ctx.stats->commit_batch_size.observe(static_cast<double>(n));
-  ctx.stats->commit_latency_seconds.observe(took.count());
+  if (bulk) {
+    ctx.stats->bulk_commit_latency_seconds.observe(took.count());
+  } else {
+    ctx.stats->commit_batch_size.observe(static_cast<double>(n));
+    ctx.stats->commit_latency_seconds.observe(took.count());
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    auto& p = st.pending.front();
+    auto& p = queue.front();
     if (failure) p.promise.deliver(failure);
     else p.promise.deliver(st.commits);
-    st.pending.pop_front();
+    queue.pop_front();
   }
   ctx.stats->store_pending_writes -= static_cast<std::int64_t>(n);
+}
+
+void schedule_flush(writer_actor self) {
+  if (self->state.flush_scheduled) return;
+  self->state.flush_scheduled = true;
+  self->send(self, msg::flush_atom::value);
+}
+
+void commit_pending(writer_actor self, const actor_context& ctx) {
+  const std::size_t limit = ctx.cfg->store.group_commit ? ctx.cfg->store.max_batch_requests : 1;
+  while (!self->state.pending.empty()) commit_some(self, ctx, self->state.pending, limit);
+}
+
+caf::result<std::uint64_t> enqueue(writer_actor self, const actor_context& ctx, std::deque<pending_write>& queue,
+                                   store::write_batch& batch) {
+  auto promise = self->make_response_promise<std::uint64_t>();
+  queue.push_back(pending_write{std::move(batch), promise});
+  ctx.stats->store_pending_writes++;
+  schedule_flush(self);
+  return promise;
 }
 
 store_writer_actor::behavior_type store_writer(writer_actor self, actor_context ctx, bool detached) {
@@ -68,23 +99,24 @@ store_writer_actor::behavior_type store_writer(writer_actor self, actor_context 
   if (detached) pthread_setname_np(pthread_self(), "dynchat.writer");
   return {
     [=](msg::write_atom, store::write_batch& batch) -> caf::result<std::uint64_t> {
-      auto& st = self->state;
-      auto promise = self->make_response_promise<std::uint64_t>();
-      st.pending.push_back(pending_write{std::move(batch), promise});
-      ctx.stats->store_pending_writes++;
-      if (!st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, msg::flush_atom::value);
-      }
-      return promise;
+      return enqueue(self, ctx, self->state.pending, batch);
+    },
+    [=](msg::bulk_write_atom, store::write_batch& batch) -> caf::result<std::uint64_t> {
+      return enqueue(self, ctx, self->state.bulk, batch);
     },
     [=](msg::flush_atom) {
-      self->state.flush_scheduled = false;
-      while (!self->state.pending.empty()) commit_some(self, ctx);
+      auto& st = self->state;
+      st.flush_scheduled = false;
+      commit_pending(self, ctx);
+      if (st.bulk.empty()) return;
+      commit_some(self, ctx, st.bulk, 1, true);
+      if (!st.bulk.empty()) schedule_flush(self); // behind the chat writes that came meanwhile
     },
     // Answers once everything sent before it is committed: used at shutdown.
     [=](msg::shutdown_atom) {
-      while (!self->state.pending.empty()) commit_some(self, ctx);
+      auto& st = self->state;
+      commit_pending(self, ctx);
+      while (!st.bulk.empty()) commit_some(self, ctx, st.bulk, 1, true);
       self->quit();
     },
   };

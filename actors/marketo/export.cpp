@@ -266,7 +266,7 @@ void commit_batches(sync_actor self, std::shared_ptr<std::vector<store::write_ba
   auto& st = self->state;
   if (i >= batches->size()) return then();
   const auto gen = st.generation;
-  self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move((*batches)[i]))
+  self->request(st.ctx.writer, caf::infinite, msg::bulk_write_atom::value, std::move((*batches)[i]))
     .then(
       [self, batches, i, then, gen](std::uint64_t) {
         if (self->state.generation != gen) return;
@@ -307,17 +307,82 @@ void take_header(sync_actor self, const marketo::csv_row& row, batch_builder& ou
   job.schema = ensure_schema(self, schema, out.current);
 }
 
+// One chunk is stored a batch at a time: a step parses up to marketo.sync_batch_leads
+// rows (fed in slices), and the writer gets them as a bulk write, which waits behind chat's
+// writes. While one batch commits the next is parsed; one is in the writer at a time.
+// A quarter of a chunk, 4..64 KiB: short steps, and several to a chunk.
+std::size_t parse_slice_bytes(std::size_t chunk_bytes) {
+  return std::clamp<std::size_t>(chunk_bytes / 4, 4 * 1024, 64 * 1024);
+}
+
+bool parse_step(sync_actor self);
+void chunk_stored(sync_actor self, bool window_done);
+void pump(sync_actor self);
+
 void ingest(sync_actor self, std::string bytes, bool last) {
   auto& st = self->state;
-  auto& job = st.job;
   st.file.committing = true;
   if (st.file.sha) EVP_DigestUpdate(st.file.sha.get(), bytes.data(), bytes.size());
+  st.file.chunk = std::move(bytes);
+  st.file.chunk_pos = 0;
+  st.file.chunk_last = last;
+  st.file.chunk_parsed = false;
+  st.file.chunk_started = std::chrono::steady_clock::now();
   if (!last) fetch(self); // the next range comes while these rows are stored
-  const auto started = std::chrono::steady_clock::now();
+  pump(self);
+}
+
+// Sends the parsed batch to the writer if none is there, and parses the next meanwhile.
+void pump(sync_actor self) {
+  auto& f = self->state.file;
+  if (!f.parsed && !f.chunk_parsed && !parse_step(self)) return;
+  if (f.storing || !f.parsed) return;
+  auto step = std::make_shared<std::vector<store::write_batch>>(std::move(f.parsed->batches));
+  const bool chunk_done = f.parsed->chunk_done, window_done = f.parsed->window_done;
+  f.parsed.reset();
+  f.storing = true;
+  commit_batches(self, step, 0, [self, chunk_done, window_done] {
+    self->state.file.storing = false;
+    if (chunk_done) return chunk_stored(self, window_done);
+    pump(self);
+  });
+  if (!f.chunk_parsed) parse_step(self);
+}
+
+// The chunk's rows are all stored: the next chunk, or the next window.
+void chunk_stored(sync_actor self, bool window_done) {
+  auto& st = self->state;
+  st.job.ingest_ms +=
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - st.file.chunk_started).count();
+  st.file.committing = false;
+  st.file.chunk.clear();
+  st.file.chunk_pos = 0;
+  // The writer has read most of the file's pages through the map by now: let them go,
+  // or dynchatd's RSS would grow with the lead count.
+  st.ctx.db->release_mapped_pages();
+  if (window_done) {
+    st.file = {};
+    return advance(self);
+  }
+  if (st.file.ready) {
+    auto next = std::move(*st.file.ready);
+    st.file.ready.reset();
+    ingest(self, std::move(next), st.file.ready_last);
+  } else if (!st.file.fetching) {
+    fetch(self);
+  }
+}
+
+// Parses the next batch of the chunk into st.file.parsed; false when the job failed.
+// Each export has a lead once, so a batch parsed while the one before commits never
+// holds a lead of it (the upserts read the store as of the last commit).
+bool parse_step(sync_actor self) {
+  auto& st = self->state;
+  auto& job = st.job;
   batch_builder out{self};
   const auto batch_leads = st.ctx.cfg->marketo.sync_batch_leads;
   const auto now = now_ms();
-  auto txn = st.ctx.db->read();
+  auto txn = st.ctx.db->read(); // sees every batch committed before this step
   bool bad_header = false;
   auto on_row = [&](const marketo::csv_row& row) {
     job.offset = row.end_offset;
@@ -343,11 +408,18 @@ void ingest(sync_actor self, std::string bytes, bool last) {
     job.line = p.next_line;
     job.add_problem({static_cast<std::uint32_t>(job.window + 1), p.line, p.reason});
   };
-  st.file.parser->feed(bytes, on_row, on_problem);
-  if (last) st.file.parser->finish(on_row, on_problem);
-  if (bad_header) return fail_job(self, "the export file of " + window_name(self) + " has no id column");
+  auto& chunk = st.file.chunk;
+  const auto slice = parse_slice_bytes(st.ctx.cfg->marketo.download_chunk_bytes);
+  while (st.file.chunk_pos < chunk.size() && out.batches->empty() && !bad_header) {
+    const auto n = std::min(slice, chunk.size() - st.file.chunk_pos);
+    st.file.parser->feed(std::string_view(chunk).substr(st.file.chunk_pos, n), on_row, on_problem);
+    st.file.chunk_pos += n;
+  }
+  const bool chunk_done = st.file.chunk_pos >= chunk.size();
+  if (chunk_done && st.file.chunk_last && !bad_header) st.file.parser->finish(on_row, on_problem);
+  if (bad_header) return fail_job(self, "the export file of " + window_name(self) + " has no id column"), false;
   bool window_done = false;
-  if (last) {
+  if (chunk_done && st.file.chunk_last) {
     if (st.file.sha && !job.checksum.empty()) {
       const auto got = "sha256:" + hex_digest(st.file.sha.get());
       if (got != job.checksum)
@@ -366,28 +438,15 @@ void ingest(sync_actor self, std::string bytes, bool last) {
     job.checksum.clear();
     window_done = true;
   }
-  out.close();
+  out.close(); // and the rows after the batch that ended the loop, up to the slice's end
   if (out.batches->empty()) {
     store::write_batch progress;
     store::writes::put_meta(progress, marketo::sync_meta_key, marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
     out.batches->push_back(std::move(progress));
   }
-  commit_batches(self, out.batches, 0, [self, started, window_done] {
-    auto& st = self->state;
-    st.job.ingest_ms += std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-    st.file.committing = false;
-    if (window_done) {
-      st.file = {};
-      return advance(self);
-    }
-    if (st.file.ready) {
-      auto next = std::move(*st.file.ready);
-      st.file.ready.reset();
-      ingest(self, std::move(next), st.file.ready_last);
-    } else if (!st.file.fetching) {
-      fetch(self);
-    }
-  });
+  st.file.chunk_parsed = chunk_done;
+  st.file.parsed = parsed_rows{std::move(*out.batches), chunk_done, window_done};
+  return true;
 }
 
 void complete(sync_actor self) {

@@ -2,6 +2,7 @@
 // The Marketo sync actor's state, shared by its files: sync.cpp (the behaviour, the
 // connection, the fields), export.cpp (sync jobs: export, download, ingest),
 // outbox.cpp (activities and captured attributes to Marketo), lookup.cpp (visitors).
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,13 @@ struct connection_record {
 json to_json(const connection_record& c, bool with_secret);
 std::optional<connection_record> connection_from_json(const json& j);
 
+/// Rows parsed into store batches, waiting for the writer.
+struct parsed_rows {
+  std::vector<store::write_batch> batches;
+  bool chunk_done = false;  // the chunk's last rows
+  bool window_done = false; // the file's last rows
+};
+
 /// The export file being read: the parser, where its columns go, the running checksum.
 struct download {
   std::unique_ptr<marketo::csv_stream> parser;
@@ -50,6 +58,13 @@ struct download {
   bool committing = false;
   std::optional<std::string> ready;   // a chunk fetched ahead while the last one commits
   bool ready_last = false;
+  std::string chunk;                  // the chunk being stored, a batch per step
+  std::size_t chunk_pos = 0;          // how much of it the parser has been fed
+  bool chunk_last = false;            // the file's last chunk
+  bool chunk_parsed = false;          // every row of the chunk is parsed
+  std::optional<parsed_rows> parsed;  // the next batch, parsed while the last one commits
+  bool storing = false;               // a batch is with the writer
+  std::chrono::steady_clock::time_point chunk_started;
 };
 
 struct state {

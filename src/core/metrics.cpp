@@ -30,7 +30,8 @@ void histogram::render(std::string& out, const char* name, const char* help) con
 
 metrics::metrics()
   : commit_batch_size({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}),
-    commit_latency_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1}) {}
+    commit_latency_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1}),
+    bulk_commit_latency_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1}) {}
 
 std::string metrics::render_prometheus() const {
   std::string out;
@@ -77,6 +78,8 @@ std::string metrics::render_prometheus() const {
           tls_handshake_failures.load());
   commit_batch_size.render(out, "dynchat_commit_batch_size", "Write requests per durable commit.");
   commit_latency_seconds.render(out, "dynchat_commit_latency_seconds", "Time of one durable commit.");
+  bulk_commit_latency_seconds.render(out, "dynchat_bulk_commit_latency_seconds",
+                                     "Time of one durable commit of a bulk write (a Marketo sync's batch of leads).");
   return out;
 }
 

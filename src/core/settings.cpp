@@ -171,6 +171,7 @@ const std::map<std::string, key_rule>& rules() {
     {"marketo.activity_interval_ms", field(&settings::marketo, &marketo_settings::activity_interval_ms, {1, hour * 1000})},
     {"marketo.lookup_timeout_ms", field(&settings::marketo, &marketo_settings::lookup_timeout_ms, {1, 60'000})},
     {"marketo.recent_activities", field(&settings::marketo, &marketo_settings::recent_activities, {1, 300})},
+    {"marketo.cpu_priority", field(&settings::marketo, &marketo_settings::cpu_priority)},
     {"chat.max_in_flight", field(&settings::chat, &chat_settings::max_in_flight, {1, 1'000'000})},
     {"chat.max_replay", field(&settings::chat, &chat_settings::max_replay, {1, 10'000'000})},
     {"chat.history_page", field(&settings::chat, &chat_settings::history_page, {1, protocol::max_history_limit})},
@@ -231,6 +232,8 @@ void validate(const settings& s) {
   require(level == "trace" || level == "debug" || level == "info" || level == "warn" || level == "error" ||
             level == "critical" || level == "off",
           "server.log_level must be trace, debug, info, warn, error, critical or off");
+  const auto& cpu = s.marketo.cpu_priority;
+  require(cpu == "idle" || cpu == "low" || cpu == "normal", "marketo.cpu_priority must be idle, low or normal");
   require(s.server.max_connections > s.server.health_reserve, "server.max_connections must exceed server.health_reserve");
   require(s.websocket.max_connections <= s.server.max_connections,
           "websocket.max_connections must not exceed server.max_connections");

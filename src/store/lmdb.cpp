@@ -1,5 +1,8 @@
 #include "dynchat/store/lmdb.hpp"
 
+#include <cinttypes>
+#include <cstdio>
+#include <tuple>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -9,6 +12,7 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace dynchat::store {
@@ -91,6 +95,27 @@ std::optional<std::string> truncation_of(const std::filesystem::path& dir) {
 
 } // namespace
 
+namespace {
+// The largest mapping of `file` in this process (mdb_env_info's me_mapaddr is only set
+// for MDB_FIXEDMAP): where LMDB mapped data.mdb.
+std::pair<void*, std::size_t> find_mapping(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto target = std::filesystem::canonical(file, ec).string();
+  std::pair<void*, std::size_t> best{nullptr, 0};
+  if (ec) return best;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto path_at = line.find('/');
+    if (path_at == std::string::npos || line.compare(path_at, std::string::npos, target) != 0) continue;
+    std::uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &begin, &end) != 2 || end <= begin) continue;
+    if (end - begin > best.second) best = {reinterpret_cast<void*>(begin), static_cast<std::size_t>(end - begin)};
+  }
+  return best;
+}
+} // namespace
+
 std::shared_ptr<database> database::open(const std::filesystem::path& dir, const open_options& opts) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -120,12 +145,19 @@ std::shared_ptr<database> database::open(const std::filesystem::path& dir, const
     }
   }
   check(mdb_txn_commit(txn), "mdb_txn_commit");
+  std::tie(db->map_, db->map_bytes_) = find_mapping(dir / "data.mdb");
   return db;
 }
 
 database::~database() {
   if (env_) mdb_env_close(env_);
   if (lock_fd_ >= 0) ::close(lock_fd_); // releases the folder lock
+}
+
+void database::release_mapped_pages() const {
+  // A shared, read-only file mapping: MADV_DONTNEED drops our page-table entries only;
+  // a reader that comes next faults the same bytes back in from the page cache.
+  if (map_ != nullptr) ::madvise(map_, map_bytes_, MADV_DONTNEED);
 }
 
 read_txn database::read() const { return read_txn{*this, false}; }

@@ -49,7 +49,7 @@ struct router_fixture : actor_fixture {
     run();
   }
   void request(const std::string& conv, const caf::actor& session, std::int64_t at = 0) {
-    caf::anon_send(ctx.router, msg::request_atom::value, msg::chat_request{conv, caf::actor_cast<session_actor>(session), {}, at});
+    caf::anon_send(ctx.router, msg::request_atom::value, msg::chat_request{conv, caf::actor_cast<session_actor>(session), {}, at, {}});
     run();
   }
   // Accepts through a scoped actor and says whether the router agreed.

@@ -50,3 +50,43 @@ TEST_CASE("a failed commit answers every request in it with store_failed", "[act
   CHECK(f.stats.store_failures == 1);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("bulk writes wait behind chat writes and are committed one at a time", "[actors][store]") {
+  actor_fixture f{true};
+  auto writer = f.ctx.writer;
+  caf::scoped_actor self{f.sys};
+  auto batch = [](std::string key) { return store::write_batch{{store::table::meta, std::move(key), "v", false}}; };
+  // Two bulk batches first, then two chat writes, all in the mailbox at once.
+  auto bulk_a = self->request(writer, caf::infinite, msg::bulk_write_atom::value, batch("bulk-a"));
+  auto bulk_b = self->request(writer, caf::infinite, msg::bulk_write_atom::value, batch("bulk-b"));
+  auto chat_c = self->request(writer, caf::infinite, msg::write_atom::value, batch("chat-c"));
+  auto chat_d = self->request(writer, caf::infinite, msg::write_atom::value, batch("chat-d"));
+  // The first flush: both chat writes in one commit, then bulk-a alone.
+  f.sched.run_once(); // bulk-a (schedules the flush)
+  f.sched.run_once(); // bulk-b
+  f.sched.run_once(); // chat-c
+  f.sched.run_once(); // chat-d
+  f.sched.run_once(); // the flush
+  CHECK(f.stats.store_commits == 2);
+  // The flush sent itself another for bulk-b: a chat write that arrives now waits for
+  // that one bulk commit, and no more.
+  auto chat_e = self->request(writer, caf::infinite, msg::write_atom::value, batch("chat-e"));
+  f.run();
+  CHECK(f.stats.store_commits == 4);
+  std::map<std::string, std::uint64_t> commit_of;
+  auto take = [&](auto& handle, std::string key) {
+    handle.receive([&](std::uint64_t n) { commit_of[key] = n; }, [&](caf::error&) { FAIL(key << " failed"); });
+  };
+  take(chat_c, "chat-c");
+  take(chat_d, "chat-d");
+  take(bulk_a, "bulk-a");
+  take(chat_e, "chat-e");
+  take(bulk_b, "bulk-b");
+  CHECK(commit_of["chat-c"] == 1);
+  CHECK(commit_of["chat-d"] == 1);
+  CHECK(commit_of["bulk-a"] == 2);
+  CHECK(commit_of["bulk-b"] == 3);
+  CHECK(commit_of["chat-e"] == 4);
+  auto txn = f.ctx.db->read();
+  CHECK(txn.entries(store::table::meta) == 5);
+}

@@ -58,6 +58,12 @@ TEST_CASE("trusted_proxies is an array of strings, log levels are checked", "[co
   CHECK_THROWS_WITH(validate(v), Catch::Contains("server.log_level"));
   v.server.log_level = "debug";
   validate(v);
+  v.marketo.cpu_priority = "realtime";
+  CHECK_THROWS_WITH(validate(v), Catch::Contains("marketo.cpu_priority must be idle, low or normal"));
+  for (const char* p : {"idle", "low", "normal"}) {
+    v.marketo.cpu_priority = p;
+    validate(v);
+  }
 }
 
 TEST_CASE("actor_threads 0 takes the cores the io threads leave, at least one", "[core]") {

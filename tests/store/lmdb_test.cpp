@@ -2,6 +2,7 @@
 // Against a real LMDB file in a temporary folder.
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <fstream>
 #include <random>
 
@@ -226,4 +227,51 @@ TEST_CASE("a data file cut short is refused at open with its name, not taken for
   CHECK_THAT(refused(full / 2 + 100), Catch::Contains(file.string()) && Catch::Contains("truncated") && Catch::Contains("restore"));
   // Empty, LMDB would have made a new database of it: everything gone without a word.
   CHECK_THAT(refused(0), Catch::Contains("truncated"));
+}
+
+namespace {
+// Resident kilobytes of this process's mappings of `file` (smaps' Rss lines).
+std::size_t resident_kb_of(const std::filesystem::path& file) {
+  const auto target = std::filesystem::canonical(file).string();
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  std::size_t kb = 0;
+  while (std::getline(smaps, line)) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < line.find(' ')) {
+      inside = line.size() >= target.size() && line.compare(line.size() - target.size(), target.size(), target) == 0;
+    } else if (inside && line.rfind("Rss:", 0) == 0) {
+      kb += std::stoul(line.substr(4));
+    }
+  }
+  return kb;
+}
+} // namespace
+
+TEST_CASE("released map pages leave the process's RSS and read back the same", "[store]") {
+  temp_dir dir;
+  auto db = database::open(dir.path, {64ull << 20, false});
+  {
+    auto txn = db->write();
+    for (int i = 0; i < 4000; ++i) txn.put(table::meta, "key" + std::to_string(i), std::string(2000, char('a' + i % 26)));
+    txn.commit();
+  }
+  auto read_all = [&] {
+    auto txn = db->read();
+    std::size_t bytes = 0;
+    txn.scan_prefix(table::meta, "key", "", [&](std::string_view, std::string_view v) {
+      bytes += v.size();
+      return true;
+    });
+    return bytes;
+  };
+  const auto total = read_all();
+  const auto before = resident_kb_of(dir.path / "data.mdb");
+  CHECK(before > 4000); // 8 MB of values, touched through the map
+  db->release_mapped_pages();
+  const auto after = resident_kb_of(dir.path / "data.mdb");
+  CHECK(after < before / 4);
+  CHECK(read_all() == total); // faulted back in, unchanged
+  auto txn = db->read();
+  CHECK(txn.get(table::meta, "key3999") == std::string(2000, char('a' + 3999 % 26)));
 }

@@ -59,6 +59,7 @@ struct metrics {
   std::atomic<std::uint64_t> tls_handshake_failures{0};   // TLS handshakes that failed or timed out
   histogram commit_batch_size;
   histogram commit_latency_seconds;
+  histogram bulk_commit_latency_seconds;                  // a Marketo sync's batches: chat waits for one at most
 
   // Warnings that a hostile client could repeat at will are logged at most once a
   // second per kind; the lines held back are counted in the next one.

@@ -117,7 +117,7 @@ struct routing_settings {
 struct marketo_settings {
   std::size_t poll_interval_ms = 300'000;   // export status polls: Marketo updates it once a minute at most
   std::size_t download_chunk_bytes = 8 * 1024 * 1024; // one ranged read of an export file
-  std::size_t sync_batch_leads = 500;       // leads per store commit: chat commits interleave between
+  std::size_t sync_batch_leads = 200;       // leads per store commit: chat commits interleave between
   std::size_t max_calls = 100;              // per call window, as Marketo allows
   std::size_t call_window_ms = 20'000;
   std::size_t max_concurrent = 10;
@@ -132,6 +132,7 @@ struct marketo_settings {
   std::size_t activity_interval_ms = 5'000; // how often the outbox and the lead updates are looked at
   std::size_t lookup_timeout_ms = 3'000;    // a hello waits this long for a point look-up
   std::size_t recent_activities = 25;       // shown on an agent's visitor card
+  std::string cpu_priority = "idle";         // the sync's own threads: idle (SCHED_IDLE), low (nice 10), normal
 };
 
 struct settings {

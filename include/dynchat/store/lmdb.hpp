@@ -85,6 +85,10 @@ public:
   read_txn read() const;
   write_txn write();
   const std::filesystem::path& path() const { return dir_; }
+  /// Unmaps the file pages this process has touched through LMDB's read-only map (they
+  /// stay in the page cache; the next read maps them again). A bulk load that touches
+  /// the whole file calls it now and then, so the process's RSS does not grow with it.
+  void release_mapped_pages() const;
 
 private:
   database() = default;
@@ -94,6 +98,8 @@ private:
   int lock_fd_ = -1;
   unsigned int dbis_[static_cast<int>(table::count_)] = {};
   std::filesystem::path dir_;
+  void* map_ = nullptr; // LMDB's map of data.mdb, as /proc/self/maps shows it (LMDB does not tell)
+  std::size_t map_bytes_ = 0;
 };
 
 /// Visitor for scans: return false to stop.
