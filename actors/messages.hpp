@@ -160,7 +160,7 @@ typename Inspector::result_type inspect(Inspector& f, agent_say& x) {
 namespace dynchat::store {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_op& x) {
-  return f(caf::meta::type_name("write_op"), x.target, x.key, x.value, x.erase);
+  return f(caf::meta::type_name("write_op"), x.target, x.key, x.value, x.erase, x.merge_lead);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_record& x) {

@@ -11,6 +11,8 @@
 // committed row.
 #include <openssl/evp.h>
 
+#include <utility>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -42,10 +44,26 @@ auto for_job(sync_actor self, Fn fn) {
   });
 }
 
+// On the bulk lane, like the sync's batches: a job's state is stored in the order it
+// was sent, so a "cancelled" or "failed" is never overwritten by a batch's "running".
 void save_job(sync_actor self) {
   auto& st = self->state;
   st.job.updated_ms = now_ms();
-  persist_meta(self, std::string{marketo::sync_meta_key}, marketo::to_json(st.job).dump(-1, ' ', false, json::error_handler_t::replace));
+  store::write_batch batch;
+  store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(st.job).dump(-1, ' ', false, json::error_handler_t::replace));
+  self->request(st.ctx.writer, caf::infinite, msg::bulk_write_atom::value, std::move(batch))
+    .then([](std::uint64_t) {}, [](caf::error& e) { spdlog::error("marketo: the sync's state could not be stored: {}", to_string(e)); });
+}
+
+// Back to the progress of the last committed batch: rows parsed ahead, or in the writer
+// still, are read again (merging a lead twice changes nothing). The download stops.
+void rewind_to_committed(sync_actor self) {
+  auto& st = self->state;
+  auto errors = std::move(st.job.errors);
+  st.job = st.committed;
+  st.job.errors = std::move(errors);
+  st.file = {};
+  ++st.generation;
 }
 
 void fail_job(sync_actor self, const std::string& why) {
@@ -70,6 +88,7 @@ void later(sync_actor self, std::chrono::milliseconds delay, std::function<void(
 
 void wait_job(sync_actor self, sys_clock::time_point until, const std::string& why) {
   auto& st = self->state;
+  rewind_to_committed(self);
   st.job.state = "waiting";
   st.job.message = why;
   st.job.wait_until_ms = ms_of(until);
@@ -227,12 +246,13 @@ void fetch(sync_actor self) {
     if (!r) {
       // Files are kept 7 days: one gone is exported again.
       if (r.status == 404 || r.failure.code == "http 404") {
+        rewind_to_committed(self);
         st.job.add_error("the export file of " + window_name(self) + " is gone; exporting the window again", now_ms());
         st.job.export_id.clear();
         st.job.export_status.clear();
         st.job.offset = 0;
         st.job.line = 1;
-        st.file = {};
+        st.job.header.clear();
         save_job(self);
         return advance(self);
       }
@@ -261,16 +281,23 @@ void fetch(sync_actor self) {
 }
 
 // Commits the batches one after another, then `then`.
-void commit_batches(sync_actor self, std::shared_ptr<std::vector<store::write_batch>> batches, std::size_t i,
-                    std::function<void()> then) {
+// Commits the batches one after another (each with the job's progress it stores), then
+// `then`. What `then` throws fails the job: it must not end the actor.
+void commit_batches(sync_actor self, std::shared_ptr<parsed_rows> step, std::size_t i, std::function<void()> then) {
   auto& st = self->state;
-  if (i >= batches->size()) return then();
+  if (i >= step->batches.size()) return then();
   const auto gen = st.generation;
-  self->request(st.ctx.writer, caf::infinite, msg::bulk_write_atom::value, std::move((*batches)[i]))
+  self->request(st.ctx.writer, caf::infinite, msg::bulk_write_atom::value, std::move(step->batches[i]))
     .then(
-      [self, batches, i, then, gen](std::uint64_t) {
-        if (self->state.generation != gen) return;
-        commit_batches(self, batches, i + 1, then);
+      [self, step, i, then, gen](std::uint64_t) {
+        auto& st = self->state;
+        if (st.generation != gen) return;
+        st.committed = std::move(step->progress[i]);
+        try {
+          commit_batches(self, step, i + 1, then);
+        } catch (const std::exception& e) {
+          fail_job(self, std::string{"storing the leads failed: "} + e.what());
+        }
       },
       [self, gen](caf::error& e) {
         if (self->state.generation != gen) return;
@@ -281,17 +308,21 @@ void commit_batches(sync_actor self, std::shared_ptr<std::vector<store::write_ba
 struct batch_builder {
   explicit batch_builder(sync_actor s) : self(s) {}
   sync_actor self;
-  std::shared_ptr<std::vector<store::write_batch>> batches = std::make_shared<std::vector<store::write_batch>>();
+  parsed_rows rows;
   store::write_batch current;
   std::size_t leads = 0;
 
   void close() {
     auto& job = self->state.job;
     if (current.empty()) return;
-    store::writes::put_meta(current, marketo::sync_meta_key, marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
-    batches->push_back(std::move(current));
+    add(std::move(current), job);
     current.clear();
     leads = 0;
+  }
+  void add(store::write_batch batch, const marketo::sync_job& job) {
+    store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
+    rows.batches.push_back(std::move(batch));
+    rows.progress.push_back(job);
   }
 };
 
@@ -337,8 +368,8 @@ void pump(sync_actor self) {
   auto& f = self->state.file;
   if (!f.parsed && !f.chunk_parsed && !parse_step(self)) return;
   if (f.storing || !f.parsed) return;
-  auto step = std::make_shared<std::vector<store::write_batch>>(std::move(f.parsed->batches));
-  const bool chunk_done = f.parsed->chunk_done, window_done = f.parsed->window_done;
+  auto step = std::make_shared<parsed_rows>(std::move(*f.parsed));
+  const bool chunk_done = step->chunk_done, window_done = step->window_done;
   f.parsed.reset();
   f.storing = true;
   commit_batches(self, step, 0, [self, chunk_done, window_done] {
@@ -380,9 +411,11 @@ bool parse_step(sync_actor self) {
   auto& st = self->state;
   auto& job = st.job;
   batch_builder out{self};
+  out.current = std::move(st.file.carry); // the rows the last step read past its batch
+  out.leads = std::exchange(st.file.carry_leads, 0);
+  st.file.carry.clear();
   const auto batch_leads = st.ctx.cfg->marketo.sync_batch_leads;
   const auto now = now_ms();
-  auto txn = st.ctx.db->read(); // sees every batch committed before this step
   bool bad_header = false;
   auto on_row = [&](const marketo::csv_row& row) {
     job.offset = row.end_offset;
@@ -399,7 +432,7 @@ bool parse_step(sync_actor self) {
     }
     auto& fresh = std::get<store::lead_record>(lead);
     job.high_water_ms = std::max(job.high_water_ms, fresh.updated_ms);
-    marketo::upsert_lead(out.current, txn, std::move(fresh));
+    marketo::upsert_lead(out.current, std::move(fresh));
     ++job.records_done;
     if (++out.leads >= batch_leads) out.close();
   };
@@ -410,7 +443,7 @@ bool parse_step(sync_actor self) {
   };
   auto& chunk = st.file.chunk;
   const auto slice = parse_slice_bytes(st.ctx.cfg->marketo.download_chunk_bytes);
-  while (st.file.chunk_pos < chunk.size() && out.batches->empty() && !bad_header) {
+  while (st.file.chunk_pos < chunk.size() && out.rows.batches.empty() && !bad_header) {
     const auto n = std::min(slice, chunk.size() - st.file.chunk_pos);
     st.file.parser->feed(std::string_view(chunk).substr(st.file.chunk_pos, n), on_row, on_problem);
     st.file.chunk_pos += n;
@@ -438,14 +471,19 @@ bool parse_step(sync_actor self) {
     job.checksum.clear();
     window_done = true;
   }
-  out.close(); // and the rows after the batch that ended the loop, up to the slice's end
-  if (out.batches->empty()) {
-    store::write_batch progress;
-    store::writes::put_meta(progress, marketo::sync_meta_key, marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
-    out.batches->push_back(std::move(progress));
+  if (chunk_done) {
+    out.close(); // the chunk's last rows
+  } else {
+    // The slice went on past the batch that ended the loop: those rows start the next
+    // batch, so every commit but a chunk's last holds a whole marketo.sync_batch_leads.
+    st.file.carry = std::move(out.current);
+    st.file.carry_leads = out.leads;
   }
+  if (out.rows.batches.empty()) out.add({}, job); // the progress alone
+  out.rows.chunk_done = chunk_done;
+  out.rows.window_done = window_done;
   st.file.chunk_parsed = chunk_done;
-  st.file.parsed = parsed_rows{std::move(*out.batches), chunk_done, window_done};
+  st.file.parsed = std::move(out.rows);
   return true;
 }
 
@@ -459,7 +497,7 @@ void complete(sync_actor self) {
   store::write_batch batch;
   store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(st.job).dump(-1, ' ', false, json::error_handler_t::replace));
   store::writes::put_meta(batch, high_water_key, std::to_string(st.job.high_water_ms));
-  self->request(st.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
+  self->request(st.ctx.writer, caf::infinite, msg::bulk_write_atom::value, std::move(batch))
     .then([](std::uint64_t) {}, [](caf::error& e) { spdlog::error("marketo: the sync's end could not be stored: {}", to_string(e)); });
   schedule_incremental(self);
 }
@@ -516,6 +554,7 @@ void start_sync(sync_actor self, const std::string& kind) {
   const auto to = std::chrono::ceil<std::chrono::seconds>(now + std::chrono::milliseconds{1});
   st.job = marketo::plan_sync(k, st.fields, from, to, now_ms());
   st.job.high_water_ms = high_water; // only ever moves forward
+  st.committed = st.job;
   spdlog::info("marketo: a {} sync starts: {} windows, {} fields", k, st.job.windows.size(), st.job.fields.size());
   save_job(self);
   advance(self);
@@ -524,6 +563,7 @@ void start_sync(sync_actor self, const std::string& kind) {
 void resume_sync(sync_actor self) {
   auto& st = self->state;
   ++st.generation;
+  st.committed = st.job; // as stored
   if (st.job.state == "waiting" && st.job.wait_until_ms > now_ms()) {
     return wait_job(self, sys_clock::time_point{std::chrono::milliseconds{st.job.wait_until_ms}}, st.job.message);
   }

@@ -72,7 +72,7 @@ store::write_batch lead_rows(sync_actor self, const json& leads, std::vector<sto
       lead.cookies = before->cookies;
       if (lead.email.empty()) lead.email = before->email;
     }
-    store::writes::put_lead(batch, lead, before ? &*before : nullptr);
+    store::writes::merge_lead(batch, lead); // over whatever is stored when it commits
     if (stored) stored->push_back(std::move(lead));
   }
   return batch;
@@ -107,9 +107,8 @@ void resolve_lead(sync_actor self, const std::string& email, const std::string& 
     if (stored.empty()) return promise.deliver(msg::lead_found{}), void();
     auto lead = stored.front();
     if (!token.empty() && std::find(lead.cookies.begin(), lead.cookies.end(), token) == lead.cookies.end()) {
-      auto before = lead;
       lead.cookies.push_back(token);
-      store::writes::put_lead(batch, lead, &before);
+      store::writes::merge_lead(batch, lead);
     }
     self->request(self->state.ctx.writer, caf::infinite, msg::write_atom::value, std::move(batch))
       .then([self, promise, lead](std::uint64_t) mutable { promise.deliver(found_of(self, lead)); },

@@ -44,6 +44,7 @@ std::optional<connection_record> connection_from_json(const json& j);
 /// Rows parsed into store batches, waiting for the writer.
 struct parsed_rows {
   std::vector<store::write_batch> batches;
+  std::vector<marketo::sync_job> progress; // the job as each batch stores it
   bool chunk_done = false;  // the chunk's last rows
   bool window_done = false; // the file's last rows
 };
@@ -64,6 +65,8 @@ struct download {
   bool chunk_parsed = false;          // every row of the chunk is parsed
   std::optional<parsed_rows> parsed;  // the next batch, parsed while the last one commits
   bool storing = false;               // a batch is with the writer
+  store::write_batch carry;           // rows parsed past the last batch, the next one's start
+  std::size_t carry_leads = 0;
   std::chrono::steady_clock::time_point chunk_started;
 };
 
@@ -74,7 +77,8 @@ struct state {
   connection_record connection;
   std::vector<std::string> fields;      // selected
   std::vector<marketo::described_field> described; // Marketo's, as last described
-  marketo::sync_job job;
+  marketo::sync_job job;                // as parsed: may run a batch or two ahead of the store
+  marketo::sync_job committed;          // as the last committed batch (or save) stored it
   download file;
   std::uint64_t generation = 0;        // bumped when a job starts or stops: older answers are ignored
   bool delivering = false;             // an activity batch is on its way

@@ -44,12 +44,10 @@ int import_leads(const settings& cfg, const import_options& opts) {
   std::uint32_t schema = 0;
   std::uint64_t leads = 0, bad = 0, shown_bad = 0;
   store::write_batch batch;
-  std::optional<store::read_txn> reading; // the stored copies, as of the last commit
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
   auto flush = [&] {
     if (batch.empty()) return;
-    reading.reset();
     auto txn = db->write();
     store::writes::apply(txn, batch);
     txn.commit();
@@ -77,8 +75,7 @@ int import_leads(const settings& cfg, const import_options& opts) {
       if (shown_bad++ < 20) std::fprintf(stderr, "\nimport-leads: line %llu: %s", static_cast<unsigned long long>(row.line), why->c_str());
       return;
     }
-    if (!reading) reading.emplace(db->read());
-    marketo::upsert_lead(batch, *reading, std::move(std::get<store::lead_record>(lead)));
+    marketo::upsert_lead(batch, std::move(std::get<store::lead_record>(lead)));
     ++leads;
     if (leads % cfg.marketo.sync_batch_leads == 0) flush();
   };

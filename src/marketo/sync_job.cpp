@@ -188,10 +188,6 @@ std::variant<store::lead_record, std::string> row_to_lead(std::span<const std::s
   return result{std::in_place_index<0>, std::move(lead)};
 }
 
-void upsert_lead(store::write_batch& batch, const store::read_txn& txn, store::lead_record fresh) {
-  auto before = store::load_lead(txn, fresh.id);
-  if (before) fresh.cookies = before->cookies;
-  store::writes::put_lead(batch, fresh, before ? &*before : nullptr);
-}
+void upsert_lead(store::write_batch& batch, store::lead_record fresh) { store::writes::merge_lead(batch, fresh); }
 
 } // namespace dynchat::marketo

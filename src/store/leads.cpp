@@ -1,5 +1,6 @@
 #include "dynchat/store/leads.hpp"
 
+#include <cerrno>
 #include <algorithm>
 #include <cctype>
 
@@ -177,6 +178,27 @@ void put_lead(write_batch& b, const lead_record& lead, const lead_record* before
   for (const auto& c : lead.cookies)
     if (!before || std::find(before->cookies.begin(), before->cookies.end(), c) == before->cookies.end())
       put(b, table::lead_cookies, c, lead.id);
+}
+
+void merge_lead(write_batch& b, const lead_record& lead) {
+  b.push_back(write_op{table::leads, lead.id, encode(lead), false, true});
+}
+
+void apply_lead_merge(write_txn& txn, std::string_view encoded) {
+  auto fresh = decode_lead(encoded);
+  if (!fresh) throw store_error("a lead to merge does not decode", EINVAL);
+  auto before = load_lead(txn, fresh->id);
+  if (before) {
+    for (const auto& c : before->cookies)
+      if (std::find(fresh->cookies.begin(), fresh->cookies.end(), c) == fresh->cookies.end()) fresh->cookies.push_back(c);
+    if (fresh->email.empty()) fresh->email = before->email;
+  }
+  write_batch ops;
+  put_lead(ops, *fresh, before ? &*before : nullptr);
+  for (const auto& op : ops) {
+    if (op.erase) txn.erase(op.target, op.key);
+    else txn.put(op.target, op.key, op.value);
+  }
 }
 
 void put_lead_schema(write_batch& b, const lead_schema& s) { put(b, table::lead_schemas, lead_schema_key(s.id), encode(s)); }

@@ -99,7 +99,8 @@ void put_meta(write_batch& b, std::string_view key, std::string_view value) {
 
 void apply(write_txn& txn, const write_batch& b) {
   for (const auto& op : b) {
-    if (op.erase) txn.erase(op.target, op.key);
+    if (op.merge_lead) apply_lead_merge(txn, op.value);
+    else if (op.erase) txn.erase(op.target, op.key);
     else txn.put(op.target, op.key, op.value);
   }
 }

@@ -8,7 +8,9 @@
 
 #include <unistd.h>
 
+#include "dynchat/store/leads.hpp"
 #include "dynchat/store/tables.hpp"
+#include "dynchat/store/writes.hpp"
 
 using namespace dynchat::store;
 
@@ -274,4 +276,52 @@ TEST_CASE("released map pages leave the process's RSS and read back the same", "
   CHECK(read_all() == total); // faulted back in, unchanged
   auto txn = db->read();
   CHECK(txn.get(table::meta, "key3999") == std::string(2000, char('a' + 3999 % 26)));
+}
+
+TEST_CASE("a merged lead is merged over what is stored when it commits", "[store]") {
+  temp_dir dir;
+  auto db = database::open(dir.path, {64ull << 20, false});
+  auto commit = [&](const write_batch& b) {
+    auto txn = db->write();
+    writes::apply(txn, b);
+    txn.commit();
+  };
+  lead_record ann;
+  ann.id = "17";
+  ann.email = "ann@example.com";
+  ann.values = {"Ann"};
+  // A sync batch parsed before a look-up stored a cookie for the same lead...
+  write_batch parsed_ahead;
+  lead_record renamed = ann;
+  renamed.email = "ann@new.example.com";
+  renamed.values = {"Annie"};
+  writes::merge_lead(parsed_ahead, renamed);
+  // ...and the look-up's write commits first.
+  write_batch lookup;
+  lead_record with_cookie = ann;
+  with_cookie.cookies = {"_mch-example.com-1-2"};
+  writes::merge_lead(lookup, with_cookie);
+  commit(lookup);
+  commit(parsed_ahead);
+  auto txn = db->read();
+  auto stored = load_lead(txn, "17");
+  REQUIRE(stored);
+  CHECK(stored->values == std::vector<std::string>{"Annie"});
+  CHECK(stored->cookies == std::vector<std::string>{"_mch-example.com-1-2"}); // not undone
+  CHECK(find_lead_by_cookie(txn, "_mch-example.com-1-2")->id == "17");
+  CHECK(find_lead_by_email(txn, "ann@new.example.com")->id == "17");
+  CHECK_FALSE(find_lead_by_email(txn, "ann@example.com")); // the old email's index went
+
+  // The same lead twice in one batch: the second sees the first.
+  write_batch twice;
+  lead_record a = *stored, b = *stored;
+  a.email = "one@example.com";
+  b.email = "two@example.com";
+  writes::merge_lead(twice, a);
+  writes::merge_lead(twice, b);
+  commit(twice);
+  auto after = db->read();
+  CHECK(find_lead_by_email(after, "two@example.com")->id == "17");
+  CHECK_FALSE(find_lead_by_email(after, "one@example.com"));
+  CHECK_FALSE(find_lead_by_email(after, "ann@new.example.com"));
 }

@@ -91,8 +91,9 @@ std::optional<lead_columns> map_header(std::span<const std::string_view> header,
 std::variant<store::lead_record, std::string> row_to_lead(std::span<const std::string_view> row, const lead_columns& cols,
                                                           std::uint32_t schema, std::int64_t now_ms);
 
-/// Adds the lead to `batch`, over the stored copy if there is one (whose cookies it keeps,
-/// and whose indexes it moves): what a sync and an offline import both do with a row.
-void upsert_lead(store::write_batch& batch, const store::read_txn& txn, store::lead_record fresh);
+/// Adds the lead to `batch`, merged at commit over the stored copy if there is one (whose
+/// cookies it keeps, and whose indexes it moves): what a sync and an offline import both
+/// do with a row.
+void upsert_lead(store::write_batch& batch, store::lead_record fresh);
 
 } // namespace dynchat::marketo

@@ -89,6 +89,13 @@ namespace writes {
 /// The lead and its email and cookie indexes; `before` (the stored copy, if any) lets an
 /// index that no longer applies go.
 void put_lead(write_batch& b, const lead_record& lead, const lead_record* before);
+/// The lead, merged inside the commit over the copy stored then: its fields replace the
+/// stored ones, its cookies join them, an empty email keeps the stored one, and the
+/// indexes move. A sync batch parsed ahead, and a look-up's write that commits before
+/// it, thus never undo each other.
+void merge_lead(write_batch& b, const lead_record& lead);
+/// Applies one merge_lead op to `txn` (store::writes::apply calls it).
+void apply_lead_merge(write_txn& txn, std::string_view encoded);
 void put_lead_schema(write_batch& b, const lead_schema& s);
 /// The schema for leads of these fields: `latest` when it has them, else the next one,
 /// whose row is added to `b`.

@@ -20,6 +20,7 @@ struct write_op {
   std::string key;
   std::string value;
   bool erase = false;
+  bool merge_lead = false; // value is a lead: merged over the stored copy inside the commit (writes::merge_lead)
 };
 using write_batch = std::vector<write_op>;
 
