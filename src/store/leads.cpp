@@ -188,13 +188,17 @@ void apply_lead_merge(write_txn& txn, std::string_view encoded) {
   auto fresh = decode_lead(encoded);
   if (!fresh) throw store_error("a lead to merge does not decode", EINVAL);
   auto before = load_lead(txn, fresh->id);
-  if (before) {
-    for (const auto& c : before->cookies)
-      if (std::find(fresh->cookies.begin(), fresh->cookies.end(), c) == fresh->cookies.end()) fresh->cookies.push_back(c);
-    if (fresh->email.empty()) fresh->email = before->email;
+  if (!before) { // a new lead (every lead of a first sync): its bytes as they came
+    txn.put(table::leads, fresh->id, encoded);
+    if (!fresh->email.empty()) txn.put(table::lead_emails, lower_email(fresh->email), fresh->id);
+    for (const auto& c : fresh->cookies) txn.put(table::lead_cookies, c, fresh->id);
+    return;
   }
+  for (const auto& c : before->cookies)
+    if (std::find(fresh->cookies.begin(), fresh->cookies.end(), c) == fresh->cookies.end()) fresh->cookies.push_back(c);
+  if (fresh->email.empty()) fresh->email = before->email;
   write_batch ops;
-  put_lead(ops, *fresh, before ? &*before : nullptr);
+  put_lead(ops, *fresh, &*before);
   for (const auto& op : ops) {
     if (op.erase) txn.erase(op.target, op.key);
     else txn.put(op.target, op.key, op.value);
