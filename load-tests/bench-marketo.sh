@@ -90,7 +90,7 @@ for _ in $(seq 1200); do
 done
 cp "$work/sync.json" reports/bench-marketo-sync.json
 curl -s "http://127.0.0.1:$port/metrics" > reports/bench-marketo-metrics.txt
-read -r anon_peak rss_sampled < "$work/peak"
+read -r anon_peak _ < "$work/peak"
 rss_peak=$(awk '/^VmHWM/{print $2}' /proc/$server_pid/status)  # the kernel's own peak, not a sample
 
 python3 - "$leads" "$anon_before" "$anon_peak" "$rss_peak" <<'PY'

@@ -1,4 +1,5 @@
 #include "fixture.hpp"
+#include <map>
 
 using namespace dynchat;
 using namespace dynchat::testing;
@@ -89,4 +90,64 @@ TEST_CASE("bulk writes wait behind chat writes and are committed one at a time",
   CHECK(commit_of["chat-e"] == 4);
   auto txn = f.ctx.db->read();
   CHECK(txn.entries(store::table::meta) == 5);
+}
+
+namespace {
+struct answered {
+  std::uint64_t commits_at_send = 0; // commits done when the write was sent
+  std::uint64_t commit = 0;          // the commit that holds it (0: not answered)
+  int answers = 0;
+  bool bulk = false;
+};
+
+// Sends one write on its lane when it runs, and records the answer.
+caf::behavior lane_write(caf::event_based_actor* self, store_writer_actor writer, bool bulk, std::string key,
+                         std::shared_ptr<answered> out, const metrics* stats) {
+  out->bulk = bulk;
+  out->commits_at_send = stats->store_commits;
+  store::write_batch batch{{store::table::meta, key, "v", false}};
+  auto on_commit = [=](std::uint64_t n) {
+    out->commit = n;
+    ++out->answers;
+    self->quit();
+  };
+  if (bulk) self->request(writer, caf::infinite, msg::bulk_write_atom::value, std::move(batch)).then(on_commit);
+  else self->request(writer, caf::infinite, msg::write_atom::value, std::move(batch)).then(on_commit);
+  return {[](int) {}};
+}
+} // namespace
+
+TEST_CASE("random schedules of chat and bulk writes: every write once, no chat write behind two bulk commits",
+          "[actors][store][schedule]") {
+  const auto seed = GENERATE(take(20, random(1u, 1000000u)));
+  INFO("seed " << seed);
+  std::mt19937 rng{seed};
+  actor_fixture f{true};
+  std::vector<std::shared_ptr<answered>> writes;
+  for (int step = 0; step < 600; ++step) {
+    // Half the time a new write arrives (a third of them bulk), else one job runs.
+    if (writes.size() < 200 && rng() % 2 == 0) {
+      auto out = std::make_shared<answered>();
+      const bool bulk = rng() % 3 == 0;
+      f.sys.spawn(lane_write, f.ctx.writer, bulk, "w" + std::to_string(writes.size()), out, &f.stats);
+      writes.push_back(out);
+    } else if (!f.sched.jobs.empty()) {
+      std::swap(f.sched.jobs.front(), f.sched.jobs[rng() % f.sched.jobs.size()]);
+      f.sched.run_once();
+    }
+  }
+  f.run();
+  std::map<std::uint64_t, int> chat_in, bulk_in;
+  for (const auto& w : writes) {
+    REQUIRE(w->answers == 1);
+    (w->bulk ? bulk_in : chat_in)[w->commit]++;
+    // A chat write waits for at most: the flush ahead of it (chat, then one bulk), its own.
+    if (!w->bulk) CHECK(w->commit <= w->commits_at_send + 3);
+  }
+  for (const auto& [commit, n] : bulk_in) {
+    CHECK(n == 1);                       // one bulk batch per commit
+    CHECK(chat_in.count(commit) == 0);   // never with chat writes
+  }
+  auto txn = f.ctx.db->read();
+  CHECK(txn.entries(store::table::meta) == writes.size());
 }
