@@ -44,13 +44,18 @@ auto for_job(sync_actor self, Fn fn) {
   });
 }
 
+// The job as stored (binary-safe: a bad byte from Marketo is replaced, never thrown on).
+std::string job_text(const marketo::sync_job& job) {
+  return marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // On the bulk lane, like the sync's batches: a job's state is stored in the order it
 // was sent, so a "cancelled" or "failed" is never overwritten by a batch's "running".
 void save_job(sync_actor self) {
   auto& st = self->state;
   st.job.updated_ms = now_ms();
   store::write_batch batch;
-  store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(st.job).dump(-1, ' ', false, json::error_handler_t::replace));
+  store::writes::put_meta(batch, marketo::sync_meta_key, job_text(st.job));
   self->request(st.ctx.writer, caf::infinite, msg::bulk_write_atom::value, std::move(batch))
     .then([](std::uint64_t) {}, [](caf::error& e) { spdlog::error("marketo: the sync's state could not be stored: {}", to_string(e)); });
 }
@@ -280,7 +285,6 @@ void fetch(sync_actor self) {
   }));
 }
 
-// Commits the batches one after another, then `then`.
 // Commits the batches one after another (each with the job's progress it stores), then
 // `then`. What `then` throws fails the job: it must not end the actor.
 void commit_batches(sync_actor self, std::shared_ptr<parsed_rows> step, std::size_t i, std::function<void()> then) {
@@ -320,7 +324,7 @@ struct batch_builder {
     leads = 0;
   }
   void add(store::write_batch batch, const marketo::sync_job& job) {
-    store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
+    store::writes::put_meta(batch, marketo::sync_meta_key, job_text(job));
     rows.batches.push_back(std::move(batch));
     rows.progress.push_back(job);
   }
@@ -341,7 +345,8 @@ void take_header(sync_actor self, const marketo::csv_row& row, batch_builder& ou
 // One chunk is stored a batch at a time: a step parses up to marketo.sync_batch_leads
 // rows (fed in slices), and the writer gets them as a bulk write, which waits behind chat's
 // writes. While one batch commits the next is parsed; one is in the writer at a time.
-// A quarter of a chunk, 4..64 KiB: short steps, and several to a chunk.
+
+// A slice is a quarter of a chunk, 4..64 KiB: short steps, and several to a chunk.
 std::size_t parse_slice_bytes(std::size_t chunk_bytes) {
   return std::clamp<std::size_t>(chunk_bytes / 4, 4 * 1024, 64 * 1024);
 }
@@ -405,8 +410,8 @@ void chunk_stored(sync_actor self, bool window_done) {
 }
 
 // Parses the next batch of the chunk into st.file.parsed; false when the job failed.
-// Each export has a lead once, so a batch parsed while the one before commits never
-// holds a lead of it (the upserts read the store as of the last commit).
+// Leads are merged over the stored copy inside the commit (store::writes::merge_lead),
+// so parsing ahead of the writer never works from a stale copy.
 bool parse_step(sync_actor self) {
   auto& st = self->state;
   auto& job = st.job;
@@ -495,7 +500,7 @@ void complete(sync_actor self) {
   spdlog::info("marketo: the {} sync completed: {} leads, {} bad rows", st.job.kind, st.job.records_done, st.job.bad_rows);
   ++st.generation;
   store::write_batch batch;
-  store::writes::put_meta(batch, marketo::sync_meta_key, marketo::to_json(st.job).dump(-1, ' ', false, json::error_handler_t::replace));
+  store::writes::put_meta(batch, marketo::sync_meta_key, job_text(st.job));
   store::writes::put_meta(batch, high_water_key, std::to_string(st.job.high_water_ms));
   self->request(st.ctx.writer, caf::infinite, msg::bulk_write_atom::value, std::move(batch))
     .then([](std::uint64_t) {}, [](caf::error& e) { spdlog::error("marketo: the sync's end could not be stored: {}", to_string(e)); });

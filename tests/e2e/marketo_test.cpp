@@ -274,7 +274,12 @@ TEST_CASE("known visitors: by email, by Munchkin cookie, and on email capture", 
           if (p.value("email", "") == email && p.value("title", "") == "Head of Data") return true;
         return false;
       });
-      auto lead = http_call(port, "GET", "/v1/leads?email=" + email, {}, admin_token);
+      // The local copy is stored once Marketo's answer is in: after the push, not with it.
+      http_result lead;
+      EVENTUALLY([&] {
+        lead = http_call(port, "GET", "/v1/leads?email=" + email, {}, admin_token);
+        return lead.status == 200;
+      });
       REQUIRE(lead.status == 200);
       CHECK(lead.json_body()["fields"]["title"] == "Head of Data");
       if (email == m.lead_email(11)) {

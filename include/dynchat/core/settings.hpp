@@ -132,7 +132,7 @@ struct marketo_settings {
   std::size_t activity_interval_ms = 5'000; // how often the outbox and the lead updates are looked at
   std::size_t lookup_timeout_ms = 3'000;    // a hello waits this long for a point look-up
   std::size_t recent_activities = 25;       // shown on an agent's visitor card
-  std::string cpu_priority = "idle";         // the sync's own threads: idle (SCHED_IDLE), low (SCHED_BATCH, nice 19), normal
+  std::string cpu_priority = "low";          // the sync's own threads: low (SCHED_BATCH, nice 19), idle (SCHED_IDLE), normal
 };
 
 struct settings {
